@@ -1,0 +1,128 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Client side of the compute agent RPC API (topic "compute").
+
+Payloads are plain JSON-able values: ids and uuids, never ORM objects. The
+agent re-reads the records it acts on, so a stale payload cannot overwrite
+newer state.
+"""
+
+import threading
+
+from oslo_log import log as logging
+import oslo_messaging as messaging
+
+from server_migrations import compute
+from server_migrations.db import api as db_api
+from server_migrations import exception
+from server_migrations import rpc
+
+LOG = logging.getLogger(__name__)
+
+
+class ComputeAPI:
+    """Casts to the compute agent of a host.
+
+    API version history:
+
+    * 1.0 - Initial version: ``live_migration``,
+      ``live_migration_force_complete`` and ``live_migration_abort``.
+    """
+
+    VERSION = '1.0'
+    TOPIC = rpc.TOPIC
+
+    def __init__(self, conf):
+        self.conf = conf
+        self._lock = threading.Lock()
+        self._client = None
+
+    # -- version cap -------------------------------------------------------
+
+    def _version_cap(self, context):
+        """The cap from [upgrade_levels] compute, or None (no cap).
+
+        ``auto`` is the oldest version a live agent reports; with no live
+        agent the client's own version is used and the answer is not cached,
+        so the first agent to come up is honoured.
+        """
+        level = self.conf.upgrade_levels.compute
+        if not level:
+            return None, True
+        if level != 'auto':
+            return level, True
+        live = db_api.service_get_live(context, compute.BINARY,
+                                       self.conf.service_down_time)
+        versions = [s['rpc_version'] for s in live if s['rpc_version']]
+        if not versions:
+            return self.VERSION, False
+        oldest = min(versions, key=lambda v: tuple(int(p) for p in
+                                                   v.split('.')))
+        LOG.info('Compute RPC version capped at %s (oldest live agent)',
+                 oldest)
+        return oldest, True
+
+    def _get_client(self, context):
+        with self._lock:
+            if self._client is not None:
+                return self._client
+            cap, cacheable = self._version_cap(context)
+            target = messaging.Target(topic=self.TOPIC, version=self.VERSION)
+            client = rpc.get_client(self.conf, target, version_cap=cap)
+            if cacheable:
+                self._client = client
+            return client
+
+    def warm(self, context):
+        """Create the client (and its transport) now, not on first cast."""
+        self._get_client(context)
+
+    def can_send_version(self, context, version):
+        return self._get_client(context).can_send_version(version)
+
+    # -- casts -------------------------------------------------------------
+
+    def _cast(self, context, host, method, version='1.0', **kwargs):
+        if not host:
+            raise exception.ServerMigrationsException(
+                'Unable to find the host to send %s to.' % method)
+        client = self._get_client(context)
+        # retry=0: a broker that refuses the message makes the API answer
+        # 503 with nothing changed, instead of hanging the request.
+        cctxt = client.prepare(server=host, version=version, retry=0,
+                               timeout=self.conf.api.cast_timeout)
+        try:
+            cctxt.cast(context, method, **kwargs)
+        except messaging.MessagingException as exc:
+            LOG.warning('Cast of %(method)s to %(host)s failed: %(exc)s',
+                        {'method': method, 'host': host, 'exc': exc})
+            raise exception.MessagingUnavailable()
+
+    def live_migration(self, context, host, instance_uuid, migration_id,
+                       block_migration):
+        """Start a live migration on its source ``host``."""
+        self._cast(context, host, 'live_migration',
+                   instance_uuid=instance_uuid, migration_id=migration_id,
+                   block_migration=block_migration)
+
+    def live_migration_force_complete(self, context, host, instance_uuid,
+                                      migration_id):
+        """Ask the source ``host`` to force a migration to complete."""
+        self._cast(context, host, 'live_migration_force_complete',
+                   instance_uuid=instance_uuid, migration_id=migration_id)
+
+    def live_migration_abort(self, context, host, instance_uuid,
+                             migration_id):
+        """Ask the server's ``host`` to abort a migration."""
+        self._cast(context, host, 'live_migration_abort',
+                   instance_uuid=instance_uuid, migration_id=migration_id)

@@ -1,0 +1,65 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Options of the [compute] and [upgrade_levels] groups (compute agents)."""
+
+from oslo_config import cfg
+
+GROUP = cfg.OptGroup('compute', title='Compute agent options')
+UPGRADE_GROUP = cfg.OptGroup(
+    'upgrade_levels', title='RPC version caps',
+    help='Caps on the RPC versions sent to other services, for rolling '
+         'upgrades: while old agents run, new API nodes keep speaking the '
+         'version the old agents understand.')
+
+opts = [
+    cfg.StrOpt(
+        'driver',
+        default='fake',
+        help='Virt driver the compute agent uses, by its name in the '
+             '"server_migrations.virt" entry points: "fake" (a simulated '
+             'hypervisor, for tests and the demo) or "libvirt" (real '
+             'KVM/QEMU hosts; install the [libvirt] extra).'),
+    cfg.IntOpt(
+        'max_concurrent_live_migrations',
+        default=1,
+        min=1,
+        help='Live migrations this agent runs at the same time as their '
+             'source. Further requests wait in status "queued" and can be '
+             'aborted there (microversion 2.65 and later).'),
+    cfg.IntOpt(
+        'heartbeat_interval',
+        default=10,
+        min=1,
+        help='Seconds between two heartbeats of the agent in the services '
+             'table. Must be well below [DEFAULT] service_down_time.'),
+]
+
+upgrade_opts = [
+    cfg.StrOpt(
+        'compute',
+        help='Highest compute RPC version the API may send, e.g. "1.0". '
+             '"auto" reads the oldest version reported by a live agent in '
+             'the services table (the client\'s newest version when no '
+             'agent is alive). Unset means no cap.'),
+]
+
+
+def register_opts(conf):
+    conf.register_group(GROUP)
+    conf.register_opts(opts, group=GROUP)
+    conf.register_group(UPGRADE_GROUP)
+    conf.register_opts(upgrade_opts, group=UPGRADE_GROUP)
+
+
+def list_opts():
+    return {GROUP: opts, UPGRADE_GROUP: upgrade_opts}

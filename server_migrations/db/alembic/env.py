@@ -1,0 +1,35 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Alembic environment: runs migrations on the connection it is handed."""
+
+from alembic import context
+
+from server_migrations.db import models
+
+target_metadata = models.BASE.metadata
+
+
+def run_migrations_online():
+    connection = context.config.attributes.get('connection')
+    if connection is None:
+        raise RuntimeError(
+            'Run schema migrations with "server-migrations-manage db sync".')
+    context.configure(connection=connection, target_metadata=target_metadata,
+                      render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    raise RuntimeError('Offline (SQL script) migrations are not supported.')
+run_migrations_online()

@@ -1,0 +1,396 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Queries the API, the agents and the operator commands need.
+
+Every function takes a context (``server_migrations.context``) that carries
+the database session, and returns plain dicts, never ORM objects, so results
+can go over RPC or into a view as they are. Hot-path statements are built
+once at import time with bind parameters; SQLAlchemy caches their compiled
+form.
+"""
+
+import re
+
+from oslo_db.sqlalchemy import enginefacade
+from oslo_utils import timeutils
+from oslo_utils import uuidutils
+import sqlalchemy as sa
+
+from server_migrations.db import models
+
+_CTX = enginefacade.transaction_context()
+
+INSTANCES = models.Instance.__table__
+MIGRATIONS = models.Migration.__table__
+SERVICES = models.Service.__table__
+ACTIONS = models.InstanceAction.__table__
+EVENTS = models.InstanceActionEvent.__table__
+
+# Largest value of a 32-bit signed INTEGER primary key on every backend.
+_MAX_DB_INT = 2 ** 31 - 1
+_DECIMAL = re.compile(r'[0-9]+\Z')
+
+# Statuses of a migration an agent still has to act on (not terminal).
+IN_FLIGHT_STATUSES = ('accepted', 'queued', 'preparing', 'running',
+                      'running (post-copy)', 'post-migrating')
+
+_GET_INSTANCE = sa.select(INSTANCES).where(
+    INSTANCES.c.uuid == sa.bindparam('uuid'), INSTANCES.c.deleted == 0)
+_GET_PROJECT_INSTANCE = _GET_INSTANCE.where(
+    INSTANCES.c.project_id == sa.bindparam('project_id'))
+_IN_PROGRESS = sa.select(MIGRATIONS).where(
+    MIGRATIONS.c.deleted == 0,
+    MIGRATIONS.c.instance_uuid == sa.bindparam('instance_uuid'),
+    MIGRATIONS.c.status.in_(models.IN_PROGRESS_STATUSES),
+    MIGRATIONS.c.migration_type == sa.bindparam('migration_type'))
+_GET_MIGRATION_OF_INSTANCE = sa.select(MIGRATIONS).where(
+    MIGRATIONS.c.id == sa.bindparam('id'),
+    MIGRATIONS.c.instance_uuid == sa.bindparam('instance_uuid'),
+    MIGRATIONS.c.deleted == 0)
+_GET_MIGRATION = sa.select(MIGRATIONS).where(
+    MIGRATIONS.c.id == sa.bindparam('id'), MIGRATIONS.c.deleted == 0)
+
+
+def configure(conf):
+    """Point the engine facade at ``[database]``; call once at start-up."""
+    _CTX.configure(**dict(conf.database.items()))
+
+
+def get_engine(context=None):
+    """The writer engine (for schema migrations and tests)."""
+    return _CTX.writer.get_engine()
+
+
+def db_id(value):
+    """Return ``value`` as a database id, or None if it cannot be one.
+
+    The API hands path segments here as strings. Anything that is not a
+    plain decimal integer in the column's range is simply not found, on
+    every backend (PostgreSQL would otherwise raise on the type mismatch
+    and MySQL would cast '5abc' to 5).
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and _DECIMAL.match(value):
+        number = int(value)
+    else:
+        return None
+    return number if 0 < number <= _MAX_DB_INT else None
+
+
+def _one(session, statement, **params):
+    row = session.execute(statement, params).mappings().first()
+    return dict(row) if row is not None else None
+
+
+# Instances -----------------------------------------------------------------
+
+def instance_get(context, uuid, project_id=None):
+    """A live (not soft-deleted) instance, or None.
+
+    :param project_id: when given, only an instance of that project is found
+        (non-admin callers must not learn of other projects' servers).
+    """
+    with _CTX.reader.using(context) as session:
+        if project_id is None:
+            return _one(session, _GET_INSTANCE, uuid=uuid)
+        return _one(session, _GET_PROJECT_INSTANCE, uuid=uuid,
+                    project_id=project_id)
+
+
+def instance_create(context, values):
+    values = dict(values)
+    values.setdefault('uuid', uuidutils.generate_uuid())
+    values.setdefault('created_at', timeutils.utcnow())
+    values.setdefault('deleted', 0)
+    values.setdefault('locked', False)
+    with _CTX.writer.using(context) as session:
+        session.execute(sa.insert(INSTANCES).values(**values))
+    return instance_get(context, values['uuid'])
+
+
+def instance_update(context, uuid, values, expected_task_state=Ellipsis):
+    """Update an instance; with ``expected_task_state``, only if it matches.
+
+    :returns: True if the row was updated.
+    """
+    values = dict(values, updated_at=timeutils.utcnow())
+    statement = sa.update(INSTANCES).where(INSTANCES.c.uuid == uuid,
+                                           INSTANCES.c.deleted == 0)
+    if expected_task_state is not Ellipsis:
+        statement = statement.where(
+            INSTANCES.c.task_state.is_(None) if expected_task_state is None
+            else INSTANCES.c.task_state == expected_task_state)
+    with _CTX.writer.using(context) as session:
+        return session.execute(statement.values(**values)).rowcount == 1
+
+
+def instance_get_all(context, project_id=None, host=None):
+    statement = sa.select(INSTANCES).where(INSTANCES.c.deleted == 0)
+    if project_id is not None:
+        statement = statement.where(INSTANCES.c.project_id == project_id)
+    if host is not None:
+        statement = statement.where(INSTANCES.c.host == host)
+    statement = statement.order_by(INSTANCES.c.created_at, INSTANCES.c.uuid)
+    with _CTX.reader.using(context) as session:
+        return [dict(r) for r in session.execute(statement).mappings()]
+
+
+def instance_destroy(context, uuid):
+    """Soft-delete an instance (``deleted`` = 1)."""
+    now = timeutils.utcnow()
+    with _CTX.writer.using(context) as session:
+        session.execute(
+            sa.update(INSTANCES).where(INSTANCES.c.uuid == uuid,
+                                       INSTANCES.c.deleted == 0)
+            .values(deleted=1, deleted_at=now, updated_at=now))
+
+
+# Migrations ----------------------------------------------------------------
+
+def migration_create(context, values):
+    values = dict(values)
+    values.setdefault('uuid', uuidutils.generate_uuid())
+    values.setdefault('created_at', timeutils.utcnow())
+    values.setdefault('deleted', 0)
+    values.setdefault('hidden', False)
+    with _CTX.writer.using(context) as session:
+        result = session.execute(sa.insert(MIGRATIONS).values(**values))
+        new_id = result.inserted_primary_key[0]
+        return _one(session, _GET_MIGRATION, id=new_id)
+
+
+def migration_get(context, migration_id):
+    """A live migration record by id, or None (non-integer ids included)."""
+    ident = db_id(migration_id)
+    if ident is None:
+        return None
+    with _CTX.reader.using(context) as session:
+        return _one(session, _GET_MIGRATION, id=ident)
+
+
+def migration_get_by_id_and_instance(context, migration_id, instance_uuid):
+    """The migration ``migration_id`` of ``instance_uuid``, or None."""
+    ident = db_id(migration_id)
+    if ident is None:
+        return None
+    with _CTX.reader.using(context) as session:
+        return _one(session, _GET_MIGRATION_OF_INSTANCE, id=ident,
+                    instance_uuid=instance_uuid)
+
+
+def migration_get_in_progress_by_instance(
+        context, instance_uuid, migration_type=models.LIVE_MIGRATION):
+    """Migrations of an instance that are queued, preparing or running."""
+    with _CTX.reader.using(context) as session:
+        rows = session.execute(
+            _IN_PROGRESS, {'instance_uuid': instance_uuid,
+                           'migration_type': migration_type}).mappings()
+        return [dict(r) for r in rows]
+
+
+def migration_get_all(context, instance_uuid=None, statuses=None,
+                      host=None):
+    """Live migration records, newest first, for operator listings."""
+    statement = sa.select(MIGRATIONS).where(MIGRATIONS.c.deleted == 0)
+    if instance_uuid is not None:
+        statement = statement.where(
+            MIGRATIONS.c.instance_uuid == instance_uuid)
+    if statuses:
+        statement = statement.where(MIGRATIONS.c.status.in_(statuses))
+    if host is not None:
+        statement = statement.where(sa.or_(
+            MIGRATIONS.c.source_compute == host,
+            MIGRATIONS.c.dest_compute == host))
+    statement = statement.order_by(MIGRATIONS.c.id.desc())
+    with _CTX.reader.using(context) as session:
+        return [dict(r) for r in session.execute(statement).mappings()]
+
+
+def migration_update(context, migration_id, values, expected_status=None):
+    """Update a migration, as a compare-and-swap when asked.
+
+    :param expected_status: a status, or a tuple of statuses; the update
+        happens only if the row's status is still (one of) it, so two
+        concurrent writers cannot both win.
+    :returns: ``(won, status)``: whether this call changed the row, and the
+        row's status after the call (None if the migration does not exist).
+    """
+    ident = db_id(migration_id)
+    if ident is None:
+        return False, None
+    values = dict(values, updated_at=timeutils.utcnow())
+    statement = sa.update(MIGRATIONS).where(MIGRATIONS.c.id == ident,
+                                            MIGRATIONS.c.deleted == 0)
+    if expected_status is not None:
+        if isinstance(expected_status, str):
+            expected_status = (expected_status,)
+        statement = statement.where(
+            MIGRATIONS.c.status.in_(tuple(expected_status)))
+    with _CTX.writer.using(context) as session:
+        won = session.execute(statement.values(**values)).rowcount == 1
+        row = _one(session, _GET_MIGRATION, id=ident)
+    return won, (row['status'] if row else None)
+
+
+PROGRESS_FIELDS = ('memory_total', 'memory_processed', 'memory_remaining',
+                   'disk_total', 'disk_processed', 'disk_remaining')
+
+
+def migration_update_progress(context, migration_id, progress,
+                              statuses=('running', 'running (post-copy)')):
+    """Write the six progress counters while the migration is running.
+
+    A migration that has meanwhile ended keeps its last counters: the write
+    is conditional on the status, so a late monitor tick cannot touch it.
+    :returns: True if written.
+    """
+    values = {k: progress[k] for k in PROGRESS_FIELDS if k in progress}
+    won, _status = migration_update(context, migration_id, values,
+                                    expected_status=statuses)
+    return won
+
+
+def migrations_in_flight_by_host(context, host):
+    """Unfinished migrations with ``host`` as source or destination."""
+    statement = sa.select(MIGRATIONS).where(
+        MIGRATIONS.c.deleted == 0,
+        MIGRATIONS.c.status.in_(IN_FLIGHT_STATUSES),
+        sa.or_(MIGRATIONS.c.source_compute == host,
+               MIGRATIONS.c.dest_compute == host))
+    with _CTX.reader.using(context) as session:
+        return [dict(r) for r in session.execute(statement).mappings()]
+
+
+# Instance actions ----------------------------------------------------------
+
+def action_start(context, instance_uuid, action, message=None):
+    """Record that ``action`` was requested on an instance; return its id."""
+    values = {'instance_uuid': instance_uuid, 'action': action,
+              'request_id': context.request_id, 'user_id': context.user_id,
+              'project_id': context.project_id,
+              'start_time': timeutils.utcnow(), 'message': message}
+    with _CTX.writer.using(context) as session:
+        result = session.execute(sa.insert(ACTIONS).values(**values))
+        return result.inserted_primary_key[0]
+
+
+def action_finish(context, action_id, message=None):
+    with _CTX.writer.using(context) as session:
+        session.execute(sa.update(ACTIONS).where(ACTIONS.c.id == action_id)
+                        .values(finish_time=timeutils.utcnow(),
+                                message=message))
+
+
+def action_get_by_request_id(context, instance_uuid, request_id):
+    statement = sa.select(ACTIONS).where(
+        ACTIONS.c.instance_uuid == instance_uuid,
+        ACTIONS.c.request_id == request_id).order_by(ACTIONS.c.id.desc())
+    with _CTX.reader.using(context) as session:
+        return _one(session, statement)
+
+
+def actions_get(context, instance_uuid):
+    statement = sa.select(ACTIONS).where(
+        ACTIONS.c.instance_uuid == instance_uuid).order_by(ACTIONS.c.id)
+    with _CTX.reader.using(context) as session:
+        return [dict(r) for r in session.execute(statement).mappings()]
+
+
+def action_event_start(context, action_id, event, host):
+    values = {'action_id': action_id, 'event': event, 'host': host,
+              'start_time': timeutils.utcnow()}
+    with _CTX.writer.using(context) as session:
+        result = session.execute(sa.insert(EVENTS).values(**values))
+        return result.inserted_primary_key[0]
+
+
+def action_event_finish(context, event_id, result, traceback=None):
+    """Close an event with ``Success`` or ``Error`` (and the traceback)."""
+    with _CTX.writer.using(context) as session:
+        session.execute(sa.update(EVENTS).where(EVENTS.c.id == event_id)
+                        .values(finish_time=timeutils.utcnow(),
+                                result=result, traceback=traceback))
+
+
+def action_events_get(context, action_id):
+    statement = sa.select(EVENTS).where(
+        EVENTS.c.action_id == action_id).order_by(EVENTS.c.id)
+    with _CTX.reader.using(context) as session:
+        return [dict(r) for r in session.execute(statement).mappings()]
+
+
+# Services ------------------------------------------------------------------
+
+def service_heartbeat(context, host, binary, topic, rpc_version):
+    """Create or refresh an agent's row; return it."""
+    now = timeutils.utcnow()
+    where = (SERVICES.c.host == host, SERVICES.c.binary == binary,
+             SERVICES.c.deleted == 0)
+    with _CTX.writer.using(context) as session:
+        updated = session.execute(
+            sa.update(SERVICES).where(*where).values(
+                topic=topic, rpc_version=rpc_version, last_seen_at=now,
+                updated_at=now)).rowcount
+        if not updated:
+            session.execute(sa.insert(SERVICES).values(
+                host=host, binary=binary, topic=topic,
+                rpc_version=rpc_version, last_seen_at=now, created_at=now,
+                disabled=False, deleted=0))
+        return _one(session, sa.select(SERVICES).where(*where))
+
+
+def service_get_all(context, binary=None):
+    statement = sa.select(SERVICES).where(SERVICES.c.deleted == 0)
+    if binary is not None:
+        statement = statement.where(SERVICES.c.binary == binary)
+    with _CTX.reader.using(context) as session:
+        return [dict(r) for r in session.execute(
+            statement.order_by(SERVICES.c.host)).mappings()]
+
+
+def service_is_up(service, down_time, now=None):
+    """Whether an agent's last heartbeat is within ``down_time`` seconds."""
+    seen = service.get('last_seen_at')
+    if seen is None:
+        return False
+    now = now or timeutils.utcnow()
+    return (now - seen).total_seconds() <= down_time
+
+
+def service_get_live(context, binary, down_time):
+    """Enabled agents that heartbeated within ``down_time`` seconds."""
+    now = timeutils.utcnow()
+    return [s for s in service_get_all(context, binary)
+            if not s['disabled'] and service_is_up(s, down_time, now)]
+
+
+def host_load(context, hosts):
+    """In-flight migrations per host (as source or destination)."""
+    load = {h: 0 for h in hosts}
+    if not hosts:
+        return load
+    statement = sa.select(MIGRATIONS.c.source_compute,
+                          MIGRATIONS.c.dest_compute).where(
+        MIGRATIONS.c.deleted == 0,
+        MIGRATIONS.c.status.in_(IN_FLIGHT_STATUSES),
+        sa.or_(MIGRATIONS.c.source_compute.in_(hosts),
+               MIGRATIONS.c.dest_compute.in_(hosts)))
+    with _CTX.reader.using(context) as session:
+        for source, dest in session.execute(statement):
+            for host in {source, dest}:
+                if host in load:
+                    load[host] += 1
+    return load

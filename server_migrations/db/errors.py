@@ -1,0 +1,41 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""One-line descriptions of database failures, for operators."""
+
+from oslo_db import exception as db_exc
+from oslo_utils import encodeutils
+import sqlalchemy.exc as sa_exc
+
+
+def describe(exc, connection):
+    """A single line saying what went wrong with ``connection``.
+
+    The URL's password is masked.
+    """
+    try:
+        from sqlalchemy.engine import make_url
+        where = make_url(connection).render_as_string(hide_password=True)
+    except Exception:
+        where = '<unparseable URL>'
+    if isinstance(exc, (sa_exc.NoSuchModuleError, ImportError)):
+        return ('no database driver for [database] connection %s; use '
+                'sqlite://, mysql+pymysql:// or postgresql+psycopg2:// and '
+                'install the mysql or postgresql extra' % where)
+    if isinstance(exc, sa_exc.ArgumentError):
+        return ('[database] connection is not a valid SQLAlchemy URL: %s'
+                % where)
+    if isinstance(exc, db_exc.DBConnectionError):
+        return 'cannot connect to the database at %s' % where
+    detail = encodeutils.exception_to_unicode(exc).splitlines()
+    first = detail[0] if detail else type(exc).__name__
+    return 'database error at %s: %s' % (where, first)

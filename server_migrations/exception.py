@@ -1,0 +1,123 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Domain exceptions; each carries its HTTP status and its message."""
+
+
+class ServerMigrationsException(Exception):
+    """Base class: ``msg_fmt`` is filled from the keyword arguments.
+
+    ``code`` is the HTTP status the API answers with when this error reaches
+    the one fault path (``server_migrations.api.faults``).
+    """
+
+    msg_fmt = 'An unknown exception occurred.'
+    code = 500
+
+    def __init__(self, message=None, **kwargs):
+        self.kwargs = kwargs
+        if message is None:
+            message = self.msg_fmt % kwargs
+        self.message = message
+        super().__init__(message)
+
+    def format_message(self):
+        return self.message
+
+
+class Invalid(ServerMigrationsException):
+    msg_fmt = 'Bad request.'
+    code = 400
+
+
+class ValidationError(Invalid):
+    msg_fmt = '%(detail)s'
+
+
+class MalformedRequestBody(Invalid):
+    msg_fmt = 'Malformed request body'
+
+
+class NoSuchAction(Invalid):
+    msg_fmt = 'There is no such action: %(action)s'
+
+
+class NotAuthenticated(ServerMigrationsException):
+    msg_fmt = 'Authentication required'
+    code = 401
+
+
+class Forbidden(ServerMigrationsException):
+    msg_fmt = 'Forbidden'
+    code = 403
+
+
+class PolicyNotAuthorized(Forbidden):
+    msg_fmt = "Policy doesn't allow %(action)s to be performed."
+
+
+class NotFound(ServerMigrationsException):
+    msg_fmt = 'The resource could not be found.'
+    code = 404
+
+
+class InstanceNotFound(NotFound):
+    msg_fmt = 'Instance %(instance_id)s could not be found.'
+
+
+class MigrationNotFound(NotFound):
+    msg_fmt = 'Migration %(migration_id)s could not be found.'
+
+
+class Conflict(ServerMigrationsException):
+    msg_fmt = 'Conflict.'
+    code = 409
+
+
+class InstanceInvalidState(Conflict):
+    msg_fmt = ('Instance %(instance_uuid)s in %(attr)s %(state)s. Cannot '
+               '%(method)s while the instance is in this state.')
+
+
+class InstanceIsLocked(InstanceInvalidState):
+    msg_fmt = 'Instance %(instance_uuid)s is locked'
+
+
+class ServiceUnavailable(ServerMigrationsException):
+    msg_fmt = 'The service is temporarily unavailable; try again later.'
+    code = 503
+
+
+class DBConnectionError(ServiceUnavailable):
+    msg_fmt = 'The database is unavailable; try again later.'
+
+
+class MessagingUnavailable(ServiceUnavailable):
+    msg_fmt = ('The message broker did not accept the request in time; '
+               'nothing was changed. Try again later.')
+
+
+class NoValidHost(Invalid):
+    msg_fmt = 'No valid host was found. %(reason)s'
+
+
+class ConfigurationError(ServerMigrationsException):
+    msg_fmt = 'Configuration error: %(reason)s'
+
+
+class NoActiveMigrationForInstance(NotFound):
+    msg_fmt = 'Active live migration for instance %(instance_id)s not found'
+
+
+class LiveMigrationAbortFailed(ServerMigrationsException):
+    msg_fmt = ('Failed to abort the live migration of instance '
+               '%(instance_id)s: %(reason)s')

@@ -1,0 +1,108 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Fixtures shared by the test suites: config, database, policy, RPC."""
+
+import copy
+import os
+
+import fixtures
+from oslo_config import cfg
+from oslo_config import fixture as config_fixture
+from oslo_db.sqlalchemy import test_fixtures
+
+from server_migrations import conf as sm_conf
+from server_migrations.db import api as db_api
+from server_migrations.db import models
+from server_migrations import policies
+from server_migrations import policy
+from server_migrations import rpc
+
+
+class ConfFixture(config_fixture.Config):
+    """A private, fully registered ConfigOpts; no file under /etc is read."""
+
+    def __init__(self):
+        super().__init__(cfg.ConfigOpts())
+
+    def setUp(self):
+        super().setUp()
+        sm_conf.register_opts(self.conf)
+        rpc.register_opts(self.conf)
+        # An empty list, not None: None makes oslo.config search /etc.
+        self.conf([], project='server-migrations', default_config_files=[])
+        state = self.useFixture(fixtures.TempDir()).path
+        self.config(state_path=state, host='test-host',
+                    transport_url='fake:/')
+        self.config(auth_strategy='noauth2', group='api')
+        self.config(step_seconds=0.01, group='fake_driver')
+
+
+class _SchemaMixin(test_fixtures.GeneratesSchema):
+
+    def get_enginefacade(self):
+        return db_api._CTX
+
+    def generate_schema_create_all(self, engine):
+        models.BASE.metadata.create_all(engine)
+
+
+class Database(_SchemaMixin, test_fixtures.AdHocDbFixture):
+    """A fresh in-memory SQLite database per test, schema from the models."""
+
+
+class MySQLDatabase(_SchemaMixin, test_fixtures.MySQLOpportunisticFixture):
+    """A provisioned MySQL/MariaDB database (integration tests)."""
+
+
+class PostgresqlDatabase(_SchemaMixin,
+                         test_fixtures.PostgresqlOpportunisticFixture):
+    """A provisioned PostgreSQL database (integration tests)."""
+
+
+class PolicyFixture(fixtures.Fixture):
+    """The enforcer built from a deep copy of the default rules.
+
+    oslo.policy mutates the RuleDefault objects it registers; a copy keeps
+    one test's overrides from leaking into the next.
+    """
+
+    def __init__(self, conf, policy_file=None):
+        self.conf = conf
+        self.policy_file = policy_file
+
+    def _setUp(self):
+        policy.reset()
+        self.addCleanup(policy.reset)
+        if self.policy_file:
+            self.conf.set_override('policy_file', self.policy_file,
+                                   group='oslo_policy')
+        self.enforcer = policy.init(
+            self.conf, rules=copy.deepcopy(policies.list_rules()),
+            suppress_deprecation_warnings=True)
+
+    def set_rules(self, rules, overwrite=False):
+        from oslo_policy import policy as oslo_policy
+        self.enforcer.set_rules(oslo_policy.Rules.from_dict(rules),
+                                overwrite=overwrite, use_conf=False)
+
+
+class RPCFixture(fixtures.Fixture):
+    """Process transports are closed and forgotten after the test."""
+
+    def _setUp(self):
+        rpc.reset()
+        self.addCleanup(rpc.reset)
+
+
+def integration_enabled():
+    return os.environ.get('SERVER_MIGRATIONS_INTEGRATION') == '1'

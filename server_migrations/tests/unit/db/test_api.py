@@ -1,0 +1,281 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Tests of the queries in server_migrations.db.api (SQLite here).
+
+``QueriesTestMixin`` is reused by the integration suite on PostgreSQL and
+MariaDB, so every query is proven on every backend.
+"""
+
+import datetime
+import threading
+
+from oslo_utils import timeutils
+from oslo_utils import uuidutils
+
+from server_migrations.db import api as db_api
+from server_migrations.tests import base
+
+
+def make_instance(context, **values):
+    defaults = {'project_id': 'p1', 'user_id': 'u1', 'host': 'h1',
+                'node': 'h1', 'vm_state': 'active',
+                'task_state': 'migrating',
+                'launched_at': timeutils.utcnow(), 'memory_mb': 1024,
+                'root_gb': 10, 'display_name': 'vm'}
+    defaults.update(values)
+    return db_api.instance_create(context, defaults)
+
+
+def make_migration(context, instance_uuid, **values):
+    defaults = {'instance_uuid': instance_uuid, 'source_compute': 'h1',
+                'source_node': 'h1', 'dest_compute': 'h2',
+                'dest_node': 'h2', 'dest_host': '192.0.2.2',
+                'migration_type': 'live-migration', 'status': 'running',
+                'user_id': 'u1', 'project_id': 'p1'}
+    defaults.update(values)
+    return db_api.migration_create(context, defaults)
+
+
+class QueriesTestMixin:
+
+    def test_instance_get_scoped_and_soft_deleted(self):
+        inst = make_instance(self.context)
+        self.assertEqual(inst, db_api.instance_get(self.context,
+                                                   inst['uuid']))
+        self.assertEqual(inst['uuid'], db_api.instance_get(
+            self.context, inst['uuid'], project_id='p1')['uuid'])
+        self.assertIsNone(db_api.instance_get(
+            self.context, inst['uuid'], project_id='p2'))
+        db_api.instance_destroy(self.context, inst['uuid'])
+        self.assertIsNone(db_api.instance_get(self.context, inst['uuid']))
+        self.assertIsNone(db_api.instance_get(
+            self.context, uuidutils.generate_uuid()))
+
+    def test_instance_fields_round_trip(self):
+        launched = datetime.datetime(2026, 1, 2, 3, 4, 5, 678901)
+        inst = make_instance(self.context, launched_at=launched, locked=True,
+                             locked_by='admin')
+        self.assertEqual(launched, inst['launched_at'])
+        self.assertTrue(inst['locked'])
+        self.assertEqual('admin', inst['locked_by'])
+        self.assertEqual(0, inst['deleted'])
+
+    def test_instance_update_expected_task_state(self):
+        inst = make_instance(self.context, task_state=None)
+        self.assertFalse(db_api.instance_update(
+            self.context, inst['uuid'], {'task_state': None},
+            expected_task_state='migrating'))
+        self.assertTrue(db_api.instance_update(
+            self.context, inst['uuid'], {'task_state': 'migrating'},
+            expected_task_state=None))
+        self.assertTrue(db_api.instance_update(
+            self.context, inst['uuid'], {'host': 'h2', 'task_state': None},
+            expected_task_state='migrating'))
+        got = db_api.instance_get(self.context, inst['uuid'])
+        self.assertEqual(('h2', None), (got['host'], got['task_state']))
+        self.assertIsNotNone(got['updated_at'])
+
+    def test_in_progress_filters(self):
+        inst = make_instance(self.context)
+        other = make_instance(self.context)
+        listed = set()
+        for status in ('queued', 'preparing', 'running', 'post-migrating'):
+            listed.add(make_migration(self.context, inst['uuid'],
+                                      status=status)['id'])
+        for status in ('accepted', 'running (post-copy)', 'completed',
+                       'failed', 'error', 'cancelled'):
+            make_migration(self.context, inst['uuid'], status=status)
+        make_migration(self.context, inst['uuid'], migration_type='resize')
+        make_migration(self.context, other['uuid'])
+        deleted = make_migration(self.context, inst['uuid'])
+        db_api.migration_update(self.context, deleted['id'], {'deleted': 1})
+        found = db_api.migration_get_in_progress_by_instance(
+            self.context, inst['uuid'])
+        self.assertEqual(listed, {m['id'] for m in found})
+        self.assertEqual([], db_api.migration_get_in_progress_by_instance(
+            self.context, uuidutils.generate_uuid()))
+
+    def test_migration_fields(self):
+        inst = make_instance(self.context)
+        mig = make_migration(self.context, inst['uuid'])
+        self.assertTrue(uuidutils.is_uuid_like(mig['uuid']))
+        self.assertIsNone(mig['memory_total'])
+        self.assertIsNone(mig['updated_at'])
+        self.assertIsNotNone(mig['created_at'])
+        self.assertFalse(mig['hidden'])
+        self.assertEqual('live-migration', mig['migration_type'])
+
+    def test_get_by_id_and_instance(self):
+        inst = make_instance(self.context)
+        other = make_instance(self.context)
+        mig = make_migration(self.context, inst['uuid'])
+        get = db_api.migration_get_by_id_and_instance
+        self.assertEqual(mig['id'], get(self.context, mig['id'],
+                                        inst['uuid'])['id'])
+        self.assertEqual(mig['id'], get(self.context, str(mig['id']),
+                                        inst['uuid'])['id'])
+        self.assertIsNone(get(self.context, mig['id'], other['uuid']))
+        # Not an integer, or not one the column can hold: simply absent.
+        for bad in ('abc', '%sabc' % mig['id'], '1.0', '-1', '0', '',
+                    ' 1', '1 ', '99999999999999999999', '2147483648',
+                    '\u0661', mig['uuid'], None, True, 1.0):
+            self.assertIsNone(get(self.context, bad, inst['uuid']), bad)
+            self.assertIsNone(db_api.migration_get(self.context, bad), bad)
+        db_api.migration_update(self.context, mig['id'], {'deleted': 1})
+        self.assertIsNone(get(self.context, mig['id'], inst['uuid']))
+
+    def test_compare_and_swap(self):
+        inst = make_instance(self.context)
+        mig = make_migration(self.context, inst['uuid'], status='running')
+        won, status = db_api.migration_update(
+            self.context, mig['id'], {'status': 'cancelled'},
+            expected_status='running')
+        self.assertEqual((True, 'cancelled'), (won, status))
+        won, status = db_api.migration_update(
+            self.context, mig['id'], {'status': 'completed'},
+            expected_status='running')
+        self.assertEqual((False, 'cancelled'), (won, status))
+        won, status = db_api.migration_update(
+            self.context, mig['id'], {'status': 'error'},
+            expected_status=('queued', 'cancelled'))
+        self.assertEqual((True, 'error'), (won, status))
+        self.assertEqual((False, None), db_api.migration_update(
+            self.context, 'nope', {'status': 'x'}))
+        self.assertEqual((False, None), db_api.migration_update(
+            self.context, 2 ** 30, {'status': 'x'}))
+
+    def test_concurrent_compare_and_swap_has_one_winner(self):
+        inst = make_instance(self.context)
+        mig = make_migration(self.context, inst['uuid'], status='running')
+        results = []
+        barrier = threading.Barrier(4)
+
+        def swap(new_status):
+            barrier.wait()
+            results.append((new_status, db_api.migration_update(
+                self.context, mig['id'], {'status': new_status},
+                expected_status='running')[0]))
+
+        threads = [threading.Thread(target=swap, args=(s,)) for s in
+                   ('cancelled', 'completed', 'failed', 'error')]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        winners = [s for s, won in results if won]
+        self.assertEqual(1, len(winners), results)
+        self.assertEqual(winners[0], db_api.migration_get(
+            self.context, mig['id'])['status'])
+
+    def test_progress_only_while_running(self):
+        inst = make_instance(self.context)
+        mig = make_migration(self.context, inst['uuid'], status='running')
+        progress = {'memory_total': 8 << 30, 'memory_processed': 1 << 30,
+                    'memory_remaining': 7 << 30, 'disk_total': 0,
+                    'disk_processed': 0, 'disk_remaining': 0,
+                    'status': 'ignored'}
+        self.assertTrue(db_api.migration_update_progress(
+            self.context, mig['id'], progress))
+        got = db_api.migration_get(self.context, mig['id'])
+        self.assertEqual(8 << 30, got['memory_total'])
+        self.assertEqual(0, got['disk_total'])
+        self.assertEqual('running', got['status'])
+        db_api.migration_update(self.context, mig['id'],
+                                {'status': 'completed'})
+        self.assertFalse(db_api.migration_update_progress(
+            self.context, mig['id'], {'memory_remaining': 5}))
+        self.assertEqual(7 << 30, db_api.migration_get(
+            self.context, mig['id'])['memory_remaining'])
+
+    def test_in_flight_by_host_and_load(self):
+        inst = make_instance(self.context)
+        make_migration(self.context, inst['uuid'], source_compute='a',
+                       dest_compute='b', status='running')
+        make_migration(self.context, inst['uuid'], source_compute='b',
+                       dest_compute='c', status='queued')
+        make_migration(self.context, inst['uuid'], source_compute='a',
+                       dest_compute='c', status='completed')
+        self.assertEqual(1, len(db_api.migrations_in_flight_by_host(
+            self.context, 'a')))
+        self.assertEqual(2, len(db_api.migrations_in_flight_by_host(
+            self.context, 'b')))
+        self.assertEqual({'a': 1, 'b': 2, 'c': 1, 'd': 0}, db_api.host_load(
+            self.context, ['a', 'b', 'c', 'd']))
+        self.assertEqual({}, db_api.host_load(self.context, []))
+
+    def test_migration_get_all_filters(self):
+        inst = make_instance(self.context)
+        m1 = make_migration(self.context, inst['uuid'], status='running')
+        m2 = make_migration(self.context, inst['uuid'], status='completed',
+                            source_compute='x', dest_compute='y')
+        self.assertEqual([m2['id'], m1['id']], [
+            m['id'] for m in db_api.migration_get_all(self.context)])
+        running = db_api.migration_get_all(self.context,
+                                           statuses=['running'])
+        self.assertEqual([m1['id']], [m['id'] for m in running])
+        on_y = db_api.migration_get_all(self.context, host='y')
+        self.assertEqual([m2['id']], [m['id'] for m in on_y])
+
+    def test_actions_and_events(self):
+        inst = make_instance(self.context)
+        self.context.user_id = 'u9'
+        self.context.project_id = 'p9'
+        action_id = db_api.action_start(self.context, inst['uuid'],
+                                        'live_migration_cancel')
+        action = db_api.action_get_by_request_id(
+            self.context, inst['uuid'], self.context.request_id)
+        self.assertEqual(('live_migration_cancel', 'u9', 'p9'),
+                         (action['action'], action['user_id'],
+                          action['project_id']))
+        self.assertIsNone(action['finish_time'])
+        event_id = db_api.action_event_start(
+            self.context, action_id, 'compute_live_migration_abort', 'h1')
+        db_api.action_event_finish(self.context, event_id, 'Error',
+                                   'Traceback: boom')
+        db_api.action_finish(self.context, action_id)
+        (event,) = db_api.action_events_get(self.context, action_id)
+        self.assertEqual(('Error', 'Traceback: boom', 'h1'),
+                         (event['result'], event['traceback'],
+                          event['host']))
+        self.assertIsNotNone(db_api.actions_get(
+            self.context, inst['uuid'])[0]['finish_time'])
+
+    def test_services_heartbeat_and_liveness(self):
+        first = db_api.service_heartbeat(self.context, 'h1', 'bin',
+                                         'compute', '1.0')
+        again = db_api.service_heartbeat(self.context, 'h1', 'bin',
+                                         'compute', '1.1')
+        self.assertEqual(first['id'], again['id'])
+        self.assertEqual('1.1', again['rpc_version'])
+        db_api.service_heartbeat(self.context, 'h2', 'bin', 'compute', '1.0')
+        self.assertEqual(['h1', 'h2'], [
+            s['host'] for s in db_api.service_get_live(self.context, 'bin',
+                                                       60)])
+        later = timeutils.utcnow() + datetime.timedelta(seconds=120)
+        self.assertFalse(db_api.service_is_up(again, 60, now=later))
+        self.assertTrue(db_api.service_is_up(again, 600, now=later))
+        self.assertFalse(db_api.service_is_up({'last_seen_at': None}, 60))
+
+
+class TestQueriesSQLite(QueriesTestMixin, base.TestCase):
+    """The queries on an in-memory SQLite database."""
+
+
+class TestDbId(base.TestCase):
+
+    def test_db_id(self):
+        self.assertEqual(5, db_api.db_id('5'))
+        self.assertEqual(7, db_api.db_id('007'))
+        self.assertEqual(5, db_api.db_id(5))
+        for bad in ('5a', '', '-5', '0', 0, 2 ** 31, True, None, '५'):
+            self.assertIsNone(db_api.db_id(bad), bad)
