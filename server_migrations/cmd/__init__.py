@@ -11,3 +11,10 @@
 # under the License.
 
 """Console scripts."""
+
+import warnings
+
+# oslo.messaging imports eventlet (through oslo.service) without using it;
+# its deprecation banner on every command would only confuse operators.
+warnings.filterwarnings('ignore', message=r'\s*Eventlet is deprecated')
+warnings.filterwarnings('ignore', module='oslo_service')

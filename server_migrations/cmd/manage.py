@@ -12,62 +12,33 @@
 
 """server-migrations-manage: schema and operator commands."""
 
-import os
 import sys
 
 from oslo_config import cfg
-from sqlalchemy.engine import make_url
 
+from server_migrations.cmd.commands import db as db_commands
+from server_migrations.cmd.commands import migration as migration_commands
+from server_migrations.cmd.commands import service as service_commands
 from server_migrations.cmd import common
 from server_migrations.db import api as db_api
 from server_migrations.db import errors as db_errors
-from server_migrations.db import migration
 
+CATEGORIES = {
+    'db': (db_commands.add_parsers, db_commands.DbCommands),
+    'migration': (migration_commands.add_parsers,
+                  migration_commands.MigrationCommands),
+    'service': (service_commands.add_parsers,
+                service_commands.ServiceCommands),
+}
 
-def _ensure_sqlite_dir(connection):
-    url = make_url(connection)
-    if url.get_backend_name() == 'sqlite' and url.database not in (
-            None, '', ':memory:'):
-        os.makedirs(os.path.dirname(os.path.abspath(url.database)),
-                    exist_ok=True)
-
-
-class DbCommands:
-    """db sync | db version"""
-
-    def __init__(self, conf):
-        self.conf = conf
-
-    def _engine(self):
-        connection = self.conf.database.connection
-        _ensure_sqlite_dir(connection)
-        db_api.configure(self.conf)
-        return db_api.get_engine()
-
-    def sync(self):
-        """Create or upgrade the schema to the newest revision."""
-        migration.upgrade(self._engine())
-        print('Database is at revision %s.' % migration.head())
-
-    def version(self):
-        """Print the schema revision of the database."""
-        current = migration.version(self._engine())
-        print(current or 'None (empty database: run "db sync")')
-
-
-def _add_db_parsers(subparsers):
-    parser = subparsers.add_parser('db', help='database schema commands')
-    actions = parser.add_subparsers(dest='action', metavar='{sync,version}')
-    actions.required = True
-    actions.add_parser('sync', help='create or upgrade the schema')
-    actions.add_parser('version', help='print the schema revision')
+# Refusals each command group raises for the operator; printed in one line.
+_COMMAND_ERRORS = (migration_commands.CommandError,)
 
 
 def add_command_parsers(subparsers):
-    _add_db_parsers(subparsers)
+    for add_parsers, _commands in CATEGORIES.values():
+        add_parsers(subparsers)
 
-
-CATEGORIES = {'db': DbCommands}
 
 command_opt = cfg.SubCommandOpt('category', title='Commands',
                                 handler=add_command_parsers)
@@ -79,14 +50,21 @@ def main(argv=None):
     # ten reconnection attempts. A config file can still raise it.
     conf = common.setup(argv, cli_opts=[command_opt],
                         defaults={('database', 'max_retries'): 0})
-    category = conf.category.name
-    handler = CATEGORIES[category](conf)
-    action = getattr(handler, conf.category.action)
+    args = conf.category
+    _add_parsers, commands = CATEGORIES[args.name]
     try:
-        action()
+        db_commands.ensure_sqlite_dir(conf.database.connection)
+        db_api.configure(conf)
+        handler = commands(conf)
+        return getattr(handler, args.action)(args)
+    except _COMMAND_ERRORS as exc:
+        common.fail(str(exc))
+    except KeyboardInterrupt:
+        return 130
     except Exception as exc:  # one line for the operator, no traceback
-        common.fail(db_errors.describe(exc, conf.database.connection))
-    return 0
+        if db_errors.is_database_error(exc):
+            common.fail(db_errors.describe(exc, conf.database.connection))
+        common.fail('%s: %s' % (type(exc).__name__, exc))
 
 
 if __name__ == '__main__':

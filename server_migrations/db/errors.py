@@ -17,6 +17,11 @@ from oslo_utils import encodeutils
 import sqlalchemy.exc as sa_exc
 
 
+def is_database_error(exc):
+    return isinstance(exc, (sa_exc.SQLAlchemyError, db_exc.DBError,
+                            ImportError))
+
+
 def describe(exc, connection):
     """A single line saying what went wrong with ``connection``.
 

@@ -1,0 +1,160 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""server-migrations-manage migration ...: see and rescue migrations."""
+
+import time
+
+from rich import progress as rich_progress
+
+from server_migrations.cmd import output
+from server_migrations import context as sm_context
+from server_migrations.db import api as db_api
+from server_migrations.db import models
+
+COLUMNS = [('id', 'Id'), ('uuid', 'UUID'), ('instance_uuid', 'Server UUID'),
+           ('migration_type', 'Type'), ('status', 'Status'),
+           ('source_compute', 'Source Compute'),
+           ('dest_compute', 'Dest Compute'),
+           ('memory_total', 'Memory Total Bytes'),
+           ('memory_processed', 'Memory Processed Bytes'),
+           ('memory_remaining', 'Memory Remaining Bytes'),
+           ('disk_total', 'Disk Total Bytes'),
+           ('disk_processed', 'Disk Processed Bytes'),
+           ('disk_remaining', 'Disk Remaining Bytes'),
+           ('created_at', 'Created At'), ('updated_at', 'Updated At')]
+LIST_COLUMNS = COLUMNS[:7] + [('updated_at', 'Updated At')]
+SHOW_COLUMNS = COLUMNS + [
+    ('source_node', 'Source Node'), ('dest_node', 'Dest Node'),
+    ('dest_host', 'Dest Host'), ('user_id', 'User ID'),
+    ('project_id', 'Project ID')]
+
+
+class CommandError(Exception):
+    """A refusal to show the operator (exit status 1, one line)."""
+
+
+def add_parsers(subparsers):
+    parser = subparsers.add_parser('migration',
+                                   help='server migrations')
+    actions = parser.add_subparsers(
+        dest='action', metavar='{list,show,watch}')
+    actions.required = True
+
+    listing = actions.add_parser('list', help='migrations, newest first')
+    listing.add_argument('--server', help='only this server (UUID)')
+    listing.add_argument('--status', action='append',
+                         help='only this status (repeatable)')
+    # dest is not "host": that name is taken by the [DEFAULT] host option.
+    listing.add_argument('--host', dest='on_host',
+                         help='only with this host as source or dest')
+    listing.add_argument('-f', '--format', dest='fmt', default='table',
+                         choices=['table', 'json'])
+
+    show = actions.add_parser('show', help='one migration by id')
+    show.add_argument('migration', help='migration id')
+    show.add_argument('-f', '--format', dest='fmt', default='table',
+                      choices=['table', 'json'])
+
+    watch = actions.add_parser(
+        'watch', help='progress bars of a server\'s in-progress live '
+                      'migrations, until they end')
+    watch.add_argument('server', help='server UUID')
+    watch.add_argument('--interval', type=float, default=1.0,
+                       help='seconds between two refreshes (default 1)')
+    watch.add_argument('--timeout', type=float, default=None,
+                       help='stop watching after this many seconds')
+    return actions
+
+
+class MigrationCommands:
+
+    def __init__(self, conf):
+        self.conf = conf
+        self.context = sm_context.get_admin_context()
+
+    def list(self, args):
+        rows = db_api.migration_get_all(self.context,
+                                        instance_uuid=args.server,
+                                        statuses=args.status,
+                                        host=args.on_host)
+        print(output.render(rows, LIST_COLUMNS, args.fmt))
+        return 0
+
+    def _get(self, migration_id):
+        migration = db_api.migration_get(self.context, migration_id)
+        if migration is None:
+            raise CommandError('Migration %s not found.' % migration_id)
+        return migration
+
+    def show(self, args):
+        migration = self._get(args.migration)
+        print(output.render([migration], SHOW_COLUMNS, args.fmt,
+                            single=True))
+        return 0
+
+    def watch(self, args):
+        server = db_api.instance_get(self.context, args.server)
+        if server is None:
+            raise CommandError('Server %s not found.' % args.server)
+        watched = {m['id']: m for m in
+                   db_api.migration_get_in_progress_by_instance(
+                       self.context, args.server)}
+        if not watched:
+            print('Server %s has no live migration in progress.'
+                  % args.server)
+            return 0
+        print('Watching %d live migration(s) of server %s (Ctrl-C to stop).'
+              % (len(watched), args.server), flush=True)
+        deadline = (time.monotonic() + args.timeout
+                    if args.timeout is not None else None)
+        columns = (rich_progress.TextColumn('{task.description}'),
+                   rich_progress.BarColumn(),
+                   rich_progress.TaskProgressColumn(),
+                   rich_progress.DownloadColumn(binary_units=True),
+                   rich_progress.TextColumn('{task.fields[status]}'))
+        with rich_progress.Progress(*columns) as bars:
+            tasks = {}
+            for ident in watched:
+                for kind in ('memory', 'disk'):
+                    tasks[ident, kind] = bars.add_task(
+                        'migration %s %s' % (ident, kind), total=None,
+                        status='')
+            while True:
+                active = self._refresh(bars, tasks, watched)
+                if not active:
+                    break
+                if deadline is not None and time.monotonic() > deadline:
+                    return 1
+                time.sleep(args.interval)
+        for migration in watched.values():
+            print('Migration %s ended with status %s.'
+                  % (migration['id'], migration['status']))
+        return 0
+
+    def _refresh(self, bars, tasks, watched):
+        """Re-read each watched migration; return how many are in flight."""
+        active = 0
+        for ident in watched:
+            migration = db_api.migration_get(self.context, ident) or dict(
+                watched[ident], status='deleted')
+            watched[ident] = migration
+            for kind in ('memory', 'disk'):
+                total = migration.get('%s_total' % kind)
+                done = migration.get('%s_processed' % kind)
+                bars.update(tasks[ident, kind], total=total or None,
+                            completed=done or 0,
+                            status=migration['status'])
+            if migration['status'] in models.IN_PROGRESS_STATUSES + (
+                    'accepted', 'running (post-copy)'):
+                active += 1
+        return active

@@ -1,0 +1,148 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""server-migrations-manage migration/service commands, run as operators do."""
+
+import datetime
+import json
+import os
+import subprocess
+import sys
+
+import fixtures
+from oslo_utils import timeutils
+from oslotest import base as oslo_base
+import sqlalchemy as sa
+
+from server_migrations.db import migration
+from server_migrations.db import models
+
+SERVER = '8f1f7c1e-0d6f-4a47-9a52-2d0c6f5b1a01'
+
+
+class TestManageOperatorCommands(oslo_base.BaseTestCase):
+
+    def setUp(self):
+        super().setUp()
+        tmp = self.useFixture(fixtures.TempDir()).path
+        self.db_path = os.path.join(tmp, 'sm.sqlite')
+        self.conf_path = os.path.join(tmp, 'sm.conf')
+        with open(self.conf_path, 'w') as f:
+            f.write('[DEFAULT]\nservice_down_time = 60\n'
+                    '[database]\nconnection = sqlite:///%s\n' % self.db_path)
+        engine = sa.create_engine('sqlite:///%s' % self.db_path)
+        self.addCleanup(engine.dispose)
+        migration.upgrade(engine)
+        now = timeutils.utcnow()
+        with engine.begin() as conn:
+            conn.execute(sa.insert(models.Instance.__table__).values(
+                uuid=SERVER, project_id='p1', user_id='u1', host='src',
+                node='src', vm_state='active', task_state='migrating',
+                locked=False, deleted=0, memory_mb=1024))
+            for status, source, done in (('running', 'src', 512 << 20),
+                                         ('completed', 'old', 0)):
+                conn.execute(sa.insert(models.Migration.__table__).values(
+                    uuid='0000000%d-0000-0000-0000-000000000000' % (
+                        len(status) % 10),
+                    instance_uuid=SERVER, source_compute=source,
+                    dest_compute='dst', migration_type='live-migration',
+                    status=status, hidden=False, deleted=0,
+                    memory_total=1024 << 20, memory_processed=done,
+                    memory_remaining=(1024 << 20) - done, created_at=now))
+            conn.execute(sa.insert(models.Service.__table__).values(
+                host='src', binary='server-migrations-compute',
+                topic='compute', rpc_version='1.0', disabled=False,
+                deleted=0, last_seen_at=now))
+            conn.execute(sa.insert(models.Service.__table__).values(
+                host='gone', binary='server-migrations-compute',
+                topic='compute', rpc_version='1.0', disabled=False,
+                deleted=0,
+                last_seen_at=now - datetime.timedelta(seconds=600)))
+
+    def manage(self, *args):
+        return subprocess.run(
+            [sys.executable, '-m', 'server_migrations.cmd.manage',
+             '--config-file', self.conf_path] + list(args),
+            capture_output=True, text=True, timeout=120)
+
+    def manage_json(self, *args):
+        out = self.manage(*(args + ('-f', 'json')))
+        self.assertEqual(0, out.returncode, out.stderr)
+        self.assertEqual('', out.stderr)
+        return json.loads(out.stdout)
+
+    def test_migration_list_filters(self):
+        rows = self.manage_json('migration', 'list')
+        self.assertEqual(['completed', 'running'],
+                         [r['status'] for r in rows])
+        rows = self.manage_json('migration', 'list', '--status', 'running',
+                                '--server', SERVER)
+        self.assertEqual(['src'], [r['source_compute'] for r in rows])
+        self.assertEqual([], self.manage_json('migration', 'list',
+                                              '--host', 'nowhere'))
+        rows = self.manage_json('migration', 'list', '--host', 'old')
+        self.assertEqual(['completed'], [r['status'] for r in rows])
+
+    def test_migration_list_table(self):
+        out = self.manage('migration', 'list')
+        self.assertEqual(0, out.returncode, out.stderr)
+        self.assertIn('Server UUID', out.stdout)
+        self.assertIn(SERVER, out.stdout)
+
+    def test_migration_show(self):
+        running = self.manage_json('migration', 'list', '--status',
+                                   'running')[0]
+        shown = self.manage_json('migration', 'show', str(running['id']))
+        self.assertEqual(512 << 20, shown['memory_processed'])
+        self.assertEqual('dst', shown['dest_compute'])
+        out = self.manage('migration', 'show', 'abc')
+        self.assertEqual(1, out.returncode)
+        self.assertEqual('ERROR: Migration abc not found.',
+                         out.stderr.strip())
+
+    def test_service_list_up_and_down(self):
+        rows = self.manage_json('service', 'list')
+        self.assertEqual({'src': 'up', 'gone': 'down'},
+                         {r['host']: r['state'] for r in rows})
+        self.assertEqual({'1.0'}, {r['rpc_version'] for r in rows})
+
+    def test_watch_unknown_server_and_nothing_in_progress(self):
+        out = self.manage('migration', 'watch', 'nope')
+        self.assertEqual(1, out.returncode)
+        self.assertIn('Server nope not found', out.stderr)
+
+    def test_watch_ends_with_the_migration(self):
+        proc = subprocess.Popen(
+            [sys.executable, '-m', 'server_migrations.cmd.manage',
+             '--config-file', self.conf_path, 'migration', 'watch', SERVER,
+             '--interval', '0.1', '--timeout', '60'],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(proc.kill)
+        # Once it says it is watching, the migration ends under its eyes.
+        self.assertIn('Watching 1 live migration', proc.stdout.readline())
+        engine = sa.create_engine('sqlite:///%s' % self.db_path)
+        self.addCleanup(engine.dispose)
+        table = models.Migration.__table__
+        with engine.begin() as conn:
+            conn.execute(sa.update(table).where(table.c.status == 'running')
+                         .values(status='completed'))
+        stdout, stderr = proc.communicate(timeout=60)
+        self.assertEqual(0, proc.returncode, stderr)
+        self.assertIn('ended with status completed', stdout)
+
+    def test_watch_shows_bars_until_timeout(self):
+        out = self.manage('migration', 'watch', SERVER, '--interval',
+                          '0.1', '--timeout', '0.3')
+        # Still running when the timeout hits: exit status 1, bars shown.
+        self.assertEqual(1, out.returncode, out.stderr)
+        self.assertIn('memory', out.stdout)
+        self.assertIn('50%', out.stdout)
