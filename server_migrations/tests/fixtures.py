@@ -14,6 +14,8 @@
 
 import copy
 import os
+import shutil
+import tempfile
 
 import fixtures
 from oslo_config import cfg
@@ -57,7 +59,21 @@ class _SchemaMixin(test_fixtures.GeneratesSchema):
 
 
 class Database(_SchemaMixin, test_fixtures.AdHocDbFixture):
-    """A fresh in-memory SQLite database per test, schema from the models."""
+    """A fresh SQLite file database per test, schema from the models.
+
+    A file rather than ``sqlite://``: an in-memory database is one shared
+    connection, which breaks as soon as the agent's threads and the API
+    write at the same time, as they do in production.
+    """
+
+    def __init__(self):
+        self._dir = tempfile.mkdtemp(prefix='sm-db-')
+        super().__init__(url='sqlite:///%s' % os.path.join(
+            self._dir, 'test.sqlite'))
+
+    def _cleanup(self):
+        super()._cleanup()
+        shutil.rmtree(self._dir, ignore_errors=True)
 
 
 class MySQLDatabase(_SchemaMixin, test_fixtures.MySQLOpportunisticFixture):
