@@ -51,6 +51,35 @@ class NoSuchAction(Invalid):
     msg_fmt = 'There is no such action: %(action)s'
 
 
+class InvalidAPIVersionString(Invalid):
+    msg_fmt = ('API Version String %(version)s is of invalid format. Must '
+               'be of format MajorNum.MinorNum.')
+
+
+class ProjectIdMismatch(Invalid):
+    msg_fmt = ("Malformed request URL: URL's project_id '%(url_project)s' "
+               "doesn't match Context's project_id '%(context_project)s'")
+
+
+class InvalidMigrationState(Invalid):
+    msg_fmt = ('Migration %(migration_id)s state of instance '
+               '%(instance_uuid)s is %(state)s. Cannot %(method)s while the '
+               'migration is in this state.')
+
+
+class ComputeHostNotFound(Invalid):
+    msg_fmt = 'Compute host %(host)s could not be found.'
+
+
+class ComputeServiceUnavailable(Invalid):
+    msg_fmt = 'Compute service of %(host)s is unavailable at this time.'
+
+
+class UnableToMigrateToSelf(Invalid):
+    msg_fmt = ('Unable to migrate instance (%(instance_id)s) to current '
+               'host (%(host)s).')
+
+
 class NotAuthenticated(ServerMigrationsException):
     msg_fmt = 'Authentication required'
     code = 401
@@ -76,6 +105,37 @@ class InstanceNotFound(NotFound):
 
 class MigrationNotFound(NotFound):
     msg_fmt = 'Migration %(migration_id)s could not be found.'
+
+
+class MigrationNotFoundForInstance(MigrationNotFound):
+    # No trailing period: clients match the reference's text.
+    msg_fmt = 'Migration %(migration_id)s not found for instance %(instance_id)s'
+
+
+class LiveMigrationNotFoundForServer(MigrationNotFound):
+    msg_fmt = ('In-progress live migration %(migration_id)s is not found for '
+               'server %(server_id)s.')
+
+
+class MigrationNotLiveMigration(MigrationNotFound):
+    msg_fmt = ('Migration %(migration_id)s for server %(server_id)s is not '
+               'live-migration.')
+
+
+class LiveMigrationNotInProgress(MigrationNotFound):
+    msg_fmt = ('Live migration %(migration_id)s for server %(server_id)s is '
+               'not in progress.')
+
+
+class VersionNotAcceptable(ServerMigrationsException):
+    msg_fmt = ('Version %(version)s is not supported by the API. Minimum is '
+               '%(min_version)s and maximum is %(max_version)s.')
+    code = 406
+
+
+class UnsupportedMediaType(ServerMigrationsException):
+    msg_fmt = 'Unsupported Content-Type'
+    code = 415
 
 
 class Conflict(ServerMigrationsException):

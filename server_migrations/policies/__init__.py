@@ -15,6 +15,7 @@
 import itertools
 
 from server_migrations.policies import base
+from server_migrations.policies import migrate_server
 from server_migrations.policies import server_migrations
 
 
@@ -22,4 +23,5 @@ def list_rules():
     return list(itertools.chain(
         base.list_rules(),
         server_migrations.list_rules(),
+        migrate_server.list_rules(),
     ))

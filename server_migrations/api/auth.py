@@ -1,0 +1,107 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Who is asking: keystone context middleware and the noauth2 dev filter."""
+
+from oslo_log import log as logging
+import webob.dec
+
+from server_migrations.api import faults
+from server_migrations.api import util
+from server_migrations import context as sm_context
+from server_migrations import exception
+from server_migrations import policy
+
+LOG = logging.getLogger(__name__)
+
+# noauth2: roles given to a token without any.
+ADMIN_ROLES = ('admin', 'manager', 'member', 'reader')
+UNAUTHENTICATED = 'The request you have made requires authentication.'
+USER_ROLES = ('member', 'reader')
+
+
+def context_from_environ(environ):
+    """A RequestContext from keystonemiddleware's identity headers.
+
+    ``is_admin`` is the verdict of the ``context_is_admin`` rule, so an
+    operator decides in policy who counts as an administrator.
+
+    :raises NotAuthenticated: no user id (401).
+    """
+    context = sm_context.RequestContext.from_environ(environ)
+    if not context.user_id:
+        raise exception.NotAuthenticated(UNAUTHENTICATED)
+    context.is_admin = policy.authorize(
+        context, 'context_is_admin',
+        {'project_id': context.project_id, 'user_id': context.user_id},
+        fatal=False)
+    return context
+
+
+class KeystoneContext:
+    """Builds the context after keystonemiddleware's authtoken."""
+
+    def __init__(self, application):
+        self.application = application
+
+    @webob.dec.wsgify
+    def __call__(self, req):
+        try:
+            req.environ[util.CONTEXT_KEY] = context_from_environ(req.environ)
+        except exception.ServerMigrationsException as exc:
+            return faults.from_exception(exc)
+        return req.get_response(self.application)
+
+
+def parse_noauth_token(token):
+    """``user:project[:role,role]`` -> (user, project, roles), or None."""
+    parts = (token or '').split(':')
+    if len(parts) not in (2, 3) or not parts[0] or not parts[1]:
+        return None
+    user_id, project_id = parts[0], parts[1]
+    if len(parts) == 3:
+        roles = tuple(r.strip() for r in parts[2].split(',') if r.strip())
+        if not roles:
+            return None
+    else:
+        roles = ADMIN_ROLES if user_id == 'admin' else USER_ROLES
+    return user_id, project_id, roles
+
+
+class NoAuthMiddleware:
+    """Development and tests only: trusts the token as it is written.
+
+    ``X-Auth-Token: <user_id>:<project_id>[:<role>,<role>...]``; without
+    roles the user ``admin`` is an admin and anyone else a member.
+    """
+
+    def __init__(self, application):
+        self.application = application
+
+    @webob.dec.wsgify
+    def __call__(self, req):
+        parsed = parse_noauth_token(req.headers.get('X-Auth-Token'))
+        if parsed is None:
+            return faults.from_exception(
+                exception.NotAuthenticated(UNAUTHENTICATED))
+        user_id, project_id, roles = parsed
+        # The same headers keystonemiddleware sets, so that one code path
+        # builds the context.
+        req.headers['X-User-Id'] = user_id
+        req.headers['X-Project-Id'] = project_id
+        req.headers['X-Roles'] = ','.join(roles)
+        req.headers['X-Identity-Status'] = 'Confirmed'
+        try:
+            req.environ[util.CONTEXT_KEY] = context_from_environ(req.environ)
+        except exception.ServerMigrationsException as exc:
+            return faults.from_exception(exc)
+        return req.get_response(self.application)

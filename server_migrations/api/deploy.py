@@ -1,0 +1,149 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Paste factories and the in-code pipeline of the standalone service.
+
+``loadapp(conf)`` builds what uWSGI and server-migrations-api serve; the
+factories below are the same pieces for ``etc/server-migrations/
+api-paste.ini`` and for host stacks that take the plugin as a filter.
+"""
+
+import os
+
+from keystonemiddleware import auth_token
+from oslo_log import log as logging
+from oslo_middleware import request_id
+from oslo_middleware import sizelimit
+
+from server_migrations.api import auth
+from server_migrations.api import faults
+from server_migrations.api import router
+from server_migrations.api import versions
+from server_migrations.compute import api as compute_api
+from server_migrations import policy
+
+LOG = logging.getLogger(__name__)
+
+CONFIG_DIR_ENV = 'OS_SERVER_MIGRATIONS_CONFIG_DIR'
+CONFIG_FILES_ENV = 'OS_SERVER_MIGRATIONS_CONFIG_FILES'
+_CONF = None
+
+
+class ComputeRequestId(request_id.RequestId):
+    """Request ids also in x-compute-request-id, as compute clients read."""
+
+    compat_headers = ['x-compute-request-id']
+
+
+def use_conf(conf):
+    """Make the paste factories of this process use ``conf``."""
+    global _CONF
+    _CONF = conf
+
+
+def reset():
+    """Forget the configuration the paste factories use (tests)."""
+    global _CONF
+    _CONF = None
+
+
+def config_files(local_conf=None):
+    """Config files from the paste section or the environment."""
+    local_conf = local_conf or {}
+    if local_conf.get('config_file'):
+        return [f.strip() for f in local_conf['config_file'].split(',')]
+    conf_dir = os.environ.get(CONFIG_DIR_ENV, '/etc/server-migrations')
+    names = os.environ.get(CONFIG_FILES_ENV, 'server-migrations.conf')
+    paths = [os.path.join(conf_dir, n.strip())
+             for n in names.split(';') if n.strip()]
+    return [p for p in paths if os.path.exists(p)]
+
+
+def _conf(local_conf):
+    global _CONF
+    if _CONF is None:
+        # Imported here: only a process without a configured ConfigOpts
+        # (a paste-only host stack) builds one from files.
+        from server_migrations.cmd import common
+        from server_migrations.db import api as db_api
+        argv = []
+        for path in config_files(local_conf):
+            argv += ['--config-file', path]
+        conf = common.setup(argv)
+        db_api.configure(conf)
+        _CONF = conf
+    return _CONF
+
+
+def _compute_api(conf):
+    policy.init(conf)
+    api = compute_api.API(conf)
+    api.warm()
+    return api
+
+
+def app_factory(global_conf, **local_conf):
+    """paste.app_factory: the standalone API (servers and migrations)."""
+    conf = _conf(local_conf)
+    return router.APIRouter(conf, _compute_api(conf))
+
+
+def filter_factory(global_conf, **local_conf):
+    """paste.filter_factory: answer the migration paths, pass the rest."""
+    conf = _conf(local_conf)
+    api = _compute_api(conf)
+
+    def _filter(app):
+        return router.APIRouter(conf, api, application=app)
+    return _filter
+
+
+def _simple_filter(wrap):
+    def factory(global_conf, **local_conf):
+        conf = _conf(local_conf)
+        return lambda app: wrap(app, conf)
+    return factory
+
+
+request_id_filter_factory = _simple_filter(
+    lambda app, conf: ComputeRequestId(app))
+faultwrap_filter_factory = _simple_filter(faults.FaultWrapper)
+sizelimit_filter_factory = _simple_filter(
+    lambda app, conf: sizelimit.RequestBodySizeLimiter(app, conf))
+versions_filter_factory = _simple_filter(versions.VersionsFilter)
+authtoken_filter_factory = _simple_filter(
+    lambda app, conf: auth_token.AuthProtocol(
+        app, {'oslo_config_config': conf}))
+keystonecontext_filter_factory = _simple_filter(
+    lambda app, conf: auth.KeystoneContext(app))
+noauth2_filter_factory = _simple_filter(
+    lambda app, conf: auth.NoAuthMiddleware(app))
+
+
+def loadapp(conf):
+    """The standalone service's pipeline, per ``[api] auth_strategy``.
+
+    request id -> faults -> size limit -> version documents -> auth ->
+    router; the database must already be configured.
+    """
+    app = router.APIRouter(conf, _compute_api(conf))
+    if conf.api.auth_strategy == 'noauth2':
+        LOG.warning('[api] auth_strategy is noauth2: tokens are trusted as '
+                    'written. Never use this in production.')
+        app = auth.NoAuthMiddleware(app)
+    else:
+        app = auth.KeystoneContext(app)
+        app = auth_token.AuthProtocol(app, {'oslo_config_config': conf})
+    app = versions.VersionsFilter(app, conf)
+    app = sizelimit.RequestBodySizeLimiter(app, conf)
+    app = faults.FaultWrapper(app, conf)
+    return ComputeRequestId(app)

@@ -1,0 +1,140 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The one fault path: every error becomes a compute-format JSON fault."""
+
+from oslo_db import exception as db_exc
+from oslo_log import log as logging
+from oslo_serialization import jsonutils
+import webob
+import webob.dec
+import webob.exc
+
+from server_migrations.api import microversion
+from server_migrations import exception
+
+LOG = logging.getLogger(__name__)
+
+CONTENT_TYPE = 'application/json; charset=UTF-8'
+FAULT_NAMES = {
+    400: 'badRequest',
+    401: 'unauthorized',
+    403: 'forbidden',
+    404: 'itemNotFound',
+    405: 'badMethod',
+    409: 'conflictingRequest',
+    413: 'overLimit',
+    415: 'badMediaType',
+    429: 'overLimit',
+    501: 'notImplemented',
+    503: 'serviceUnavailable',
+}
+GENERIC_500 = 'Unexpected API Error. Please contact the administrator.'
+# Messages for errors produced by other middleware (sizelimit, authtoken),
+# whose own bodies are HTML or in another JSON shape.
+_FOREIGN_MESSAGES = {
+    401: 'The request you have made requires authentication.',
+    404: 'The resource could not be found.',
+    413: 'Request is too large.',
+}
+
+
+def fault_name(code):
+    return FAULT_NAMES.get(code, 'computeFault')
+
+
+def fault_response(code, message, headers=None):
+    """A ``{"<faultName>": {"code": N, "message": "..."}}`` response."""
+    body = {fault_name(code): {'code': code, 'message': message}}
+    response = webob.Response(status=code, headerlist=list(headers or []))
+    response.content_type = 'application/json'
+    response.charset = 'UTF-8'
+    response.body = jsonutils.dump_as_bytes(body)
+    # Exact header value clients and tests compare against.
+    response.headers['Content-Type'] = CONTENT_TYPE
+    return response
+
+
+def from_exception(exc):
+    """The fault response for any exception (logged when unexpected)."""
+    if isinstance(exc, exception.ServerMigrationsException):
+        if exc.code >= 500:
+            LOG.warning('Answering %(code)s: %(msg)s',
+                        {'code': exc.code, 'msg': exc.format_message()})
+        return fault_response(exc.code, exc.format_message())
+    if isinstance(exc, webob.exc.HTTPException):
+        code = exc.code
+        message = (_FOREIGN_MESSAGES.get(code) or exc.detail or
+                   exc.explanation)
+        return fault_response(code, message)
+    if isinstance(exc, db_exc.DBConnectionError):
+        LOG.error('Database unavailable: %s', exc)
+        return from_exception(exception.DBConnectionError())
+    # Never leak a class name, SQL or a traceback: log it, answer generic.
+    LOG.exception('Unexpected error answering a request')
+    return fault_response(500, GENERIC_500)
+
+
+def is_fault(response):
+    """Whether ``response`` is already a fault in our format."""
+    if response.content_type != 'application/json':
+        return False
+    try:
+        body = jsonutils.loads(response.body)
+    except ValueError:
+        return False
+    if not isinstance(body, dict) or len(body) != 1:
+        return False
+    inner = next(iter(body.values()))
+    return isinstance(inner, dict) and set(inner) >= {'code', 'message'}
+
+
+def _foreign_message(response):
+    if response.status_code in _FOREIGN_MESSAGES:
+        return _FOREIGN_MESSAGES[response.status_code]
+    return response.status.split(' ', 1)[-1]
+
+
+class FaultWrapper:
+    """Outermost filter of our own pipelines.
+
+    Turns any exception into a fault and re-renders the error responses of
+    middleware that does not speak the compute format (oslo.middleware's
+    sizelimit answers HTML, keystonemiddleware its own JSON), keeping their
+    status and headers such as WWW-Authenticate.
+    """
+
+    def __init__(self, application, conf):
+        self.application = application
+        self.conf = conf
+
+    @webob.dec.wsgify
+    def __call__(self, req):
+        try:
+            response = req.get_response(self.application)
+        except Exception as exc:  # the last line of defence
+            return self._versioned(req, from_exception(exc))
+        if response.status_code < 400 or is_fault(response):
+            return response
+        fault = fault_response(response.status_code,
+                               _foreign_message(response))
+        for name in ('WWW-Authenticate', 'Retry-After'):
+            if name in response.headers:
+                fault.headers[name] = response.headers[name]
+        return self._versioned(req, fault)
+
+    def _versioned(self, req, response):
+        try:
+            version = microversion.extract_version(req.headers, self.conf)
+        except exception.ServerMigrationsException:
+            return response
+        return microversion.add_headers(response, version)

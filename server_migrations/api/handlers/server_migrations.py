@@ -1,0 +1,94 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Handlers of /servers/{server_id}/migrations: list, show, act, abort."""
+
+from server_migrations.api import microversion
+from server_migrations.api import schemas
+from server_migrations.api import util
+from server_migrations.api import views
+from server_migrations import exception
+from server_migrations.policies import server_migrations as policies
+
+
+def _server(req, rule):
+    """Look the server up (404), then check ``rule`` on its project (403)."""
+    context = util.context(req)
+    instance = util.compute_api(req).get_instance(
+        context, util.path_item(req, 'server_id'))
+    context.can(rule, target={'project_id': instance['project_id']})
+    return context, instance
+
+
+@microversion.version_handler('2.23')
+def list_server_migrations(req):
+    version = util.version(req)
+    schemas.validate_query(schemas.query_schema(version),
+                           util.query_params(req))
+    context, instance = _server(req, policies.INDEX)
+    include_host = context.can(
+        policies.INDEX_HOST, target={'project_id': instance['project_id']},
+        fatal=False)
+    rows = util.compute_api(req).get_migrations_in_progress(context,
+                                                           instance)
+    return util.json_response(
+        views.migrations_index(rows, version, include_host))
+
+
+@microversion.version_handler('2.23')
+def show_server_migration(req):
+    version = util.version(req)
+    schemas.validate_query(schemas.query_schema(version),
+                           util.query_params(req))
+    context, instance = _server(req, policies.SHOW)
+    row = util.compute_api(req).get_migration_in_progress(
+        context, instance, util.path_item(req, 'migration_id'),
+        util.path_item(req, 'server_id'))
+    return util.json_response(views.migration_show(row, version))
+
+
+@util.actions('force_complete')
+@microversion.version_handler('2.22')
+def post_migration_action(req):
+    """POST .../action: the only action is ``force_complete``."""
+    schemas.validate_body(schemas.FORCE_COMPLETE, util.json_body(req))
+    context, instance = _server(req, policies.FORCE_COMPLETE)
+    server_id = util.path_item(req, 'server_id')
+    try:
+        util.compute_api(req).live_migrate_force_complete(
+            context, instance, util.path_item(req, 'migration_id'))
+    except exception.MigrationNotFoundForInstance as exc:
+        # The reference answers 400 here (and 404 for the same case of
+        # DELETE); clients depend on it.
+        raise exception.Invalid(exc.format_message())
+    except exception.InstanceIsLocked:
+        raise
+    except exception.InstanceInvalidState as exc:
+        raise util.invalid_state_conflict(exc, 'force_complete', server_id)
+    return util.empty_response(202)
+
+
+@microversion.version_handler('2.24')
+def delete_server_migration(req):
+    """Abort a live migration (queued and preparing too from 2.65)."""
+    context, instance = _server(req, policies.DELETE)
+    server_id = util.path_item(req, 'server_id')
+    try:
+        util.compute_api(req).live_migrate_abort(
+            context, instance, util.path_item(req, 'migration_id'),
+            support_abort_in_queue=microversion.abort_in_queue(
+                util.version(req)))
+    except exception.InstanceInvalidState as exc:
+        # A lock is worded as a generic invalid state here (sic).
+        raise util.invalid_state_conflict(exc, 'abort live migration',
+                                          server_id)
+    return util.empty_response(202)

@@ -1,0 +1,170 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Compute API microversions: parsing, the version list, handler windows."""
+
+import collections
+import functools
+import re
+
+import microversion_parse
+
+from server_migrations import exception
+
+SERVICE_TYPE = 'compute'
+STANDARD_HEADER = 'OpenStack-API-Version'
+LEGACY_HEADER = 'X-OpenStack-Nova-API-Version'
+# Where the parsed version is kept in the WSGI environ.
+ENVIRON_KEY = 'server_migrations.microversion'
+
+# The versions at which this API changes, oldest first. Every version from
+# the first to [api] max_microversion is accepted (the host compute API's
+# other microversions change nothing here); a request is served with the
+# behaviour of the newest change at or below its version.
+VERSIONS = [
+    '2.1',    # Base: /servers (read-only) and os-migrateLive with host,
+              # block_migration and disk_over_commit.
+    '2.22',   # POST .../migrations/{id}/action {"force_complete": null}.
+    '2.23',   # GET .../migrations and .../migrations/{id} (16 fields).
+    '2.24',   # DELETE .../migrations/{id} aborts a running live migration.
+    '2.25',   # os-migrateLive: block_migration may be "auto";
+              # disk_over_commit removed.
+    '2.30',   # os-migrateLive: optional "force".
+    '2.59',   # Migration "uuid" in index and show.
+    '2.65',   # Abort also allowed in "queued" and "preparing".
+    '2.68',   # os-migrateLive: "force" removed.
+    '2.80',   # "user_id" and "project_id" in index and show.
+    '2.102',  # Unknown query parameters on index and show are a 400.
+]
+MIN_VERSION = VERSIONS[0]
+
+# No leading zeros, exactly two parts (microversion-parse alone would take
+# "2.01" or " 2.1").
+_FORMAT = re.compile(r'^([1-9]\d*)\.([1-9]\d*|0)$')
+
+
+def parse_version_string(text):
+    """A ``(major, minor)`` Version, or raise InvalidAPIVersionString."""
+    if not isinstance(text, str) or not _FORMAT.match(text):
+        raise exception.InvalidAPIVersionString(version=text)
+    return microversion_parse.parse_version_string(text)
+
+
+def max_version(conf):
+    return parse_version_string(conf.api.max_microversion)
+
+
+def extract_version(headers, conf):
+    """The requested version of ``headers`` (a dict-like of request headers).
+
+    The standard header's last ``compute`` entry wins; the legacy header is
+    read only when the standard one has none; no header means the minimum.
+
+    :raises InvalidAPIVersionString: malformed (400).
+    :raises VersionNotAcceptable: well-formed but out of range (406); its
+        ``version`` attribute is the parsed version, to echo back.
+    """
+    text = microversion_parse.get_version(
+        headers, SERVICE_TYPE, legacy_headers=[LEGACY_HEADER])
+    minimum = parse_version_string(MIN_VERSION)
+    maximum = max_version(conf)
+    if text is None:
+        version = minimum
+    elif text == 'latest':
+        version = maximum
+    else:
+        version = parse_version_string(text.strip())
+    version.min_version = minimum
+    version.max_version = maximum
+    if not version.matches():
+        exc = exception.VersionNotAcceptable(
+            version=version, min_version=minimum, max_version=maximum)
+        exc.version = version
+        raise exc
+    return version
+
+
+def response_headers(version):
+    """The headers every response to a versioned request carries."""
+    return [(STANDARD_HEADER, '%s %s' % (SERVICE_TYPE, version)),
+            (LEGACY_HEADER, str(version)),
+            ('Vary', STANDARD_HEADER),
+            ('Vary', LEGACY_HEADER)]
+
+
+def add_headers(response, version):
+    if version is None or STANDARD_HEADER in response.headers:
+        return response
+    for name, value in response_headers(version):
+        response.headers.add(name, value)
+    return response
+
+
+def _as_tuple(text):
+    return tuple(parse_version_string(text)) if text else None
+
+
+# Handler windows: qualified name -> [(min, max, function)].
+VERSIONED_METHODS = collections.defaultdict(list)
+
+
+def version_handler(min_ver, max_ver=None):
+    """Serve the decorated handler only for versions in [min_ver, max_ver].
+
+    Several functions of one name may each cover a window; a request whose
+    version is in none of them gets the generic 404 ``itemNotFound`` (the
+    operation does not exist at that version).
+    """
+    low = _as_tuple(min_ver)
+    high = _as_tuple(max_ver) if max_ver else (999, 999)
+
+    def decorator(func):
+        name = '%s.%s' % (func.__module__, func.__name__)
+        VERSIONED_METHODS[name].append((low, high, func))
+
+        @functools.wraps(func)
+        def wrapper(req, *args, **kwargs):
+            want = tuple(req.environ[ENVIRON_KEY])
+            for start, end, candidate in VERSIONED_METHODS[name]:
+                if start <= want <= end:
+                    return candidate(req, *args, **kwargs)
+            raise exception.NotFound()
+
+        wrapper.versioned_name = name
+        return wrapper
+    return decorator
+
+
+# Named predicates: what changes with the version, readable in the views.
+
+def _at_least(version, text):
+    return tuple(version) >= tuple(parse_version_string(text))
+
+
+def include_uuid(version):
+    return _at_least(version, '2.59')
+
+
+def include_user_and_project(version):
+    return _at_least(version, '2.80')
+
+
+def abort_in_queue(version):
+    return _at_least(version, '2.65')
+
+
+def strict_query(version):
+    return _at_least(version, '2.102')
+
+
+def block_migration_auto(version):
+    return _at_least(version, '2.25')

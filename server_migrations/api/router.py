@@ -1,0 +1,178 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The route table and the dispatcher that runs the common checks.
+
+The order of the checks is part of the contract (clients see which error
+wins): version, route, content type, action name, project in the URL, then
+the handler's version window, body/query schema, server lookup, policy.
+"""
+
+import re
+
+from oslo_serialization import jsonutils
+import routes
+import webob
+
+from server_migrations.api import auth
+from server_migrations.api import faults
+from server_migrations.api.handlers import server_migrations
+from server_migrations.api.handlers import servers
+from server_migrations.api import microversion
+from server_migrations.api import util
+from server_migrations import exception
+
+# The whole HTTP surface: path -> method -> handler.
+ROUTE_DECLARATIONS = {
+    '/servers': {
+        'GET': servers.list_servers,
+    },
+    '/servers/detail': {
+        'GET': servers.list_servers_detail,
+    },
+    '/servers/{server_id}': {
+        'GET': servers.show_server,
+    },
+    '/servers/{server_id}/action': {
+        'POST': servers.post_server_action,
+    },
+    '/servers/{server_id}/migrations': {
+        'GET': server_migrations.list_server_migrations,
+    },
+    '/servers/{server_id}/migrations/{migration_id}': {
+        'GET': server_migrations.show_server_migration,
+        'DELETE': server_migrations.delete_server_migration,
+    },
+    '/servers/{server_id}/migrations/{migration_id}/action': {
+        'POST': server_migrations.post_migration_action,
+    },
+}
+# What the plugin answers inside a host stack.
+MIGRATION_ROUTES = {path: methods
+                    for path, methods in ROUTE_DECLARATIONS.items()
+                    if '/migrations' in path}
+
+# Each path is also served below /v2.1 and a /{project_id} segment.
+_PREFIXES = ('', '/{project_id}', '/v2.1', '/v2.1/{project_id}')
+_PROJECT_ID = '[0-9a-f-]+'
+# Requests the plugin claims in a host stack (any method, so that an
+# unrouted one is our JSON 404 rather than the host's).
+_CLAIMED = re.compile(r'^(/v2\.1)?(/[0-9a-f-]+)?/servers/[^/]+/migrations'
+                      r'(/.*)?$')
+_MEDIA_TYPES = ('text/plain', 'application/json',
+                'application/vnd.openstack.compute+json')
+
+
+def make_map(declarations):
+    mapper = routes.Mapper()
+    for prefix in _PREFIXES:
+        for path, methods in declarations.items():
+            # Routes stringifies extra values: keep the table's key.
+            mapper.connect(prefix + path, declared_path=path,
+                           requirements={'project_id': _PROJECT_ID})
+    return mapper
+
+
+def _check_content_type(req):
+    value = req.headers.get('Content-Type', '').strip()
+    if value and value.split(';')[0].strip().lower() not in _MEDIA_TYPES:
+        raise exception.UnsupportedMediaType()
+
+
+def _peek_action(req, names):
+    """Choose the action from the body's single key, as the reference.
+
+    Its quirks are kept: a one-element list or string, a number, a boolean
+    or null is "not found".
+    """
+    try:
+        decoded = jsonutils.loads(req.body) if req.body else None
+    except ValueError:
+        raise exception.MalformedRequestBody()
+    if not req.body:
+        raise exception.MalformedRequestBody()
+    if isinstance(decoded, dict):
+        if len(decoded) != 1:
+            raise exception.MalformedRequestBody()
+        action = next(iter(decoded))
+        if action not in names:
+            raise exception.NoSuchAction(action=action)
+        req.environ[util.BODY_KEY] = decoded
+        return
+    if isinstance(decoded, (list, str)) and len(decoded) != 1:
+        raise exception.MalformedRequestBody()
+    raise exception.NotFound()
+
+
+class APIRouter:
+    """Dispatches to the handlers; in a host stack, a pass-through filter.
+
+    :param application: the next application when used as a filter; only
+        the migration paths are answered and every other request goes to it
+        untouched (body unread).
+    """
+
+    def __init__(self, conf, compute_api, application=None):
+        self.conf = conf
+        self.compute_api = compute_api
+        self.application = application
+        self.routes = (ROUTE_DECLARATIONS if application is None
+                       else MIGRATION_ROUTES)
+        self.mapper = make_map(self.routes)
+
+    def __call__(self, environ, start_response):
+        if (self.application is not None and
+                not _CLAIMED.match(environ.get('PATH_INFO', ''))):
+            return self.application(environ, start_response)
+        req = webob.Request(environ)
+        return self.handle(req)(environ, start_response)
+
+    def handle(self, req):
+        version = None
+        try:
+            try:
+                version = microversion.extract_version(req.headers,
+                                                       self.conf)
+            except exception.VersionNotAcceptable as exc:
+                version = exc.version
+                raise
+            req.environ[microversion.ENVIRON_KEY] = version
+            response = self._dispatch(req)
+        except Exception as exc:
+            response = faults.from_exception(exc)
+        return microversion.add_headers(response, version)
+
+    def _dispatch(self, req):
+        match = self.mapper.match(req.path_info)
+        if match is None:
+            raise exception.NotFound()
+        handler = self.routes[match.pop('declared_path')].get(req.method)
+        if handler is None:
+            # Never 405: an unrouted method is simply not found.
+            raise exception.NotFound()
+        req.urlvars = match
+        _check_content_type(req)
+        names = getattr(handler, 'action_names', None)
+        if names is not None:
+            _peek_action(req, names)
+        context = req.environ.get(util.CONTEXT_KEY)
+        if context is None:
+            # In a host stack: build ours from keystonemiddleware's headers.
+            context = auth.context_from_environ(req.environ)
+            req.environ[util.CONTEXT_KEY] = context
+        url_project = match.get('project_id')
+        if url_project is not None and url_project != context.project_id:
+            raise exception.ProjectIdMismatch(
+                url_project=url_project, context_project=context.project_id)
+        req.environ[util.COMPUTE_API_KEY] = self.compute_api
+        req.environ[util.CONF_KEY] = self.conf
+        return handler(req)

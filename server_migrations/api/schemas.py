@@ -1,0 +1,123 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""JSON schemas of request bodies and query strings, and their validator."""
+
+import jsonschema
+
+from server_migrations.api import microversion
+from server_migrations import exception
+
+FORCE_COMPLETE = {
+    'type': 'object',
+    'properties': {'force_complete': {'type': 'null'}},
+    'required': ['force_complete'],
+    'additionalProperties': False,
+}
+
+# Up to 2.101 any query parameter is accepted and ignored.
+QUERY_LENIENT = {'type': 'object', 'properties': {},
+                 'additionalProperties': True}
+QUERY_STRICT = {'type': 'object', 'properties': {},
+                'additionalProperties': False}
+
+# The boolean spellings the compute API accepts in request bodies.
+_BOOLEAN = {'type': ['boolean', 'string'],
+            'enum': [True, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on',
+                     'YES', 'Yes', 'yes', 'y', 't',
+                     False, 'False', 'FALSE', 'false', '0', 'OFF', 'Off',
+                     'off', 'NO', 'No', 'no', 'n', 'f']}
+_HOST = {'type': ['string', 'null'], 'minLength': 1, 'maxLength': 255,
+         'pattern': r'^[a-zA-Z0-9_.:-]*$'}
+
+
+def _migrate_live(properties, required):
+    return {
+        'type': 'object',
+        'properties': {'os-migrateLive': {
+            'type': 'object', 'properties': properties,
+            'required': required, 'additionalProperties': False}},
+        'required': ['os-migrateLive'],
+        'additionalProperties': False,
+    }
+
+
+MIGRATE_LIVE_V21 = _migrate_live(
+    {'block_migration': _BOOLEAN, 'disk_over_commit': _BOOLEAN,
+     'host': _HOST},
+    ['block_migration', 'disk_over_commit', 'host'])
+_BLOCK_OR_AUTO = {'oneOf': [_BOOLEAN, {'type': 'string', 'enum': ['auto']}]}
+MIGRATE_LIVE_V225 = _migrate_live(
+    {'block_migration': _BLOCK_OR_AUTO, 'host': _HOST},
+    ['block_migration', 'host'])
+MIGRATE_LIVE_V230 = _migrate_live(
+    {'block_migration': _BLOCK_OR_AUTO, 'host': _HOST, 'force': _BOOLEAN},
+    ['block_migration', 'host'])
+MIGRATE_LIVE_V268 = MIGRATE_LIVE_V225
+
+_TRUE = {True, 'true', '1', 'on', 'yes', 'y', 't'}
+
+
+def to_bool(value):
+    """A validated boolean spelling as a bool ("auto" stays "auto")."""
+    if value == 'auto' or isinstance(value, bool):
+        return value
+    return str(value).lower() in _TRUE
+
+
+def migrate_live_schema(version):
+    if not microversion.block_migration_auto(version):
+        return MIGRATE_LIVE_V21
+    if microversion._at_least(version, '2.68'):
+        return MIGRATE_LIVE_V268
+    if microversion._at_least(version, '2.30'):
+        return MIGRATE_LIVE_V230
+    return MIGRATE_LIVE_V225
+
+
+def query_schema(version):
+    return QUERY_STRICT if microversion.strict_query(version) else \
+        QUERY_LENIENT
+
+
+def _first_error(schema, instance):
+    validator = jsonschema.Draft4Validator(schema)
+    return jsonschema.exceptions.best_match(validator.iter_errors(instance))
+
+
+def validate_body(schema, body):
+    """Raise ValidationError (400) with the compute API's message form."""
+    error = _first_error(schema, body)
+    if error is None:
+        return
+    if error.path:
+        detail = ('Invalid input for field/attribute %(field)s. Value: '
+                  '%(value)s. %(msg)s' % {'field': error.path[-1],
+                                          'value': error.instance,
+                                          'msg': error.message})
+    else:
+        detail = error.message
+    raise exception.ValidationError(detail=detail)
+
+
+def validate_query(schema, params):
+    error = _first_error(schema, params)
+    if error is None:
+        return
+    if error.path:
+        detail = ('Invalid input for query parameters %(param)s. Value: '
+                  '%(value)s. %(msg)s' % {'param': error.path[-1],
+                                          'value': error.instance,
+                                          'msg': error.message})
+    else:
+        detail = error.message
+    raise exception.ValidationError(detail=detail)

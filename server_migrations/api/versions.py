@@ -1,0 +1,75 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Version documents at /, /v2.1 and /v2.1/ (unauthenticated discovery)."""
+
+import webob.dec
+
+from server_migrations.api import faults
+from server_migrations.api import microversion
+from server_migrations.api import util
+from server_migrations import exception
+
+UPDATED = '2013-07-23T11:33:21Z'
+
+
+def version_v21(conf, base_url):
+    return {
+        'id': 'v2.1',
+        'status': 'CURRENT',
+        'version': conf.api.max_microversion,
+        'min_version': microversion.MIN_VERSION,
+        'updated': UPDATED,
+        'links': [{'rel': 'self', 'href': base_url + '/v2.1/'},
+                  {'rel': 'describedby', 'type': 'text/html',
+                   'href': 'http://docs.openstack.org/'}],
+        'media-types': [{
+            'base': 'application/json',
+            'type': 'application/vnd.openstack.compute+json;version=2.1'}],
+    }
+
+
+class VersionsFilter:
+    """Answers discovery before authentication; passes the rest on.
+
+    openstacksdk, the openstack CLI and novaclient read the version range
+    here without a token; without it they cannot pick a microversion.
+    """
+
+    def __init__(self, application, conf):
+        self.application = application
+        self.conf = conf
+
+    @webob.dec.wsgify
+    def __call__(self, req):
+        path = req.path_info
+        if path not in ('', '/', '/v2.1', '/v2.1/'):
+            return req.get_response(self.application)
+        if req.method not in ('GET', 'HEAD'):
+            return faults.from_exception(exception.NotFound())
+        base = req.application_url
+        if path in ('', '/'):
+            # The root document carries no microversion headers.
+            document = version_v21(self.conf, base)
+            del document['media-types']
+            document['links'] = document['links'][:1]
+            return util.json_response({'versions': [document]})
+        try:
+            version = microversion.extract_version(req.headers, self.conf)
+        except exception.VersionNotAcceptable as exc:
+            return microversion.add_headers(faults.from_exception(exc),
+                                            exc.version)
+        except exception.ServerMigrationsException as exc:
+            return faults.from_exception(exc)
+        return microversion.add_headers(
+            util.json_response({'version': version_v21(self.conf, base)}),
+            version)

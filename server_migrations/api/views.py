@@ -1,0 +1,119 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""JSON views of migrations and servers, field sets per microversion."""
+
+from server_migrations.api import microversion
+
+HOST_FIELDS = ('dest_compute', 'dest_host', 'dest_node', 'source_compute',
+               'source_node')
+# API name -> column, for the byte counters.
+PROGRESS_FIELDS = (
+    ('memory_total_bytes', 'memory_total'),
+    ('memory_processed_bytes', 'memory_processed'),
+    ('memory_remaining_bytes', 'memory_remaining'),
+    ('disk_total_bytes', 'disk_total'),
+    ('disk_processed_bytes', 'disk_processed'),
+    ('disk_remaining_bytes', 'disk_remaining'),
+)
+_TIME_FORMAT = '%Y-%m-%dT%H:%M:%S.%f'
+
+
+def timestamp(value):
+    """``YYYY-MM-DDTHH:MM:SS.ffffff`` without a zone; None stays None."""
+    return value.strftime(_TIME_FORMAT) if value is not None else None
+
+
+def migration(row, version, include_host=True):
+    """One migration as the index and show operations return it."""
+    item = {
+        'id': row['id'],
+        'server_uuid': row['instance_uuid'],
+        'status': row['status'],
+        'created_at': timestamp(row['created_at']),
+        'updated_at': timestamp(row['updated_at']),
+    }
+    for field in HOST_FIELDS:
+        # Hidden host fields are present and null, never omitted.
+        item[field] = row[field] if include_host else None
+    for api_name, column in PROGRESS_FIELDS:
+        item[api_name] = row[column]
+    if microversion.include_uuid(version):
+        item['uuid'] = row['uuid']
+    if microversion.include_user_and_project(version):
+        item['user_id'] = row['user_id']
+        item['project_id'] = row['project_id']
+    return item
+
+
+def migrations_index(rows, version, include_host):
+    return {'migrations': [migration(r, version, include_host)
+                           for r in rows]}
+
+
+def migration_show(row, version):
+    return {'migration': migration(row, version)}
+
+
+# Servers -------------------------------------------------------------------
+
+_STATUS_BY_VM_STATE = {
+    'active': 'ACTIVE', 'building': 'BUILD', 'paused': 'PAUSED',
+    'suspended': 'SUSPENDED', 'stopped': 'SHUTOFF', 'error': 'ERROR',
+    'deleted': 'DELETED', 'shelved': 'SHELVED',
+    'shelved_offloaded': 'SHELVED_OFFLOADED', 'soft-delete': 'SOFT_DELETED',
+    'rescued': 'RESCUE', 'resized': 'VERIFY_RESIZE',
+}
+_STATUS_BY_TASK_STATE = {'migrating': 'MIGRATING'}
+
+
+def server_status(instance):
+    task = _STATUS_BY_TASK_STATE.get(instance['task_state'])
+    if task and instance['vm_state'] in ('active', 'paused'):
+        return task
+    return _STATUS_BY_VM_STATE.get(instance['vm_state'], 'UNKNOWN')
+
+
+def _links(base_url, uuid):
+    return [{'rel': 'self', 'href': '%s/v2.1/servers/%s' % (base_url, uuid)},
+            {'rel': 'bookmark', 'href': '%s/servers/%s' % (base_url, uuid)}]
+
+
+def server_summary(instance, base_url):
+    return {'id': instance['uuid'], 'name': instance['display_name'],
+            'links': _links(base_url, instance['uuid'])}
+
+
+def server_detail(instance, base_url, show_host):
+    """The server fields CLIs read when they resolve a server."""
+    item = server_summary(instance, base_url)
+    item.update({
+        'status': server_status(instance),
+        'tenant_id': instance['project_id'],
+        'user_id': instance['user_id'],
+        'created': _iso(instance['created_at']),
+        'updated': _iso(instance['updated_at'] or instance['created_at']),
+        'progress': instance['progress'] or 0,
+        'locked': bool(instance['locked']),
+        'OS-EXT-STS:vm_state': instance['vm_state'],
+        'OS-EXT-STS:task_state': instance['task_state'],
+        'OS-SRV-USG:launched_at': timestamp(instance['launched_at']),
+    })
+    if show_host:
+        item['OS-EXT-SRV-ATTR:host'] = instance['host']
+        item['OS-EXT-SRV-ATTR:hypervisor_hostname'] = instance['node']
+    return item
+
+
+def _iso(value):
+    # Servers use the ISO 8601 form with a zone, as the compute API does.
+    return value.strftime('%Y-%m-%dT%H:%M:%SZ') if value else None
