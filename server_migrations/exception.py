@@ -109,7 +109,8 @@ class MigrationNotFound(NotFound):
 
 class MigrationNotFoundForInstance(MigrationNotFound):
     # No trailing period: clients match the reference's text.
-    msg_fmt = 'Migration %(migration_id)s not found for instance %(instance_id)s'
+    msg_fmt = ('Migration %(migration_id)s not found for instance '
+               '%(instance_id)s')
 
 
 class LiveMigrationNotFoundForServer(MigrationNotFound):

@@ -32,7 +32,6 @@ from server_migrations.db import api as db_api
 LOG = logging.getLogger(__name__)
 
 
-
 def parse_flags(argv):
     """Split off --host/--port; "host" is already [DEFAULT] host (the agent
     name) in oslo.config, so these two are read before it.

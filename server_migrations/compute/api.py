@@ -239,4 +239,3 @@ class API:
                 db_api.ACTIONS.c.id == action_id))
             db_api.instance_update(context, uuid, {'task_state': None},
                                    expected_task_state=MIGRATING)
-

@@ -38,8 +38,8 @@ def list_server_migrations(req):
     include_host = context.can(
         policies.INDEX_HOST, target={'project_id': instance['project_id']},
         fatal=False)
-    rows = util.compute_api(req).get_migrations_in_progress(context,
-                                                           instance)
+    rows = util.compute_api(req).get_migrations_in_progress(
+        context, instance)
     return util.json_response(
         views.migrations_index(rows, version, include_host))
 

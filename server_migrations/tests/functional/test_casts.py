@@ -1,0 +1,255 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The casts the API sends over oslo.messaging's fake transport."""
+
+import datetime
+import fixtures
+import oslo_messaging as messaging
+
+from server_migrations import compute
+from server_migrations.db import api as db_api
+from server_migrations.tests.functional.fixtures import stack
+
+PROJECT = 'p1'
+LAUNCHED = datetime.datetime(2020, 1, 1)
+
+
+class _Base(stack.APITestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.computes = self.useFixture(stack.RecordingComputes(
+            self.conf, ['src', 'dst', 'other', 'busy']))
+        for host in ('src', 'dst', 'other', 'busy'):
+            db_api.service_heartbeat(self.context, host, compute.BINARY,
+                                     'compute', '1.0')
+
+    def _server(self, **values):
+        defaults = {'project_id': PROJECT, 'user_id': 'owner', 'host': 'src',
+                    'node': 'src-node', 'vm_state': 'active',
+                    'task_state': 'migrating', 'launched_at': LAUNCHED,
+                    'display_name': 'vm'}
+        defaults.update(values)
+        return db_api.instance_create(self.context, defaults)
+
+    def _migration(self, instance, **values):
+        defaults = {'instance_uuid': instance['uuid'], 'status': 'running',
+                    'migration_type': 'live-migration',
+                    'source_compute': 'src', 'dest_compute': 'dst'}
+        defaults.update(values)
+        return db_api.migration_create(self.context, defaults)
+
+    def _path(self, server, migration=None, action=False):
+        path = '/v2.1/servers/%s/migrations' % server['uuid']
+        if migration is not None:
+            path += '/%s' % migration['id']
+        return path + ('/action' if action else '')
+
+
+class CastTestCase(_Base):
+
+    def test_force_complete_cast_to_source_compute(self):
+        server = self._server(host='other')
+        migration = self._migration(server, source_compute='src')
+        resp = self.request('POST', self._path(server, migration, True),
+                            body={'force_complete': None})
+        self.assertEqual(202, resp.status_code)
+        casts = self.computes.wait_for_cast('src')
+        self.assertEqual(1, len(casts))
+        method, kwargs, ctxt = casts[0]
+        self.assertEqual('live_migration_force_complete', method)
+        self.assertEqual({'instance_uuid': server['uuid'],
+                          'migration_id': migration['id']}, kwargs)
+        self.assertEqual('admin', ctxt.user_id)
+        self.assertEqual([], self.computes.endpoints['other'].casts)
+        actions = db_api.actions_get(self.context, server['uuid'])
+        self.assertEqual(['live_migration_force_complete'],
+                         [a['action'] for a in actions])
+        self.assertEqual(ctxt.request_id, actions[0]['request_id'])
+
+    def test_force_complete_falls_back_to_instance_host(self):
+        server = self._server(host='other')
+        migration = self._migration(server, source_compute=None)
+        resp = self.request('POST', self._path(server, migration, True),
+                            body={'force_complete': None})
+        self.assertEqual(202, resp.status_code)
+        method, kwargs, _ctxt = self.computes.wait_for_cast('other')[0]
+        self.assertEqual('live_migration_force_complete', method)
+        self.assertEqual(migration['id'], kwargs['migration_id'])
+
+    def test_abort_cast_to_instance_host(self):
+        server = self._server(host='other')
+        migration = self._migration(server, source_compute='src')
+        resp = self.request('DELETE', self._path(server, migration))
+        self.assertEqual(202, resp.status_code)
+        method, kwargs, _ctxt = self.computes.wait_for_cast('other')[0]
+        self.assertEqual('live_migration_abort', method)
+        self.assertEqual({'instance_uuid': server['uuid'],
+                          'migration_id': migration['id']}, kwargs)
+        self.assertEqual([], self.computes.endpoints['src'].casts)
+        self.assertEqual(
+            ['live_migration_cancel'],
+            [a['action'] for a in db_api.actions_get(self.context,
+                                                     server['uuid'])])
+
+    def test_rejected_requests_send_nothing(self):
+        server = self._server()
+        queued = self._migration(server, status='queued')
+        for method, path, body, version in (
+                ('POST', self._path(server, queued, True),
+                 {'force_complete': None}, '2.80'),
+                ('DELETE', self._path(server, queued), None, '2.64'),
+                ('POST', self._path(server, queued, True),
+                 {'force_complete': {}}, '2.80')):
+            resp = self.request(method, path, body=body, version=version)
+            self.assertEqual(400, resp.status_code, resp.body)
+        self.assertEqual({'src': [], 'dst': [], 'other': [], 'busy': []},
+                         self.computes.all_casts())
+        self.assertEqual([], db_api.actions_get(self.context,
+                                                server['uuid']))
+
+    def test_live_migrate_to_requested_host(self):
+        server = self._server(task_state=None)
+        resp = self.request(
+            'POST', '/v2.1/servers/%s/action' % server['uuid'],
+            body={'os-migrateLive': {'host': 'dst',
+                                     'block_migration': 'auto'}})
+        self.assertEqual(202, resp.status_code, resp.body)
+        self.assertEqual(b'', resp.body)
+        method, kwargs, _ctxt = self.computes.wait_for_cast('src')[0]
+        self.assertEqual('live_migration', method)
+        migration = db_api.migration_get(self.context,
+                                         kwargs['migration_id'])
+        self.assertEqual({'instance_uuid': server['uuid'],
+                          'migration_id': migration['id'],
+                          'block_migration': 'auto'}, kwargs)
+        expected = {'status': 'accepted', 'migration_type': 'live-migration',
+                    'source_compute': 'src', 'source_node': 'src-node',
+                    'dest_compute': 'dst', 'dest_node': 'dst',
+                    'dest_host': 'dst', 'user_id': 'admin',
+                    'project_id': 'p1', 'instance_uuid': server['uuid']}
+        self.assertEqual(expected, {k: migration[k] for k in expected})
+        instance = db_api.instance_get(self.context, server['uuid'])
+        self.assertEqual('migrating', instance['task_state'])
+        self.assertEqual(['live-migration'], [
+            a['action'] for a in db_api.actions_get(self.context,
+                                                    server['uuid'])])
+
+    def test_live_migrate_old_body_sends_a_boolean(self):
+        server = self._server(task_state=None)
+        resp = self.request(
+            'POST', '/v2.1/servers/%s/action' % server['uuid'],
+            version='2.24',
+            body={'os-migrateLive': {'host': 'dst',
+                                     'block_migration': 'True',
+                                     'disk_over_commit': False}})
+        self.assertEqual(202, resp.status_code, resp.body)
+        _method, kwargs, _ctxt = self.computes.wait_for_cast('src')[0]
+        self.assertIs(True, kwargs['block_migration'])
+
+    def test_live_migrate_picks_least_loaded_live_host(self):
+        # "busy" and "dst" carry in-flight migrations; "other" has none.
+        elsewhere = self._server(host='busy')
+        self._migration(elsewhere, source_compute='busy',
+                        dest_compute='dst')
+        server = self._server(task_state=None)
+        resp = self.request(
+            'POST', '/v2.1/servers/%s/action' % server['uuid'],
+            body={'os-migrateLive': {'host': None,
+                                     'block_migration': False}})
+        self.assertEqual(202, resp.status_code, resp.body)
+        _method, kwargs, _ctxt = self.computes.wait_for_cast('src')[0]
+        migration = db_api.migration_get(self.context,
+                                         kwargs['migration_id'])
+        self.assertEqual('other', migration['dest_compute'])
+
+    def test_live_migrate_ties_go_by_host_name(self):
+        server = self._server(task_state=None)
+        resp = self.request(
+            'POST', '/v2.1/servers/%s/action' % server['uuid'],
+            body={'os-migrateLive': {'host': None,
+                                     'block_migration': False}})
+        self.assertEqual(202, resp.status_code, resp.body)
+        _method, kwargs, _ctxt = self.computes.wait_for_cast('src')[0]
+        migration = db_api.migration_get(self.context,
+                                         kwargs['migration_id'])
+        self.assertEqual('busy', migration['dest_compute'])
+
+
+class BrokerDownTestCase(_Base):
+    """A broker that does not take the message: 503 and nothing changed."""
+
+    def setUp(self):
+        super().setUp()
+        self.useFixture(mock_cast_failure())
+
+    def test_force_complete_503_leaves_no_action(self):
+        server = self._server()
+        migration = self._migration(server)
+        resp = self.request('POST', self._path(server, migration, True),
+                            body={'force_complete': None})
+        self.assertEqual(503, resp.status_code)
+        self.assertEqual('serviceUnavailable',
+                         list(resp.json_body)[0])
+        self.assertEqual([], db_api.actions_get(self.context,
+                                                server['uuid']))
+
+    def test_abort_503_leaves_no_action(self):
+        server = self._server()
+        migration = self._migration(server)
+        resp = self.request('DELETE', self._path(server, migration))
+        self.assertEqual(503, resp.status_code)
+        self.assertEqual([], db_api.actions_get(self.context,
+                                                server['uuid']))
+
+    def test_live_migrate_503_is_undone(self):
+        server = self._server(task_state=None)
+        resp = self.request(
+            'POST', '/v2.1/servers/%s/action' % server['uuid'],
+            body={'os-migrateLive': {'host': 'dst',
+                                     'block_migration': 'auto'}})
+        self.assertEqual(503, resp.status_code)
+        self.assertEqual(503, resp.json_body['serviceUnavailable']['code'])
+        instance = db_api.instance_get(self.context, server['uuid'])
+        self.assertIsNone(instance['task_state'])
+        self.assertEqual([], db_api.migration_get_all(
+            self.context, instance_uuid=server['uuid']))
+        self.assertEqual([], db_api.actions_get(self.context,
+                                                server['uuid']))
+
+
+def mock_cast_failure():
+    """Every cast fails as a broker that never confirms would."""
+    return fixtures.MockPatch(
+        'oslo_messaging.rpc.client._BaseCallContext.cast',
+        side_effect=messaging.MessagingTimeout('broker did not confirm'))
+
+
+class NoValidHostTestCase(stack.APITestCase):
+
+    def test_no_other_live_host(self):
+        db_api.service_heartbeat(self.context, 'src', compute.BINARY,
+                                 'compute', '1.0')
+        server = db_api.instance_create(self.context, {
+            'project_id': PROJECT, 'host': 'src', 'node': 'src',
+            'vm_state': 'active', 'launched_at': LAUNCHED})
+        resp = self.request(
+            'POST', '/v2.1/servers/%s/action' % server['uuid'],
+            body={'os-migrateLive': {'host': None,
+                                     'block_migration': 'auto'}})
+        self.assertEqual(400, resp.status_code)
+        self.assertEqual('No valid host was found. There are not enough '
+                         'hosts available.',
+                         resp.json_body['badRequest']['message'])
+        self.assertIsNone(db_api.instance_get(
+            self.context, server['uuid'])['task_state'])
