@@ -38,6 +38,7 @@ FAULT_NAMES = {
     501: 'notImplemented',
     503: 'serviceUnavailable',
 }
+_KNOWN_NAMES = frozenset(FAULT_NAMES.values()) | {'computeFault'}
 GENERIC_500 = 'Unexpected API Error. Please contact the administrator.'
 # Messages for errors produced by other middleware (sizelimit, authtoken),
 # whose own bodies are HTML or in another JSON shape.
@@ -94,7 +95,10 @@ def is_fault(response):
         return False
     if not isinstance(body, dict) or len(body) != 1:
         return False
-    inner = next(iter(body.values()))
+    name, inner = next(iter(body.items()))
+    if name not in _KNOWN_NAMES:
+        # e.g. keystonemiddleware's {"error": {...}}
+        return False
     return isinstance(inner, dict) and set(inner) >= {'code', 'message'}
 
 

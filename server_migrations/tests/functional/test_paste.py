@@ -1,0 +1,200 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Paste deployment: api-paste.ini pipelines and the plugin as a filter."""
+
+import os
+
+import fixtures
+from keystonemiddleware import auth_token
+from keystonemiddleware import fixture as ksm_fixture
+from oslo_serialization import jsonutils
+from paste import deploy as paste_deploy
+import webob
+import webob.dec
+
+from server_migrations.api import deploy
+from server_migrations.db import api as db_api
+from server_migrations.tests.functional.fixtures import stack
+
+PASTE_INI = os.path.abspath(os.path.join(
+    os.path.dirname(__file__), '..', '..', '..', 'etc', 'server-migrations',
+    'api-paste.ini'))
+HOST_INI = """
+[pipeline:host]
+pipeline = server_migrations hostapp
+
+[filter:server_migrations]
+paste.filter_factory = server_migrations.api.deploy:filter_factory
+
+[app:hostapp]
+paste.app_factory = %s:host_app_factory
+""" % __name__
+
+
+@webob.dec.wsgify
+def _host_app(req):
+    """A host compute API: echoes what reached it."""
+    return webob.Response(json_body={
+        'host': True, 'method': req.method, 'path': req.path_info,
+        'body': req.body.decode('utf-8')})
+
+
+def host_app_factory(global_conf, **local_conf):
+    return _host_app
+
+
+class _PasteBase(stack.APITestCase):
+
+    def setUp(self):
+        super().setUp()
+        deploy.use_conf(self.conf)
+        self.server = db_api.instance_create(self.context, {
+            'project_id': 'p1', 'host': 'h1', 'node': 'h1',
+            'vm_state': 'active', 'task_state': 'migrating',
+            'launched_at': db_api.timeutils.utcnow()})
+        self.migration = db_api.migration_create(self.context, {
+            'instance_uuid': self.server['uuid'], 'status': 'running',
+            'migration_type': 'live-migration', 'source_compute': 'h1'})
+        self.path = '/v2.1/servers/%s/migrations' % self.server['uuid']
+
+
+class FilterTestCase(_PasteBase):
+    """The plugin in front of a separate host application."""
+
+    def setUp(self):
+        super().setUp()
+        ini = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                           'host-paste.ini')
+        with open(ini, 'w') as f:
+            f.write(HOST_INI)
+        self.host = paste_deploy.loadapp('config:%s' % ini, name='host')
+        # The host's auth filters have set the identity headers.
+        self.identity = {'X-User-Id': 'admin', 'X-Project-Id': 'p1',
+                         'X-Roles': 'admin,member,reader'}
+
+    def test_host_routes_pass_through_with_body(self):
+        for method, path, body in (
+                ('GET', '/v2.1/servers/%s' % self.server['uuid'], None),
+                ('GET', '/v2.1/servers/detail', None),
+                ('POST', '/v2.1/servers/%s/action' % self.server['uuid'],
+                 {'os-stop': None}),
+                ('GET', '/v2.1/flavors', None),
+                ('GET', '/', None)):
+            resp = self.request(method, path, token=None, body=body,
+                                headers=self.identity, app=self.host)
+            self.assertEqual(200, resp.status_code, path)
+            self.assertEqual({'host': True, 'method': method, 'path': path,
+                              'body': jsonutils.dumps(body)
+                              if body else ''}, resp.json_body)
+
+    def test_migration_routes_answered_by_plugin(self):
+        resp = self.request('GET', self.path, token=None,
+                            headers=self.identity, app=self.host)
+        self.assertEqual(200, resp.status_code)
+        self.assertEqual([self.migration['id']],
+                         [m['id'] for m in resp.json_body['migrations']])
+        self.assertEqual('compute 2.80',
+                         resp.headers['OpenStack-API-Version'])
+        resp = self.request('POST', '%s/%s/action' % (
+            self.path, self.migration['id']), token=None,
+            headers=self.identity, app=self.host,
+            body={'force_complete': None})
+        self.assertEqual(202, resp.status_code)
+
+    def test_project_prefixed_migration_routes(self):
+        resp = self.request('GET', self.path.replace('/v2.1', '/v2.1/p1'),
+                            token=None, headers=self.identity,
+                            app=self.host)
+        self.assertEqual(200, resp.status_code)
+
+    def test_unrouted_migration_paths_are_json_404(self):
+        for method, path in (('PUT', self.path + '/1'),
+                             ('GET', self.path + '/')):
+            resp = self.request(method, path, token=None,
+                                headers=self.identity, app=self.host)
+            self.assertEqual(404, resp.status_code)
+            self.assertIn('itemNotFound', resp.json_body)
+
+    def test_plugin_needs_an_identity(self):
+        resp = self.request('GET', self.path, token=None, app=self.host)
+        self.assertEqual(401, resp.status_code)
+        self.assertEqual(401, resp.json_body['unauthorized']['code'])
+
+
+class PasteIniTestCase(_PasteBase):
+    """The shipped api-paste.ini."""
+
+    def setUp(self):
+        super().setUp()
+        for group, opts in auth_token.list_opts():
+            self.conf.register_opts(opts, group=group)
+        # Where a 401 tells clients to authenticate.
+        self.conf.set_override('www_authenticate_uri',
+                               'http://keystone.example/identity',
+                               group='keystone_authtoken')
+
+    def test_noauth2_pipeline(self):
+        app = paste_deploy.loadapp('config:%s' % PASTE_INI,
+                                   name='server-migrations-api-noauth2')
+        resp = self.request('GET', self.path, token='admin:p1', app=app)
+        self.assertEqual(200, resp.status_code)
+        self.assertIn('x-compute-request-id', resp.headers)
+        resp = self.request('GET', self.path, token=None, app=app)
+        self.assertEqual(401, resp.status_code)
+        self.assertIn('unauthorized', resp.json_body)
+        resp = self.request('GET', '/v2.1', token=None, app=app)
+        self.assertEqual(200, resp.status_code)
+        self.assertEqual('2.104', resp.json_body['version']['version'])
+
+    def test_keystone_pipeline(self):
+        auth = self.useFixture(ksm_fixture.AuthTokenFixture())
+        auth.add_token_data(token_id='admin-token', user_id='u1',
+                            project_id='p1', role_list=['admin'])
+        auth.add_token_data(token_id='member-token', user_id='u2',
+                            project_id='p1', role_list=['member'])
+        self.conf.set_override('auth_strategy', 'keystone', group='api')
+        app = paste_deploy.loadapp('config:%s' % PASTE_INI,
+                                   name='server-migrations-api')
+        resp = self.request('GET', self.path, token='admin-token', app=app)
+        self.assertEqual(200, resp.status_code, resp.body)
+        resp = self.request('GET', self.path, token='member-token', app=app)
+        self.assertEqual(403, resp.status_code)
+        for token in (None, 'unknown-token'):
+            resp = self.request('GET', self.path, token=token, app=app)
+            self.assertEqual(401, resp.status_code)
+            self.assertEqual('application/json; charset=UTF-8',
+                             resp.headers['Content-Type'])
+            self.assertEqual(
+                {'unauthorized': {
+                    'code': 401,
+                    'message': 'The request you have made requires '
+                               'authentication.'}}, resp.json_body)
+            self.assertEqual('compute 2.80',
+                             resp.headers['OpenStack-API-Version'])
+            self.assertIn('keystone.example',
+                          resp.headers['WWW-Authenticate'])
+        # Discovery needs no token.
+        resp = self.request('GET', '/v2.1/', token=None, app=app)
+        self.assertEqual(200, resp.status_code)
+
+    def test_keystone_in_code_pipeline(self):
+        auth = self.useFixture(ksm_fixture.AuthTokenFixture())
+        auth.add_token_data(token_id='admin-token', user_id='u1',
+                            project_id='p1', role_list=['admin'])
+        self.conf.set_override('auth_strategy', 'keystone', group='api')
+        app = deploy.loadapp(self.conf)
+        self.assertEqual(200, self.request('GET', self.path,
+                                           token='admin-token',
+                                           app=app).status_code)
+        self.assertEqual(401, self.request('GET', self.path, token=None,
+                                           app=app).status_code)
