@@ -1,0 +1,152 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Real clients against the API served on a loopback port.
+
+openstacksdk, python-novaclient and the openstack CLI talk HTTP to
+server-migrations-api's server (noauth2, SQLite, fake:/ transport); the
+recording agents prove what each action cast.
+"""
+
+import os
+import subprocess
+import sys
+import threading
+
+import fixtures
+from keystoneauth1 import session as ks_session
+from keystoneauth1 import token_endpoint
+from novaclient import client as nova_client
+import openstack
+
+from server_migrations.cmd import api as cmd_api
+from server_migrations.db import api as db_api
+from server_migrations.tests.functional.fixtures import stack
+
+TOKEN = 'admin:p1'
+
+
+class ClientsTestCase(stack.APITestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.computes = self.useFixture(stack.RecordingComputes(
+            self.conf, ['src', 'other']))
+        server = cmd_api.make_server(self.conf, self.app, '127.0.0.1', 0)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        self.addCleanup(server.server_close)
+        self.addCleanup(thread.join, 10)
+        self.addCleanup(server.shutdown)
+        self.url = 'http://127.0.0.1:%d/v2.1' % server.server_address[1]
+        self.server = db_api.instance_create(self.context, {
+            'project_id': 'p1', 'user_id': 'u1', 'host': 'other',
+            'node': 'other', 'vm_state': 'active',
+            'task_state': 'migrating', 'display_name': 'vm1',
+            'launched_at': db_api.timeutils.utcnow()})
+        self.migration = db_api.migration_create(self.context, {
+            'instance_uuid': self.server['uuid'], 'status': 'running',
+            'migration_type': 'live-migration', 'source_compute': 'src',
+            'source_node': 'src', 'dest_compute': 'dst', 'dest_node': 'dst',
+            'dest_host': '10.0.0.2', 'memory_total': 100,
+            'memory_processed': 40, 'memory_remaining': 60,
+            'user_id': 'u1', 'project_id': 'p1'})
+
+    def _sdk(self, version):
+        return openstack.connect(
+            auth_type='admin_token',
+            auth={'endpoint': self.url, 'token': TOKEN},
+            compute_api_version=version, load_yaml_config=False,
+            load_envvars=False)
+
+    def _assert_cast(self, host, method):
+        casts = self.computes.wait_for_cast(host)
+        self.assertEqual(method, casts[-1][0])
+        self.assertEqual({'instance_uuid': self.server['uuid'],
+                          'migration_id': self.migration['id']},
+                         casts[-1][1])
+
+    def test_openstacksdk(self):
+        uuid, mid = self.server['uuid'], self.migration['id']
+        for version in ('2.23', '2.59', '2.80'):
+            conn = self._sdk(version)
+            listed = list(conn.compute.server_migrations(uuid))
+            self.assertEqual([mid], [m.id for m in listed])
+            got = conn.compute.get_server_migration(mid, uuid,
+                                                    ignore_missing=False)
+            self.assertEqual('running', got.status)
+            self.assertEqual(uuid, got.server_uuid)
+            self.assertEqual(100, got.memory_total_bytes)
+            self.assertEqual('src', got.source_compute)
+            if version == '2.23':
+                self.assertIsNone(got.uuid)
+                self.assertIsNone(got.user_id)
+            else:
+                self.assertEqual(self.migration['uuid'], got.uuid)
+            if version == '2.80':
+                self.assertEqual('u1', got.user_id)
+                self.assertEqual('p1', got.project_id)
+        conn = self._sdk('2.80')
+        self.assertIsNone(conn.compute.force_complete_server_migration(
+            mid, uuid))
+        self._assert_cast('src', 'live_migration_force_complete')
+        self.assertIsNone(conn.compute.abort_server_migration(
+            mid, uuid, ignore_missing=False))
+        self._assert_cast('other', 'live_migration_abort')
+        exc = self.assertRaises(
+            openstack.exceptions.NotFoundException,
+            conn.compute.get_server_migration, 9999, uuid,
+            ignore_missing=False)
+        self.assertIn('In-progress live migration 9999 is not found',
+                      str(exc))
+
+    def test_novaclient(self):
+        uuid, mid = self.server['uuid'], self.migration['id']
+        sess = ks_session.Session(auth=token_endpoint.Token(self.url, TOKEN))
+        for version in ('2.23', '2.59', '2.80'):
+            nova = nova_client.Client(version, session=sess)
+            listed = nova.server_migrations.list(uuid)
+            self.assertEqual([mid], [m.id for m in listed])
+            self.assertTrue(listed.request_ids[0].startswith('req-'))
+            got = nova.server_migrations.get(uuid, mid).to_dict()
+            self.assertEqual('running', got['status'])
+            self.assertEqual(version == '2.80', 'user_id' in got)
+            self.assertEqual(version != '2.23', 'uuid' in got)
+        nova = nova_client.Client('2.80', session=sess)
+        nova.server_migrations.live_migrate_force_complete(uuid, mid)
+        self._assert_cast('src', 'live_migration_force_complete')
+        nova.server_migrations.live_migration_abort(uuid, mid)
+        self._assert_cast('other', 'live_migration_abort')
+
+    def _openstack(self, *args):
+        env = {'PATH': os.environ.get('PATH', ''),
+               'HOME': self.useFixture(fixtures.TempDir()).path}
+        cmd = [sys.executable, '-m', 'openstackclient.shell',
+               '--os-auth-type', 'admin_token', '--os-endpoint', self.url,
+               '--os-token', TOKEN] + list(args)
+        return subprocess.run(cmd, env=env, capture_output=True, text=True,
+                              timeout=120)
+
+    def test_openstack_cli(self):
+        uuid, mid = self.server['uuid'], self.migration['id']
+        result = self._openstack('server', 'migration', 'show', uuid,
+                                 self.migration['uuid'], '-f', 'json')
+        self.assertEqual(0, result.returncode, result.stderr)
+        self.assertIn('"Status": "running"', result.stdout)
+        result = self._openstack('server', 'migration', 'force', 'complete',
+                                 uuid, str(mid))
+        self.assertEqual(0, result.returncode, result.stderr)
+        self._assert_cast('src', 'live_migration_force_complete')
+        result = self._openstack('server', 'migration', 'abort', uuid,
+                                 str(mid))
+        self.assertEqual(0, result.returncode, result.stderr)
+        self._assert_cast('other', 'live_migration_abort')
