@@ -81,7 +81,7 @@ def from_exception(exc):
         LOG.error('Database unavailable: %s', exc)
         return from_exception(exception.DBConnectionError())
     # Never leak a class name, SQL or a traceback: log it, answer generic.
-    LOG.exception('Unexpected error answering a request')
+    LOG.error('Unexpected error answering a request', exc_info=exc)
     return fault_response(500, GENERIC_500)
 
 

@@ -1,0 +1,260 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The compute API layer: preconditions, records, routing of casts."""
+
+import datetime
+
+from server_migrations import compute
+from server_migrations.compute import api as compute_api
+from server_migrations import context as sm_context
+from server_migrations.db import api as db_api
+from server_migrations import exception
+from server_migrations.tests import base
+
+LAUNCHED = datetime.datetime(2020, 1, 1)
+
+
+class FakeComputeRPC:
+    """Records casts; fails them when ``fail`` is set."""
+
+    def __init__(self):
+        self.casts = []
+        self.fail = False
+
+    def _cast(self, method, *args):
+        if self.fail:
+            raise exception.MessagingUnavailable()
+        self.casts.append((method,) + args)
+
+    def warm(self, context):
+        pass
+
+    def live_migration(self, ctx, host, instance_uuid, migration_id,
+                       block_migration):
+        self._cast('live_migration', host, instance_uuid, migration_id,
+                   block_migration)
+
+    def live_migration_force_complete(self, ctx, host, instance_uuid,
+                                      migration_id):
+        self._cast('live_migration_force_complete', host, instance_uuid,
+                   migration_id)
+
+    def live_migration_abort(self, ctx, host, instance_uuid, migration_id):
+        self._cast('live_migration_abort', host, instance_uuid,
+                   migration_id)
+
+
+class ComputeAPITestCase(base.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.rpc = FakeComputeRPC()
+        self.api = compute_api.API(self.conf, compute_rpcapi=self.rpc)
+        self.user = sm_context.RequestContext(user_id='u', project_id='p1',
+                                              roles=['manager'])
+
+    def _instance(self, **values):
+        defaults = {'project_id': 'p1', 'host': 'src', 'node': 'src-n',
+                    'vm_state': 'active', 'task_state': 'migrating',
+                    'launched_at': LAUNCHED}
+        defaults.update(values)
+        return db_api.instance_create(self.context, defaults)
+
+    def _migration(self, instance, **values):
+        defaults = {'instance_uuid': instance['uuid'], 'status': 'running',
+                    'migration_type': 'live-migration',
+                    'source_compute': 'src', 'dest_compute': 'dst'}
+        defaults.update(values)
+        return db_api.migration_create(self.context, defaults)
+
+    def _actions(self, instance):
+        return [a['action'] for a in db_api.actions_get(self.context,
+                                                        instance['uuid'])]
+
+    # lookups --------------------------------------------------------------
+
+    def test_get_instance_is_project_scoped_for_non_admins(self):
+        mine = self._instance()
+        theirs = self._instance(project_id='p2')
+        self.assertEqual(mine['uuid'], self.api.get_instance(
+            self.user, mine['uuid'])['uuid'])
+        self.assertRaises(exception.InstanceNotFound,
+                          self.api.get_instance, self.user, theirs['uuid'])
+        self.assertEqual(theirs['uuid'], self.api.get_instance(
+            self.context, theirs['uuid'])['uuid'])
+
+    def test_get_instance_rejects_non_uuids_without_a_query(self):
+        exc = self.assertRaises(exception.InstanceNotFound,
+                                self.api.get_instance, self.context, 'x y')
+        self.assertEqual('Instance x y could not be found.',
+                         exc.format_message())
+
+    def test_in_progress_checks_in_order(self):
+        instance = self._instance()
+        resize = self._migration(instance, migration_type='resize',
+                                 status='accepted')
+        accepted = self._migration(instance, status='accepted')
+        self.assertRaises(exception.MigrationNotLiveMigration,
+                          self.api.get_migration_in_progress,
+                          self.context, instance, str(resize['id']), 's')
+        self.assertRaises(exception.LiveMigrationNotInProgress,
+                          self.api.get_migration_in_progress,
+                          self.context, instance, str(accepted['id']), 's')
+        self.assertRaises(exception.LiveMigrationNotFoundForServer,
+                          self.api.get_migration_in_progress,
+                          self.context, instance, '1e3', 's')
+
+    # force complete -------------------------------------------------------
+
+    def test_force_complete_routes_to_source_and_records(self):
+        instance = self._instance(host='elsewhere')
+        migration = self._migration(instance)
+        self.api.live_migrate_force_complete(self.context, instance,
+                                             str(migration['id']))
+        self.assertEqual([('live_migration_force_complete', 'src',
+                           instance['uuid'], migration['id'])],
+                         self.rpc.casts)
+        self.assertEqual(['live_migration_force_complete'],
+                         self._actions(instance))
+
+    def test_force_complete_lock_before_state(self):
+        instance = self._instance(locked=True, vm_state='stopped')
+        self.assertRaises(exception.InstanceIsLocked,
+                          self.api.live_migrate_force_complete, self.user,
+                          instance, '1')
+        exc = self.assertRaises(exception.InstanceInvalidState,
+                                self.api.live_migrate_force_complete,
+                                self.context, instance, '1')
+        self.assertEqual(('vm_state', 'stopped'),
+                         (exc.kwargs['attr'], exc.kwargs['state']))
+
+    def test_force_complete_not_launched(self):
+        instance = self._instance(launched_at=None)
+        exc = self.assertRaises(exception.InstanceInvalidState,
+                                self.api.live_migrate_force_complete,
+                                self.context, instance, '1')
+        self.assertEqual(('launched_at', None),
+                         (exc.kwargs['attr'], exc.kwargs['state']))
+
+    def test_force_complete_failed_cast_records_nothing(self):
+        instance = self._instance()
+        migration = self._migration(instance)
+        self.rpc.fail = True
+        self.assertRaises(exception.MessagingUnavailable,
+                          self.api.live_migrate_force_complete,
+                          self.context, instance, migration['id'])
+        self.assertEqual([], self._actions(instance))
+
+    # abort ----------------------------------------------------------------
+
+    def test_abort_statuses(self):
+        instance = self._instance()
+        queued = self._migration(instance, status='queued')
+        self.assertRaises(exception.InvalidMigrationState,
+                          self.api.live_migrate_abort, self.context,
+                          instance, queued['id'])
+        self.api.live_migrate_abort(self.context, instance, queued['id'],
+                                    support_abort_in_queue=True)
+        self.assertEqual([('live_migration_abort', 'src', instance['uuid'],
+                           queued['id'])], self.rpc.casts)
+        self.assertEqual(['live_migration_cancel'], self._actions(instance))
+
+    def test_abort_unknown_migration(self):
+        instance = self._instance()
+        exc = self.assertRaises(exception.MigrationNotFoundForInstance,
+                                self.api.live_migrate_abort, self.context,
+                                instance, 'abc')
+        self.assertEqual('Migration abc not found for instance %s'
+                         % instance['uuid'], exc.format_message())
+        self.assertEqual(404, exc.code)
+
+    # live migrate ---------------------------------------------------------
+
+    def _agents(self, *hosts):
+        for host in hosts:
+            db_api.service_heartbeat(self.context, host, compute.BINARY,
+                                     'compute', '1.0')
+
+    def test_live_migrate_destination_rules(self):
+        self._agents('src', 'dst')
+        instance = self._instance(task_state=None)
+        self.assertRaises(exception.UnableToMigrateToSelf,
+                          self.api.live_migrate, self.context, instance,
+                          'src', False)
+        self.assertRaises(exception.ComputeHostNotFound,
+                          self.api.live_migrate, self.context, instance,
+                          'nowhere', False)
+        db_api.service_heartbeat(self.context, 'down', compute.BINARY,
+                                 'compute', '1.0')
+        self.conf.set_override('service_down_time', 1)
+        with db_api._CTX.writer.using(self.context) as session:
+            session.execute(db_api.SERVICES.update().where(
+                db_api.SERVICES.c.host == 'down').values(
+                    last_seen_at=LAUNCHED))
+        self.assertRaises(exception.ComputeServiceUnavailable,
+                          self.api.live_migrate, self.context, instance,
+                          'down', False)
+        self.assertEqual([], self.rpc.casts)
+
+    def test_live_migrate_no_valid_host(self):
+        self._agents('src')
+        instance = self._instance(task_state=None)
+        exc = self.assertRaises(exception.NoValidHost,
+                                self.api.live_migrate, self.context,
+                                instance, None, 'auto')
+        self.assertEqual(400, exc.code)
+
+    def test_live_migrate_records_and_casts(self):
+        self._agents('src', 'b-host', 'a-host')
+        instance = self._instance(task_state=None)
+        migration = self.api.live_migrate(self.user, instance, None, 'auto')
+        # Equal load: the first host by name.
+        self.assertEqual('a-host', migration['dest_compute'])
+        self.assertEqual(('u', 'p1'), (migration['user_id'],
+                                       migration['project_id']))
+        self.assertEqual([('live_migration', 'src', instance['uuid'],
+                           migration['id'], 'auto')], self.rpc.casts)
+        self.assertEqual('migrating', db_api.instance_get(
+            self.context, instance['uuid'])['task_state'])
+        # The second request sees the claim and loses.
+        exc = self.assertRaises(exception.InstanceInvalidState,
+                                self.api.live_migrate, self.user, instance,
+                                None, 'auto')
+        self.assertEqual('migrating', exc.kwargs['state'])
+
+    def test_live_migrate_claim_lost_to_a_concurrent_request(self):
+        self._agents('src', 'dst')
+        instance = self._instance(task_state=None)
+        # Another request claimed the server after this one read it.
+        db_api.instance_update(self.context, instance['uuid'],
+                               {'task_state': 'migrating'})
+        exc = self.assertRaises(exception.InstanceInvalidState,
+                                self.api.live_migrate, self.context,
+                                instance, 'dst', False)
+        self.assertEqual(('task_state', 'migrating'),
+                         (exc.kwargs['attr'], exc.kwargs['state']))
+        self.assertEqual([], db_api.migration_get_all(
+            self.context, instance_uuid=instance['uuid']))
+
+    def test_live_migrate_failed_cast_is_undone(self):
+        self._agents('src', 'dst')
+        instance = self._instance(task_state=None)
+        self.rpc.fail = True
+        self.assertRaises(exception.MessagingUnavailable,
+                          self.api.live_migrate, self.context, instance,
+                          'dst', False)
+        self.assertIsNone(db_api.instance_get(
+            self.context, instance['uuid'])['task_state'])
+        self.assertEqual([], db_api.migration_get_all(
+            self.context, instance_uuid=instance['uuid']))
+        self.assertEqual([], self._actions(instance))
