@@ -23,7 +23,9 @@ rules = [
     policy.DocumentedRuleDefault(
         name=MIGRATE_LIVE,
         check_str=base.CONTEXT_IS_ADMIN,
-        description='Live migrate a server to a new host without a reboot.',
+        description='Live migrate a server to a new host without a reboot. '
+                    'To let managers of the server\'s project do this too, '
+                    'override it with "%s".' % base.PROJECT_MANAGER_OR_ADMIN,
         operations=[{'method': 'POST',
                      'path': '/servers/{server_id}/action (os-migrateLive)'}],
         scope_types=['project']),
