@@ -1,0 +1,100 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Errors deep in the stack: what the client sees and what is logged."""
+
+import fixtures
+from oslo_db import exception as db_exc
+import webob
+
+from server_migrations.db import api as db_api
+from server_migrations.tests.functional.fixtures import stack
+
+
+class ErrorsTestCase(stack.APITestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.server = db_api.instance_create(self.context, {
+            'project_id': 'p1', 'host': 'h1', 'vm_state': 'active'})
+        self.path = '/v2.1/servers/%s/migrations' % self.server['uuid']
+
+    def test_unexpected_error_is_a_generic_500(self):
+        logger = self.useFixture(fixtures.FakeLogger(
+            name='server_migrations.api.faults'))
+        self.useFixture(fixtures.MockPatch(
+            'server_migrations.db.api.migration_get_in_progress_by_instance',
+            side_effect=AttributeError("'NoneType' has no 'secret'")))
+        resp = self.request('GET', self.path)
+        self.assertEqual(500, resp.status_code)
+        self.assertEqual({'computeFault': {
+            'code': 500,
+            'message': 'Unexpected API Error. Please contact the '
+                       'administrator.'}}, resp.json_body)
+        self.assertEqual('compute 2.80',
+                         resp.headers['OpenStack-API-Version'])
+        self.assertNotIn(b'secret', resp.body)
+        self.assertNotIn(b'AttributeError', resp.body)
+        self.assertIn('Traceback', logger.output)
+        self.assertIn('secret', logger.output)
+
+    def test_lost_database_is_503(self):
+        self.useFixture(fixtures.MockPatch(
+            'server_migrations.db.api.instance_get',
+            side_effect=db_exc.DBConnectionError(
+                '(pymysql) Lost connection: SELECT instances.uuid')))
+        resp = self.request('GET', self.path)
+        self.assertEqual(503, resp.status_code)
+        self.assertEqual(503, resp.json_body['serviceUnavailable']['code'])
+        self.assertNotIn(b'SELECT', resp.body)
+
+    def test_body_that_is_not_utf8(self):
+        resp = self.request('POST', self.path + '/1/action',
+                            body=b'\xff\xfe')
+        self.assertEqual(400, resp.status_code)
+        self.assertEqual('Malformed request body',
+                         resp.json_body['badRequest']['message'])
+
+    def test_oversized_chunked_body(self):
+        # No Content-Length: the limit is enforced while the body is read.
+        req = webob.Request.blank(self.path + '/1/action', method='POST',
+                                  headers={'X-Auth-Token': 'admin:p1',
+                                           'Content-Type':
+                                               'application/json'})
+        req.body_file = _Chunks(b'{"force_complete": "' + b'x' * 200000 +
+                                b'"}')
+        req.environ.pop('CONTENT_LENGTH', None)
+        req.environ['HTTP_TRANSFER_ENCODING'] = 'chunked'
+        resp = req.get_response(self.app)
+        self.assertEqual(413, resp.status_code)
+        self.assertEqual(413, resp.json_body['overLimit']['code'])
+
+    def test_oversized_body(self):
+        resp = self.request('POST', self.path + '/1/action',
+                            body={'force_complete': 'x' * 200000})
+        self.assertEqual(413, resp.status_code)
+        self.assertEqual('application/json; charset=UTF-8',
+                         resp.headers['Content-Type'])
+        self.assertEqual(413, resp.json_body['overLimit']['code'])
+
+
+class _Chunks:
+    """A body stream without a known length."""
+
+    def __init__(self, data):
+        self.data = data
+
+    def read(self, size=-1):
+        if size is None or size < 0:
+            size = len(self.data)
+        chunk, self.data = self.data[:size], self.data[size:]
+        return chunk
