@@ -19,6 +19,7 @@ newer state.
 
 import threading
 
+import kombu.exceptions as kombu_exc
 from oslo_log import log as logging
 import oslo_messaging as messaging
 
@@ -28,6 +29,13 @@ from server_migrations import exception
 from server_migrations import rpc
 
 LOG = logging.getLogger(__name__)
+
+# What a cast raises when the broker does not take the message. The rabbit
+# driver opens its first connection outside its retry wrapper, so a broker
+# that is down surfaces as kombu's (or the socket's) error, not as a
+# MessagingException.
+_BROKER_ERRORS = (messaging.MessagingException, kombu_exc.KombuError,
+                  OSError)
 
 
 class ComputeAPI:
@@ -103,7 +111,7 @@ class ComputeAPI:
                                timeout=self.conf.api.cast_timeout)
         try:
             cctxt.cast(context, method, **kwargs)
-        except messaging.MessagingException as exc:
+        except _BROKER_ERRORS as exc:
             LOG.warning('Cast of %(method)s to %(host)s failed: %(exc)s',
                         {'method': method, 'host': host, 'exc': exc})
             raise exception.MessagingUnavailable()
