@@ -127,14 +127,18 @@ class FaultWrapper:
             response = req.get_response(self.application)
         except Exception as exc:  # the last line of defence
             return self._versioned(req, from_exception(exc))
-        if response.status_code < 400 or is_fault(response):
+        if response.status_code < 400:
             return response
-        fault = fault_response(response.status_code,
-                               _foreign_message(response))
-        for name in ('WWW-Authenticate', 'Retry-After'):
-            if name in response.headers:
-                fault.headers[name] = response.headers[name]
-        return self._versioned(req, fault)
+        if not is_fault(response):
+            fault = fault_response(response.status_code,
+                                   _foreign_message(response))
+            for name in ('WWW-Authenticate', 'Retry-After'):
+                if name in response.headers:
+                    fault.headers[name] = response.headers[name]
+            response = fault
+        # Faults from before the router (auth, size limit) carry the
+        # version headers too when the request's version is well-formed.
+        return self._versioned(req, response)
 
     def _versioned(self, req, response):
         try:
