@@ -44,7 +44,8 @@ def _free_port():
         return sock.getsockname()[1]
 
 
-class APICommandTestCase(testtools.TestCase):
+class _CommandBase(testtools.TestCase):
+    """A config file (noauth2, SQLite file, fake:/) and a synced database."""
 
     def setUp(self):
         super().setUp()
@@ -62,6 +63,9 @@ class APICommandTestCase(testtools.TestCase):
         code = ('import sys; from server_migrations.cmd import %s as m; '
                 'sys.exit(m.main(sys.argv[1:]))' % command)
         return [sys.executable, '-c', code] + list(args)
+
+
+class APICommandTestCase(_CommandBase):
 
     def _start(self, port):
         proc = subprocess.Popen(
@@ -100,3 +104,37 @@ class APICommandTestCase(testtools.TestCase):
                           'choose another with --port or [api] bind_port.'
                           % port], lines)
         self.assertNotIn('Traceback', err)
+
+
+class WSGIModuleTestCase(_CommandBase):
+    """server_migrations.wsgi.api:application, as uWSGI loads it."""
+
+    def test_application_reads_the_environment(self):
+        code = (
+            'import webob\n'
+            'from server_migrations.wsgi import api\n'
+            'for path, token in (("/v2.1", None), ("/v2.1/servers", '
+            '"admin:p1"), ("/v2.1/servers", None)):\n'
+            '    req = webob.Request.blank(path)\n'
+            '    if token:\n'
+            '        req.headers["X-Auth-Token"] = token\n'
+            '    print(req.get_response(api.application).status_code)\n')
+        env = dict(self.env,
+                   OS_SERVER_MIGRATIONS_CONFIG_DIR=self.state,
+                   OS_SERVER_MIGRATIONS_CONFIG_FILES='server-migrations.conf')
+        result = subprocess.run([sys.executable, '-c', code], env=env,
+                                capture_output=True, text=True, timeout=120)
+        self.assertEqual(0, result.returncode, result.stderr)
+        self.assertEqual(['200', '200', '401'],
+                         result.stdout.split()[-3:])
+
+    def test_absent_files_are_not_passed(self):
+        # oslo.config would refuse a --config-file that does not exist.
+        env = dict(self.env,
+                   OS_SERVER_MIGRATIONS_CONFIG_DIR=os.path.join(
+                       self.state, 'absent'))
+        code = ('from server_migrations.api import deploy\n'
+                'print(deploy.config_files())\n')
+        result = subprocess.run([sys.executable, '-c', code], env=env,
+                                capture_output=True, text=True, timeout=120)
+        self.assertEqual('[]', result.stdout.strip().splitlines()[-1])
