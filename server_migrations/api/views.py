@@ -74,6 +74,8 @@ _STATUS_BY_VM_STATE = {
     'rescued': 'RESCUE', 'resized': 'VERIFY_RESIZE',
 }
 _STATUS_BY_TASK_STATE = {'migrating': 'MIGRATING'}
+# The compute API's power_state numbers: running, paused, shut down.
+_POWER_STATES = {'active': 1, 'paused': 3, 'stopped': 4}
 
 
 def server_status(instance):
@@ -107,6 +109,20 @@ def server_detail(instance, base_url, show_host):
         'OS-EXT-STS:vm_state': instance['vm_state'],
         'OS-EXT-STS:task_state': instance['task_state'],
         'OS-SRV-USG:launched_at': timestamp(instance['launched_at']),
+        # Fields the CLIs format without checking for them; this service
+        # knows no images, flavors or networks, so they are empty.
+        'image': '',
+        'flavor': {'original_name': 'unknown', 'vcpus': 0,
+                   'ram': instance['memory_mb'] or 0,
+                   'disk': instance['root_gb'] or 0, 'ephemeral': 0,
+                   'swap': 0, 'extra_specs': {}},
+        'addresses': {},
+        'metadata': {},
+        'hostId': '',
+        'key_name': None,
+        'OS-EXT-STS:power_state': _POWER_STATES.get(instance['vm_state'],
+                                                    0),
+        'os-extended-volumes:volumes_attached': [],
     })
     if show_host:
         item['OS-EXT-SRV-ATTR:host'] = instance['host']

@@ -17,6 +17,7 @@ server-migrations-api's server (noauth2, SQLite, fake:/ transport); the
 recording agents prove what each action cast.
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -138,6 +139,9 @@ class ClientsTestCase(stack.APITestCase):
 
     def test_openstack_cli(self):
         uuid, mid = self.server['uuid'], self.migration['id']
+        result = self._openstack('server', 'show', 'vm1', '-f', 'json')
+        self.assertEqual(0, result.returncode, result.stderr)
+        self.assertEqual('MIGRATING', json.loads(result.stdout)['status'])
         result = self._openstack('server', 'migration', 'show', uuid,
                                  self.migration['uuid'], '-f', 'json')
         self.assertEqual(0, result.returncode, result.stderr)
