@@ -168,3 +168,8 @@ def strict_query(version):
 
 def block_migration_auto(version):
     return _at_least(version, '2.25')
+
+
+def migrate_live_force(version):
+    """os-migrateLive takes "force" from 2.30 until 2.67."""
+    return _at_least(version, '2.30') and not _at_least(version, '2.68')

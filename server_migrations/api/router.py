@@ -94,11 +94,11 @@ def _peek_action(req, names):
     Its quirks are kept: a one-element list or string, a number, a boolean
     or null is "not found".
     """
-    try:
-        decoded = jsonutils.loads(req.body) if req.body else None
-    except ValueError:
-        raise exception.MalformedRequestBody()
     if not req.body:
+        raise exception.MalformedRequestBody()
+    try:
+        decoded = jsonutils.loads(req.body)
+    except ValueError:
         raise exception.MalformedRequestBody()
     if isinstance(decoded, dict):
         if len(decoded) != 1:

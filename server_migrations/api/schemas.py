@@ -62,7 +62,6 @@ MIGRATE_LIVE_V225 = _migrate_live(
 MIGRATE_LIVE_V230 = _migrate_live(
     {'block_migration': _BLOCK_OR_AUTO, 'host': _HOST, 'force': _BOOLEAN},
     ['block_migration', 'host'])
-MIGRATE_LIVE_V268 = MIGRATE_LIVE_V225
 
 _TRUE = {True, 'true', '1', 'on', 'yes', 'y', 't'}
 
@@ -77,16 +76,16 @@ def to_bool(value):
 def migrate_live_schema(version):
     if not microversion.block_migration_auto(version):
         return MIGRATE_LIVE_V21
-    if microversion._at_least(version, '2.68'):
-        return MIGRATE_LIVE_V268
-    if microversion._at_least(version, '2.30'):
+    if microversion.migrate_live_force(version):
         return MIGRATE_LIVE_V230
+    # 2.25-2.29, and again from 2.68 where "force" was removed.
     return MIGRATE_LIVE_V225
 
 
 def query_schema(version):
-    return QUERY_STRICT if microversion.strict_query(version) else \
-        QUERY_LENIENT
+    if microversion.strict_query(version):
+        return QUERY_STRICT
+    return QUERY_LENIENT
 
 
 def _first_error(schema, instance):

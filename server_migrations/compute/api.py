@@ -93,9 +93,10 @@ class API:
         return instance
 
     def get_instances(self, context, all_projects=False):
-        project_id = None if (all_projects and context.is_admin) \
-            else context.project_id
-        return db_api.instance_get_all(context, project_id=project_id)
+        # Even an admin sees one project unless it asks for all of them.
+        if all_projects and context.is_admin:
+            return db_api.instance_get_all(context)
+        return db_api.instance_get_all(context, project_id=context.project_id)
 
     def get_migrations_in_progress(self, context, instance):
         return db_api.migration_get_in_progress_by_instance(

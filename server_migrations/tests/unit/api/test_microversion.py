@@ -97,7 +97,8 @@ class VersionListTestCase(base.TestCase):
                  (microversion.include_user_and_project, '2.80'),
                  (microversion.abort_in_queue, '2.65'),
                  (microversion.strict_query, '2.102'),
-                 (microversion.block_migration_auto, '2.25'))
+                 (microversion.block_migration_auto, '2.25'),
+                 (microversion.migrate_live_force, '2.30'))
         for predicate, first in cases:
             major, minor = first.split('.')
             before = microversion.parse_version_string(
@@ -105,6 +106,10 @@ class VersionListTestCase(base.TestCase):
             self.assertFalse(predicate(before), first)
             self.assertTrue(predicate(
                 microversion.parse_version_string(first)), first)
+        self.assertTrue(microversion.migrate_live_force(
+            microversion.parse_version_string('2.67')))
+        self.assertFalse(microversion.migrate_live_force(
+            microversion.parse_version_string('2.68')))
 
 
 class WindowsTestCase(base.TestCase):

@@ -89,7 +89,8 @@ class ServerViewTestCase(base.TestCase):
                     'task_state': None, 'project_id': 'p1', 'user_id': 'u1',
                     'created_at': datetime.datetime(2020, 1, 1),
                     'updated_at': None, 'progress': None, 'locked': False,
-                    'launched_at': None, 'host': 'h1', 'node': 'n1'}
+                    'launched_at': None, 'host': 'h1', 'node': 'n1',
+                    'memory_mb': 512, 'root_gb': None}
         instance.update(values)
         return instance
 
@@ -112,3 +113,6 @@ class ServerViewTestCase(base.TestCase):
         self.assertEqual('http://x/v2.1/servers/s1',
                          detail['links'][0]['href'])
         self.assertEqual('2020-01-01T00:00:00Z', detail['updated'])
+        self.assertEqual((512, 0), (detail['flavor']['ram'],
+                                    detail['flavor']['disk']))
+        self.assertEqual(1, detail['OS-EXT-STS:power_state'])
