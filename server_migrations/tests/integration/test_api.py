@@ -13,6 +13,7 @@
 """The API stack on PostgreSQL and MariaDB: ids, claims and RabbitMQ."""
 
 import datetime
+import threading
 
 from oslo_db.sqlalchemy import test_fixtures
 from oslo_utils import uuidutils
@@ -98,6 +99,32 @@ class _APIOnBackend:
                                            body=body).status_code)
         self.assertEqual(1, len(db_api.migration_get_all(
             self.context, instance_uuid=idle['uuid'])))
+
+    def test_concurrent_live_migrations_one_wins(self):
+        idle = db_api.instance_create(self.context, {
+            'project_id': 'p1', 'host': 'src', 'node': 'src',
+            'vm_state': 'active', 'launched_at': LAUNCHED})
+        path = '/v2.1/servers/%s/action' % idle['uuid']
+        body = {'os-migrateLive': {'host': 'dst', 'block_migration': False}}
+        barrier = threading.Barrier(4)
+        statuses = []
+
+        def migrate():
+            barrier.wait(30)
+            statuses.append(self.request('POST', path,
+                                         body=body).status_code)
+
+        threads = [threading.Thread(target=migrate) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        self.assertEqual([202, 409, 409, 409], sorted(statuses))
+        self.assertEqual(1, len(db_api.migration_get_all(
+            self.context, instance_uuid=idle['uuid'])))
+        self.assertEqual(['live-migration'], [
+            a['action'] for a in db_api.actions_get(self.context,
+                                                    idle['uuid'])])
 
 
 class TestAPIMySQL(_APIOnBackend, test_fixtures.OpportunisticDBTestMixin,
