@@ -22,6 +22,7 @@ import threading
 from oslo_utils import timeutils
 from oslo_utils import uuidutils
 
+from server_migrations import context as sm_context
 from server_migrations.db import api as db_api
 from server_migrations.tests import base
 
@@ -161,9 +162,11 @@ class QueriesTestMixin:
         barrier = threading.Barrier(4)
 
         def swap(new_status):
+            # One context per thread, as each request or RPC call has.
+            context = sm_context.get_admin_context()
             barrier.wait()
             results.append((new_status, db_api.migration_update(
-                self.context, mig['id'], {'status': new_status},
+                context, mig['id'], {'status': new_status},
                 expected_status='running')[0]))
 
         threads = [threading.Thread(target=swap, args=(s,)) for s in
