@@ -1,0 +1,51 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Load generation with wrk, and parsing of its report."""
+
+import re
+import subprocess
+
+_UNITS = {'us': 1e-3, 'ms': 1.0, 's': 1e3, 'm': 60e3}
+
+
+def _ms(text):
+    number, unit = re.match(r'([\d.]+)(us|ms|s|m)$', text).groups()
+    return float(number) * _UNITS[unit]
+
+
+def wrk(url, headers, seconds, connections=8, threads=2, method='GET',
+        script=None):
+    """Run wrk; return req/s, p50/p99 in ms, requests and non-2xx count."""
+    cmd = ['wrk', '-t%d' % threads, '-c%d' % connections,
+           '-d%ds' % seconds, '--latency', '--timeout', '5s']
+    for name, value in headers.items():
+        cmd += ['-H', '%s: %s' % (name, value)]
+    if script:
+        cmd += ['-s', script]
+    cmd.append(url)
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True,
+                         timeout=seconds + 60).stdout
+    result = {
+        'rps': float(re.search(r'Requests/sec:\s+([\d.]+)', out).group(1)),
+        'requests': int(re.search(r'(\d+) requests in', out).group(1)),
+        'non_2xx': 0,
+    }
+    for pct in ('50', '99'):
+        result['p%s_ms' % pct] = _ms(re.search(
+            r'\s%s(?:\.0+)?%%\s+([\d.]+(?:us|ms|s|m))' % pct, out).group(1))
+    bad = re.search(r'Non-2xx or 3xx responses:\s+(\d+)', out)
+    if bad:
+        result['non_2xx'] = int(bad.group(1))
+    errors = re.search(r'Socket errors: (.*)', out)
+    result['socket_errors'] = errors.group(1) if errors else ''
+    return result
