@@ -1,0 +1,314 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""One running live migration: the libvirt call and its monitor loop."""
+
+import collections
+from concurrent import futures
+import threading
+
+from oslo_log import log as logging
+
+from server_migrations import exception
+from server_migrations.virt import driver
+from server_migrations.virt.libvirt import errors
+from server_migrations.virt.libvirt import host as host_mod
+from server_migrations.virt.libvirt import migration
+
+LOG = logging.getLogger(__name__)
+
+# How often the job is read. Actions and the end of the job are noticed
+# within this time; progress is reported at the (longer) configured
+# interval only.
+POLL_SECONDS = 0.5
+# How long to wait for the migration call to return once the job stats
+# already show the job ended (libvirt finishes its bookkeeping first).
+OPERATION_GRACE_SECONDS = 60
+
+
+class MigrationJob:
+    """Drives one ``migrateToURI3`` call and watches it until it ends.
+
+    :meth:`run` blocks in the caller's (the manager's worker) thread; the
+    libvirt call runs in a thread of its own. :meth:`force_complete` and
+    :meth:`abort` come from other threads (RPC handlers).
+    """
+
+    def __init__(self, host, domain, instance_uuid, dest_uri, flags,
+                 timeout, libvirt_conf, monitor, clock):
+        self._host = host
+        self._lv = host.libvirt
+        self._domain = domain
+        self._uuid = instance_uuid
+        self._dest_uri = dest_uri
+        self._flags = flags
+        self._timeout = timeout
+        self._conf = libvirt_conf
+        self._monitor = monitor
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._tasks = collections.deque()
+        self._wake = threading.Event()
+        self._finished = False
+        self._abort_requested = False
+        # Only the monitor thread changes these two.
+        self._post_copy = False
+        self._paused = False
+        self._stats_supported = True
+        self._op_done = threading.Event()
+        self._op_error = None
+
+    # -- from RPC threads ---------------------------------------------------
+
+    def force_complete(self):
+        """Queue a force-complete for the monitor; wait for its outcome.
+
+        :returns: driver.POST_COPY or driver.PAUSED.
+        :raises NoActiveMigrationForInstance: the migration ended first.
+        :raises LiveMigrationForceCompleteFailed: libvirt refused.
+        """
+        future = futures.Future()
+        with self._lock:
+            if self._finished:
+                raise exception.NoActiveMigrationForInstance(
+                    instance_id=self._uuid)
+            self._tasks.append(future)
+        self._wake.set()
+        return future.result()
+
+    def abort(self):
+        """Cancel the libvirt job; the monitor then sees it cancelled.
+
+        :raises NoActiveMigrationForInstance: the migration already ended.
+        :raises LiveMigrationAbortFailed: libvirt refused, with its message.
+        """
+        with self._lock:
+            if self._finished:
+                raise exception.NoActiveMigrationForInstance(
+                    instance_id=self._uuid)
+            previous, self._abort_requested = self._abort_requested, True
+        try:
+            self._domain.abortJob()
+        except self._lv.libvirtError as e:
+            with self._lock:
+                self._abort_requested = previous
+            reason = host_mod.error_message(e)
+            LOG.error('Failed to cancel the live migration of instance %s: '
+                      '%s', self._uuid, reason)
+            raise exception.LiveMigrationAbortFailed(instance_id=self._uuid,
+                                                     reason=reason)
+        LOG.info('Cancelled the live migration job of instance %s.',
+                 self._uuid)
+        self._wake.set()
+
+    # -- the worker thread --------------------------------------------------
+
+    def run(self):
+        """Migrate and monitor; returns COMPLETED, FAILED or CANCELLED."""
+        operation = threading.Thread(
+            target=self._operation, daemon=True,
+            name='libvirt-migrate-%s' % self._uuid)
+        operation.start()
+        try:
+            return self._watch()
+        finally:
+            with self._lock:
+                self._finished = True
+                pending = list(self._tasks)
+                self._tasks.clear()
+            for future in pending:
+                future.set_exception(exception.NoActiveMigrationForInstance(
+                    instance_id=self._uuid))
+
+    def _operation(self):
+        try:
+            self._domain.migrateToURI3(self._dest_uri, {}, self._flags)
+        except Exception as e:
+            self._op_error = e
+        finally:
+            self._op_done.set()
+
+    def _watch(self):
+        start = self._clock.now()
+        last_report = None
+        timed_out = False
+        lv = self._lv
+        while True:
+            # Cleared before the read: an action queued while this pass
+            # runs keeps the next wait short.
+            self._wake.clear()
+            job_type, stats = self._read_job()
+            if job_type == lv.VIR_DOMAIN_JOB_UNBOUNDED:
+                self._run_tasks()
+                now = self._clock.now()
+                interval = self._conf.live_migration_monitor_interval
+                if last_report is None or now - last_report >= interval:
+                    self._monitor.progress(stats)
+                    last_report = now
+                if (not timed_out and self._timeout is not None and
+                        not self._post_copy and
+                        now - start > self._timeout):
+                    timed_out = True
+                    self._on_timeout(now - start)
+            elif job_type == lv.VIR_DOMAIN_JOB_COMPLETED:
+                return self._end(driver.COMPLETED)
+            elif job_type == lv.VIR_DOMAIN_JOB_FAILED:
+                return self._end(driver.FAILED)
+            elif job_type == lv.VIR_DOMAIN_JOB_CANCELLED:
+                return self._end(driver.CANCELLED)
+            elif self._op_done.is_set():
+                # No job (any more) and the call returned: the call's
+                # outcome is the migration's.
+                return self._end(None)
+            self._clock.wait(self._wake, POLL_SECONDS)
+
+    def _read_job(self):
+        """(job type, the six counters) of the domain's current job."""
+        lv = self._lv
+        none = (lv.VIR_DOMAIN_JOB_NONE, None)
+        if not self._stats_supported:
+            return none
+        try:
+            stats = self._domain.jobStats()
+            return (stats.get('type', lv.VIR_DOMAIN_JOB_NONE),
+                    migration.stats_from_job_stats(stats))
+        except lv.libvirtError as e:
+            if e.get_error_code() != lv.VIR_ERR_NO_SUPPORT:
+                return self._read_failed(e)
+        try:
+            info = self._domain.jobInfo()
+            return info[0], migration.stats_from_job_info(info)
+        except lv.libvirtError as e:
+            if e.get_error_code() != lv.VIR_ERR_NO_SUPPORT:
+                return self._read_failed(e)
+        LOG.info('libvirt at %s reports no job statistics; the migration of '
+                 'instance %s is watched without progress.', self._host.uri,
+                 self._uuid)
+        self._stats_supported = False
+        return none
+
+    def _read_failed(self, error):
+        # After the job the source domain is usually gone (undefined) or
+        # inactive; the migration call's outcome tells what happened.
+        LOG.debug('Reading the migration job of instance %s: %s', self._uuid,
+                  host_mod.error_message(error))
+        return self._lv.VIR_DOMAIN_JOB_NONE, None
+
+    def _run_tasks(self):
+        while True:
+            with self._lock:
+                if not self._tasks:
+                    return
+                future = self._tasks.popleft()
+            try:
+                result = self._force_complete_now()
+            except Exception as e:
+                future.set_exception(e)
+            else:
+                future.set_result(result)
+
+    def _force_complete_now(self):
+        """Switch to post-copy if permitted, else pause the guest."""
+        if self._post_copy:
+            LOG.warning('The live migration of instance %s already runs in '
+                        'post-copy mode.', self._uuid)
+            return driver.POST_COPY
+        if self._paused:
+            return driver.PAUSED
+        try:
+            if self._flags & self._lv.VIR_MIGRATE_POSTCOPY:
+                self._domain.migrateStartPostCopy()
+                self._post_copy = True
+                LOG.info('Switched the live migration of instance %s to '
+                         'post-copy.', self._uuid)
+                return driver.POST_COPY
+            self._domain.suspend()
+        except self._lv.libvirtError as e:
+            reason = host_mod.error_message(e)
+            LOG.warning('Could not force the live migration of instance %s '
+                        'to complete: %s', self._uuid, reason)
+            raise errors.LiveMigrationForceCompleteFailed(
+                instance_id=self._uuid, reason=reason)
+        self._paused = True
+        LOG.info('Paused instance %s so that its live migration converges; '
+                 'it is resumed if the migration fails.', self._uuid)
+        return driver.PAUSED
+
+    def _on_timeout(self, elapsed):
+        action = self._conf.live_migration_timeout_action
+        LOG.warning('The live migration of instance %s has run %d s, more '
+                    'than its completion timeout of %d s; action: %s.',
+                    self._uuid, elapsed, self._timeout, action)
+        if action == 'force_complete':
+            try:
+                if self._force_complete_now() == driver.POST_COPY:
+                    self._monitor.post_copy_started()
+            except errors.LiveMigrationForceCompleteFailed:
+                pass  # logged; the migration goes on as it was
+            return
+        try:
+            self.abort()
+        except exception.ServerMigrationsException:
+            pass  # logged; the migration goes on as it was
+
+    def _end(self, job_result):
+        """The result: the job's end state, else the call's outcome."""
+        if not self._op_done.wait(OPERATION_GRACE_SECONDS):
+            LOG.warning('The libvirt migration call for instance %s has not '
+                        'returned although its job ended.', self._uuid)
+        error = self._op_error
+        try:
+            result = job_result or self._outcome_of_operation(error)
+        except Exception:
+            if self._paused:
+                self._resume()
+            raise
+        if error is not None:
+            log = LOG.info if result == driver.CANCELLED else LOG.error
+            log('Live migration of instance %s to %s: %s', self._uuid,
+                self._dest_uri, self._describe(error))
+        if result != driver.COMPLETED and self._paused:
+            self._resume()
+        LOG.info('Live migration of instance %s ended: %s.', self._uuid,
+                 result)
+        return result
+
+    def _outcome_of_operation(self, error):
+        if error is None:
+            return driver.COMPLETED
+        if not isinstance(error, self._lv.libvirtError):
+            raise error
+        if self._host.is_connection_error(error):
+            # Whether the guest moved is unknown: an error for the manager.
+            raise errors.HypervisorUnavailable(
+                uri=self._host.uri, reason=host_mod.error_message(error))
+        with self._lock:
+            aborted = self._abort_requested
+        if aborted or (error.get_error_code() ==
+                       self._lv.VIR_ERR_OPERATION_ABORTED):
+            return driver.CANCELLED
+        return driver.FAILED
+
+    def _resume(self):
+        try:
+            self._domain.resume()
+        except self._lv.libvirtError as e:
+            LOG.error('Could not resume instance %s after its live migration '
+                      'ended: %s', self._uuid, host_mod.error_message(e))
+            return
+        self._paused = False
+        LOG.info('Resumed instance %s on the source.', self._uuid)
+
+    def _describe(self, error):
+        if isinstance(error, self._lv.libvirtError):
+            return host_mod.error_message(error)
+        return str(error)
