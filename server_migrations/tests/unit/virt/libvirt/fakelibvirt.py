@@ -296,7 +296,7 @@ class FakeDomain:
             reading = self.script[0]
             if len(self.script) > 1:
                 self.script.pop(0)
-            elif reading['type'] == VIR_DOMAIN_JOB_UNBOUNDED:
+            elif reading['type'] not in _ENDS:
                 self.holding.set()
             end = _ENDS.get(reading['type'])
             if end is None:
