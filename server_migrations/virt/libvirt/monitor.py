@@ -245,8 +245,9 @@ class MigrationJob:
 
     def _on_timeout(self, elapsed):
         action = self._conf.live_migration_timeout_action
-        LOG.warning('The live migration of instance %s has run %d s, more '
-                    'than its completion timeout of %d s; action: %s.',
+        LOG.warning('The live migration of instance %s has run %.1f s, '
+                    'more than its completion timeout of %.1f s; action: '
+                    '%s.',
                     self._uuid, elapsed, self._timeout, action)
         if action == 'force_complete':
             try:

@@ -176,7 +176,8 @@ class TestCompletionTimeout(helpers.LibvirtTestCase):
                          self.result(self.start(self.make_driver(domain))))
         self.assertEqual([('migrateToURI3', 0), ('abortJob', 6)],
                          domain.timeline)
-        self.assertIn('completion timeout of 2 s; action: abort',
+        self.assertIn('has run 2.5 s, more than its completion timeout of '
+                      '2.0 s; action: abort.',
                       self.logs.output)
 
     def test_copied_disk_counts(self):
