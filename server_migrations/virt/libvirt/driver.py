@@ -60,9 +60,14 @@ class LibvirtDriver(driver.ComputeDriver):
         try:
             version = host.call(lambda conn: conn.getLibVersion())
         except errors.HypervisorUnavailable as e:
+            problem = e.format_message()
+        else:
+            problem = None
+        if problem is not None:
+            # Logged outside the except block: oslo.log would append the
+            # same message again as the exception being handled.
             LOG.error('%s. The agent keeps running, reports itself '
-                      'unhealthy and connects when libvirt answers.',
-                      e.format_message())
+                      'unhealthy and connects when libvirt answers.', problem)
             return
         LOG.info('libvirt driver ready on %s (libvirt %d.%d.%d).', host.uri,
                  version // 1000000, version // 1000 % 1000, version % 1000)
