@@ -24,6 +24,10 @@ from server_migrations.tests.unit.virt.libvirt import fakelibvirt
 from server_migrations.virt import driver as driver_mod
 from server_migrations.virt.libvirt import driver as libvirt_driver
 
+NO_BINDINGS = ('libvirt-python is not installed; it builds against the '
+               'libvirt headers: run .ci/install-libvirt (Debian packages '
+               'libvirt-dev, pkg-config and libvirt-daemon, then the '
+               '"libvirt" extra)')
 UUID = '6695eb01-f6a4-8304-79aa-97f2502e193f'
 INSTANCE = {'uuid': UUID, 'memory_mb': 1024, 'root_gb': 10,
             'host': 'src'}

@@ -76,7 +76,7 @@ class TestRun(helpers.LibvirtTestCase):
                          self.lines)
 
 
-@testtools.skipIf(libvirt is None, 'libvirt-python is not installed')
+@testtools.skipIf(libvirt is None, helpers.NO_BINDINGS)
 class TestMainOnTheTestDriver(helpers.LibvirtTestCase):
 
     def test_exit_status_and_output(self):

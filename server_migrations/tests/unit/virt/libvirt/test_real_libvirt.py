@@ -35,12 +35,9 @@ libvirt = importutils.try_import('libvirt')
 
 TEST_URI = 'test:///default'
 NO_DAEMON_URI = 'qemu+unix:///system?socket=/nonexistent/libvirt-sock'
-SKIP_REASON = ('libvirt-python is not installed; it builds against the '
-               'libvirt headers: run .ci/install-libvirt (apt-get install '
-               'libvirt-dev pkg-config, then the "libvirt" extra)')
 
 
-@testtools.skipIf(libvirt is None, SKIP_REASON)
+@testtools.skipIf(libvirt is None, helpers.NO_BINDINGS)
 class RealLibvirtTestCase(helpers.LibvirtTestCase):
 
     def setUp(self):

@@ -93,7 +93,7 @@ class Libvirtd(fixtures.Fixture):
             self.log.close()
 
 
-@testtools.skipIf(libvirt is None, 'libvirt-python is not installed')
+@testtools.skipIf(libvirt is None, helpers.NO_BINDINGS)
 @testtools.skipIf(LIBVIRTD is None,
                   'libvirtd is not installed (Debian: libvirt-daemon; '
                   'see .ci/install-libvirt)')
