@@ -29,8 +29,9 @@ def import_libvirt():
 
 
 def error_message(error):
-    """libvirt's own words for a libvirtError."""
-    return error.get_error_message() or str(error)
+    """libvirt's own words for a libvirtError; str() of anything else."""
+    get_message = getattr(error, 'get_error_message', None)
+    return (get_message and get_message()) or str(error)
 
 
 def _quiet(_ctx, _err):

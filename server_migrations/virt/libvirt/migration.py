@@ -14,7 +14,11 @@
 
 import time
 
+from oslo_log import log as logging
+
 from server_migrations import exception
+
+LOG = logging.getLogger(__name__)
 
 GIB = 1024 ** 3
 MIB_PER_GIB = 1024
@@ -91,6 +95,36 @@ def stats_from_job_info(info):
     """The six counters from a legacy virDomainGetJobInfo list."""
     return {key: int(info[index]) if len(info) > index else 0
             for key, index in _JOB_INFO_INDEX.items()}
+
+
+def read_job(lv, domain):
+    """(job type, the six counters) of the domain's current job.
+
+    Tries virDomainGetJobStats, then the legacy virDomainGetJobInfo.
+    :returns: None when libvirt has neither call for this domain.
+    """
+    for read, convert in ((domain.jobStats, _from_job_stats),
+                          (domain.jobInfo, _from_job_info)):
+        try:
+            return convert(read())
+        except lv.libvirtError as e:
+            if e.get_error_code() == lv.VIR_ERR_NO_SUPPORT:
+                continue
+            # After the job the source domain is usually gone (undefined)
+            # or inactive: no job; the migration call's outcome tells what
+            # happened.
+            LOG.debug('Reading the job of domain %s: %s', domain.UUIDString(),
+                      e.get_error_message() or e)
+            return lv.VIR_DOMAIN_JOB_NONE, None
+    return None
+
+
+def _from_job_stats(stats):
+    return stats.get('type', 0), stats_from_job_stats(stats)  # 0: no job
+
+
+def _from_job_info(info):
+    return info[0], stats_from_job_info(info)
 
 
 class RealClock:

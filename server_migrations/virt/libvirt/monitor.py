@@ -33,6 +33,10 @@ POLL_SECONDS = 0.5
 # How long to wait for the migration call to return once the job stats
 # already show the job ended (libvirt finishes its bookkeeping first).
 OPERATION_GRACE_SECONDS = 60
+# An abort that comes while libvirt is still setting the job up is refused
+# ("no job is active"); it is tried again this often, this far apart.
+ABORT_RETRIES = 20
+ABORT_RETRY_SECONDS = 0.1
 
 
 class MigrationJob:
@@ -60,6 +64,8 @@ class MigrationJob:
         self._wake = threading.Event()
         self._finished = False
         self._abort_requested = False
+        self._op_started = False
+        self._job_seen = False
         # Only the monitor thread changes these two.
         self._post_copy = False
         self._paused = False
@@ -96,19 +102,36 @@ class MigrationJob:
                 raise exception.NoActiveMigrationForInstance(
                     instance_id=self._uuid)
             previous, self._abort_requested = self._abort_requested, True
-        try:
-            self._domain.abortJob()
-        except self._lv.libvirtError as e:
-            with self._lock:
-                self._abort_requested = previous
-            reason = host_mod.error_message(e)
-            LOG.error('Failed to cancel the live migration of instance %s: '
-                      '%s', self._uuid, reason)
-            raise exception.LiveMigrationAbortFailed(instance_id=self._uuid,
-                                                     reason=reason)
+            started = self._op_started
+        if not started:
+            # The migration call sees the request and is never made.
+            LOG.info('Cancelled the live migration of instance %s before '
+                     'it started.', self._uuid)
+            self._wake.set()
+            return
+        for attempt in range(ABORT_RETRIES + 1):
+            try:
+                self._domain.abortJob()
+                break
+            except self._lv.libvirtError as e:
+                if (attempt < ABORT_RETRIES and self._job_not_ready(e) and
+                        not self._op_done.wait(ABORT_RETRY_SECONDS)):
+                    continue
+                with self._lock:
+                    self._abort_requested = previous
+                reason = host_mod.error_message(e)
+                LOG.error('Failed to cancel the live migration of instance '
+                          '%s: %s', self._uuid, reason)
+                raise exception.LiveMigrationAbortFailed(
+                    instance_id=self._uuid, reason=reason)
         LOG.info('Cancelled the live migration job of instance %s.',
                  self._uuid)
         self._wake.set()
+
+    def _job_not_ready(self, error):
+        """Whether libvirt refused only because the job is not set up yet."""
+        return (not self._job_seen and not self._op_done.is_set() and
+                error.get_error_code() == self._lv.VIR_ERR_OPERATION_INVALID)
 
     # -- the worker thread --------------------------------------------------
 
@@ -130,8 +153,11 @@ class MigrationJob:
                     instance_id=self._uuid))
 
     def _operation(self):
+        with self._lock:
+            self._op_started = not self._abort_requested
         try:
-            self._domain.migrateToURI3(self._dest_uri, {}, self._flags)
+            if self._op_started:
+                self._domain.migrateToURI3(self._dest_uri, {}, self._flags)
         except Exception as e:
             self._op_error = e
         finally:
@@ -146,8 +172,11 @@ class MigrationJob:
             # Cleared before the read: an action queued while this pass
             # runs keeps the next wait short.
             self._wake.clear()
+            if self._op_done.is_set() and not self._op_started:
+                return self._end(None)  # aborted before the call
             job_type, stats = self._read_job()
             if job_type == lv.VIR_DOMAIN_JOB_UNBOUNDED:
+                self._job_seen = True
                 self._run_tasks()
                 now = self._clock.now()
                 interval = self._conf.live_migration_monitor_interval
@@ -173,34 +202,14 @@ class MigrationJob:
 
     def _read_job(self):
         """(job type, the six counters) of the domain's current job."""
-        lv = self._lv
-        none = (lv.VIR_DOMAIN_JOB_NONE, None)
-        if not self._stats_supported:
-            return none
-        try:
-            stats = self._domain.jobStats()
-            return (stats.get('type', lv.VIR_DOMAIN_JOB_NONE),
-                    migration.stats_from_job_stats(stats))
-        except lv.libvirtError as e:
-            if e.get_error_code() != lv.VIR_ERR_NO_SUPPORT:
-                return self._read_failed(e)
-        try:
-            info = self._domain.jobInfo()
-            return info[0], migration.stats_from_job_info(info)
-        except lv.libvirtError as e:
-            if e.get_error_code() != lv.VIR_ERR_NO_SUPPORT:
-                return self._read_failed(e)
-        LOG.info('libvirt at %s reports no job statistics; the migration of '
-                 'instance %s is watched without progress.', self._host.uri,
-                 self._uuid)
-        self._stats_supported = False
-        return none
-
-    def _read_failed(self, error):
-        # After the job the source domain is usually gone (undefined) or
-        # inactive; the migration call's outcome tells what happened.
-        LOG.debug('Reading the migration job of instance %s: %s', self._uuid,
-                  host_mod.error_message(error))
+        if self._stats_supported:
+            job = migration.read_job(self._lv, self._domain)
+            if job is not None:
+                return job
+            LOG.info('libvirt at %s reports no job statistics; the migration '
+                     'of instance %s is watched without progress.',
+                     self._host.uri, self._uuid)
+            self._stats_supported = False
         return self._lv.VIR_DOMAIN_JOB_NONE, None
 
     def _run_tasks(self):
@@ -247,8 +256,7 @@ class MigrationJob:
         action = self._conf.live_migration_timeout_action
         LOG.warning('The live migration of instance %s has run %.1f s, '
                     'more than its completion timeout of %.1f s; action: '
-                    '%s.',
-                    self._uuid, elapsed, self._timeout, action)
+                    '%s.', self._uuid, elapsed, self._timeout, action)
         if action == 'force_complete':
             try:
                 if self._force_complete_now() == driver.POST_COPY:
@@ -276,7 +284,7 @@ class MigrationJob:
         if error is not None:
             log = LOG.info if result == driver.CANCELLED else LOG.error
             log('Live migration of instance %s to %s: %s', self._uuid,
-                self._dest_uri, self._describe(error))
+                self._dest_uri, host_mod.error_message(error))
         if result != driver.COMPLETED and self._paused:
             self._resume()
         LOG.info('Live migration of instance %s ended: %s.', self._uuid,
@@ -285,7 +293,8 @@ class MigrationJob:
 
     def _outcome_of_operation(self, error):
         if error is None:
-            return driver.COMPLETED
+            # A call never made was aborted before it started.
+            return driver.COMPLETED if self._op_started else driver.CANCELLED
         if not isinstance(error, self._lv.libvirtError):
             raise error
         if self._host.is_connection_error(error):
@@ -308,8 +317,3 @@ class MigrationJob:
             return
         self._paused = False
         LOG.info('Resumed instance %s on the source.', self._uuid)
-
-    def _describe(self, error):
-        if isinstance(error, self._lv.libvirtError):
-            return host_mod.error_message(error)
-        return str(error)

@@ -126,7 +126,7 @@ class FakeDomain:
                  memory_kib=1024 * 1024, on_post_copy=(), on_suspend=(),
                  post_copy_error=None, suspend_error=None,
                  migrate_error=None, stats_api='jobStats', report_end=True,
-                 backing=None):
+                 backing=None, abort_refusals=0, delegate=()):
         self.uuid = uuid
         self.errors = errors
         self.memory_kib = memory_kib
@@ -138,6 +138,8 @@ class FakeDomain:
         self.stats_api = stats_api
         self.report_end = report_end
         self.backing = backing
+        self.abort_refusals = abort_refusals
+        self.delegate = delegate
         self.run_state = VIR_DOMAIN_RUNNING
         self.calls = []
         # (call, job reads before it): when in the job's life it came.
@@ -231,8 +233,12 @@ class FakeDomain:
 
     def abortJob(self):
         self._record('abortJob')
+        if 'abortJob' in self.delegate:
+            return self.backing.abortJob()
         with self._cond:
-            if self.migrate_args is None or self.end is not None:
+            refuse = self.abort_refusals > 0
+            self.abort_refusals -= 1
+            if refuse or self.migrate_args is None or self.end is not None:
                 raise self.errors('Requested operation is not valid: no job '
                                   'is active on the domain',
                                   VIR_ERR_OPERATION_INVALID)
@@ -245,6 +251,8 @@ class FakeDomain:
 
     def migrateStartPostCopy(self):
         self._record('migrateStartPostCopy')
+        if 'migrateStartPostCopy' in self.delegate:
+            return self.backing.migrateStartPostCopy()
         if self.post_copy_error:
             raise self.errors(self.post_copy_error, VIR_ERR_OPERATION_INVALID)
         with self._cond:

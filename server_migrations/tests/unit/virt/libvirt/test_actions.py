@@ -12,21 +12,25 @@
 
 """Force-complete and abort of a running migration, in both modes."""
 
+import fixtures
+
 from server_migrations import exception
+from server_migrations.tests.unit.virt.libvirt import fakeconn
 from server_migrations.tests.unit.virt.libvirt import fakelibvirt as fake
 from server_migrations.tests.unit.virt.libvirt import helpers
 from server_migrations.virt import driver as driver_mod
 from server_migrations.virt.libvirt import errors
+from server_migrations.virt.libvirt import host as host_mod
+from server_migrations.virt.libvirt import monitor as monitor_mod
 
 INSTANCE = helpers.INSTANCE
 
 
 class ActionTestCase(helpers.LibvirtTestCase):
 
-    def running_migration(self, **domain_kwargs):
+    def running_migration(self, script=(fake.running(),), **domain_kwargs):
         """A migration that does not converge until acted upon."""
-        self.domain = fake.FakeDomain(helpers.UUID, [fake.running()],
-                                      **domain_kwargs)
+        self.domain = fake.FakeDomain(helpers.UUID, script, **domain_kwargs)
         self.driver = self.make_driver(self.domain)
         future = self.start(self.driver)
         self.wait_holding(self.domain)
@@ -98,6 +102,8 @@ class TestPostCopyMode(ActionTestCase):
 
         self.assertIn('cannot abort migration in post-copy mode', str(ex))
         self.assertIn('Failed to cancel the live migration', self.logs.output)
+        # A running job's refusal is final: not tried again.
+        self.assertEqual(1, self.domain.calls.count('abortJob'))
         # Post-copy cannot be undone: the migration completes.
         self.domain.finish(fake.COMPLETED)
         self.assertEqual(driver_mod.COMPLETED, self.result(future))
@@ -187,6 +193,48 @@ class TestPauseMode(ActionTestCase):
         self.assertIn('canceled by client', self.logs.output)
 
 
+class TestAbortAtTheStart(ActionTestCase):
+    """An abort that comes before libvirt has a job to cancel."""
+
+    NO_JOB = {'type': fake.VIR_DOMAIN_JOB_NONE}
+
+    def test_before_the_migration_call(self):
+        domain = fake.FakeDomain(helpers.UUID, [fake.running()])
+        bindings = fakeconn.FakeBindings([domain])
+        job = monitor_mod.MigrationJob(
+            host_mod.Host('qemu:///system', bindings), domain, helpers.UUID,
+            'qemu+tcp://dest/system', 0, None, self.conf.libvirt,
+            self.monitor, self.clock)
+
+        job.abort()
+
+        self.assertEqual(driver_mod.CANCELLED, job.run())
+        self.assertEqual([], domain.calls)  # never migrated, never aborted
+
+    def test_while_libvirt_sets_the_job_up(self):
+        future = self.running_migration([self.NO_JOB], abort_refusals=2)
+
+        self.driver.live_migration_abort(INSTANCE)
+
+        self.assertEqual(driver_mod.CANCELLED, self.result(future))
+        self.assertEqual(['migrateToURI3'] + ['abortJob'] * 3,
+                         self.domain.calls)
+
+    def test_refused_for_good_while_no_job_shows(self):
+        self.useFixture(fixtures.MockPatchObject(monitor_mod,
+                                                 'ABORT_RETRIES', 2))
+        future = self.running_migration([self.NO_JOB], abort_refusals=100)
+
+        ex = self.assertRaises(exception.LiveMigrationAbortFailed,
+                               self.driver.live_migration_abort, INSTANCE)
+
+        self.assertIn('no job is active on the domain', str(ex))
+        self.assertEqual(3, self.domain.calls.count('abortJob'))
+        # The refused abort does not make the migration's end "cancelled".
+        self.domain.finish(fake.FAILED)
+        self.assertEqual(driver_mod.FAILED, self.result(future))
+
+
 class TestNoActiveMigration(ActionTestCase):
 
     def test_nothing_to_act_on(self):
@@ -211,9 +259,7 @@ class TestNoActiveMigration(ActionTestCase):
         # The job never runs (libvirt reports none), so the request waits
         # in the queue until the migration ends, and then has nothing left
         # to act on.
-        future = self.running_migration()
-        self.domain.finish({'type': fake.VIR_DOMAIN_JOB_NONE})
-        self.wait_holding(self.domain)
+        future = self.running_migration([{'type': fake.VIR_DOMAIN_JOB_NONE}])
         waiting = self.pool.submit(self.driver.live_migration_force_complete,
                                    INSTANCE)
         self.domain.finish(fake.FAILED)

@@ -29,7 +29,6 @@ from server_migrations.virt import driver as driver_mod
 from server_migrations.virt.libvirt import driver as libvirt_driver
 from server_migrations.virt.libvirt import errors
 from server_migrations.virt.libvirt import host as host_mod
-from server_migrations.virt.libvirt import monitor as monitor_mod
 
 libvirt = importutils.try_import('libvirt')
 
@@ -136,19 +135,6 @@ class TestTheBindings(RealLibvirtTestCase):
         self.assertTrue(self.guest.isActive())
         self.assertEqual(libvirt.VIR_DOMAIN_RUNNING, self.run_state())
 
-    def test_abort_refused_by_libvirt_carries_its_message(self):
-        # The test driver has no abortJob: its refusal is the failure.
-        host = host_mod.Host(TEST_URI, libvirt)
-        self.addCleanup(host.close)
-        job = monitor_mod.MigrationJob(
-            host, host.lookup_domain(self.uuid), self.uuid,
-            'qemu+tcp://dest/system', 0, None, self.conf.libvirt,
-            self.monitor, self.clock)
-        ex = self.assertRaises(exception.LiveMigrationAbortFailed, job.abort)
-        self.assertEqual('Failed to abort the live migration of instance %s: '
-                         'this function is not supported by the connection '
-                         'driver: virDomainAbortJob' % self.uuid, str(ex))
-
 
 class TestScriptedJobOnARealGuest(RealLibvirtTestCase):
     """Force-complete and abort with libvirt's own suspend and resume."""
@@ -231,3 +217,30 @@ class TestScriptedJobOnARealGuest(RealLibvirtTestCase):
         self.assertEqual(driver_mod.CANCELLED, self.result(future))
         self.assertEqual(libvirt.VIR_DOMAIN_RUNNING, self.run_state())
         self.assertNotIn('resume', self.domain.calls)
+
+    def test_libvirts_own_refusals_reach_the_caller(self):
+        # The test driver has neither abortJob nor post-copy: its errors
+        # are the actions' failures, in libvirt's words.
+        self.flags(live_migration_permit_post_copy=True)
+        future = self.running_migration(
+            delegate=('abortJob', 'migrateStartPostCopy'))
+
+        ex = self.assertRaises(exception.LiveMigrationAbortFailed,
+                               self.driver.live_migration_abort,
+                               self.instance)
+        self.assertEqual('Failed to abort the live migration of instance %s: '
+                         'this function is not supported by the connection '
+                         'driver: virDomainAbortJob' % self.uuid, str(ex))
+        ex = self.assertRaises(errors.LiveMigrationForceCompleteFailed,
+                               self.driver.live_migration_force_complete,
+                               self.instance)
+        self.assertEqual('Failed to force the live migration of instance %s '
+                         'to complete: this function is not supported by the '
+                         'connection driver: virDomainMigrateStartPostCopy' %
+                         self.uuid, str(ex))
+
+        # Neither refusal ended the migration.
+        self.domain.finish(fake.COMPLETED)
+        self.assertEqual(driver_mod.COMPLETED, self.result(future))
+        self.assertEqual(['migrateToURI3', 'abortJob',
+                          'migrateStartPostCopy'], self.domain.calls)
