@@ -66,6 +66,15 @@ def configure(conf):
     _CTX.configure(**dict(conf.database.items()))
 
 
+def writer(context):
+    """A write transaction; the calls made with ``context`` inside join it.
+
+    For changes that must be atomic together, such as a migration's
+    terminal status and the matching move of its server.
+    """
+    return _CTX.writer.using(context)
+
+
 def get_engine(context=None):
     """The writer engine (for schema migrations and tests)."""
     return _CTX.writer.get_engine()

@@ -57,8 +57,9 @@ class _Simulation:
 
     def __init__(self, guest, block_migration, bandwidth, step):
         self.guest = guest
-        self.budget = bandwidth * MiB * step
-        self.dirtied = guest.dirty_rate * step
+        # Whole bytes, so the counters add up exactly.
+        self.budget = max(1, int(bandwidth * MiB * step))
+        self.dirtied = int(guest.dirty_rate * step)
         self.memory_processed = 0
         self.memory_remaining = guest.memory
         self.disk_total = guest.disk if block_migration else 0
@@ -73,11 +74,11 @@ class _Simulation:
 
     def stats(self):
         return {'memory_total': self.guest.memory,
-                'memory_processed': int(self.memory_processed),
-                'memory_remaining': int(self.memory_remaining),
+                'memory_processed': self.memory_processed,
+                'memory_remaining': self.memory_remaining,
                 'disk_total': self.disk_total,
-                'disk_processed': int(self.disk_processed),
-                'disk_remaining': int(self.disk_remaining)}
+                'disk_processed': self.disk_processed,
+                'disk_remaining': self.disk_remaining}
 
     def advance(self):
         """Copy one step's worth; return True when the migration is done."""

@@ -10,4 +10,4 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Unit tests of the compute API layer."""
+"""Unit tests of the compute side: API layer, RPC client, agent, command."""

@@ -1,0 +1,66 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Notifications the agent emits about force-complete and abort."""
+
+import datetime
+
+from oslo_log import log as logging
+
+from server_migrations import rpc
+
+LOG = logging.getLogger(__name__)
+
+FORCE_COMPLETE = 'live_migration_force_complete'
+ABORT = 'live_migration_abort'
+
+_SERVER_FIELDS = ('uuid', 'display_name', 'project_id', 'user_id', 'host',
+                  'node', 'vm_state', 'task_state')
+_MIGRATION_FIELDS = ('id', 'uuid', 'instance_uuid', 'status',
+                     'migration_type', 'source_compute', 'source_node',
+                     'dest_compute', 'dest_node', 'dest_host',
+                     'memory_total', 'memory_processed', 'memory_remaining',
+                     'disk_total', 'disk_processed', 'disk_remaining',
+                     'created_at', 'updated_at')
+
+
+def _plain(value):
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    return value
+
+
+def payload(instance, migration):
+    """The JSON-able payload: the server and the migration."""
+    return {
+        'server': {k: _plain(instance.get(k)) for k in _SERVER_FIELDS},
+        'migration': {k: _plain(migration.get(k)) for k in _MIGRATION_FIELDS},
+    }
+
+
+class Notifier:
+    """Sends ``<event>.start`` / ``<event>.end`` at INFO priority.
+
+    A notification that cannot be sent is logged and dropped: it must never
+    change the outcome of the operation it describes.
+    """
+
+    def __init__(self, conf, host, notifier=None):
+        self._notifier = notifier or rpc.get_notifier(
+            conf, publisher_id='server-migrations-compute.%s' % host)
+
+    def notify(self, context, event, phase, instance, migration):
+        try:
+            self._notifier.info(context, '%s.%s' % (event, phase),
+                                payload(instance, migration))
+        except Exception:
+            LOG.exception('Could not send notification %s.%s', event, phase)

@@ -1,0 +1,107 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""One compute agent: RPC server, heartbeats, start-up and shutdown.
+
+Holds no module-level state: a process (``server-migrations-compute``) or a
+test can run several agents side by side, each with its own host name.
+"""
+
+import threading
+
+from oslo_log import log as logging
+import oslo_messaging as messaging
+
+from server_migrations import compute
+from server_migrations.compute import manager as compute_manager
+from server_migrations import context as sm_context
+from server_migrations.db import api as db_api
+from server_migrations import rpc
+
+LOG = logging.getLogger(__name__)
+
+
+class ComputeService:
+    """A compute agent for ``host`` (default ``[DEFAULT] host``).
+
+    ``start()`` settles what a previous run left in flight, registers the
+    agent in ``services`` and starts consuming casts; ``stop()`` cancels
+    queued migrations, aborts running ones and stops consuming.
+    """
+
+    def __init__(self, conf, host=None, driver=None, notifier=None):
+        self.conf = conf
+        self.host = host or conf.host
+        self.manager = compute_manager.ComputeManager(
+            conf, self.host, driver=driver, notifier=notifier)
+        self._server = None
+        self._heartbeat_thread = None
+        self._stopped = threading.Event()
+
+    @property
+    def rpc_version(self):
+        return self.manager.target.version
+
+    def start(self):
+        self._stopped.clear()
+        self.manager.init_host()
+        self.heartbeat()
+        target = messaging.Target(topic=rpc.TOPIC, server=self.host)
+        self._server = rpc.get_server(self.conf, target, [self.manager])
+        self._server.start()
+        self._heartbeat_thread = threading.Thread(
+            target=self._heartbeat_loop, name='heartbeat-%s' % self.host,
+            daemon=True)
+        self._heartbeat_thread.start()
+        LOG.info('Compute agent %(host)s started (RPC %(version)s)',
+                 {'host': self.host, 'version': self.rpc_version})
+
+    def heartbeat(self):
+        """Record that this agent is alive; a failure is only logged."""
+        try:
+            db_api.service_heartbeat(
+                sm_context.get_admin_context(), self.host, compute.BINARY,
+                rpc.TOPIC, self.rpc_version)
+            return True
+        except Exception:
+            LOG.exception('Heartbeat of %s failed', self.host)
+            return False
+
+    def _heartbeat_loop(self):
+        interval = self.conf.compute.heartbeat_interval
+        swept = False
+        while not self._stopped.wait(interval):
+            self.heartbeat()
+            if not swept:
+                # Casts queued while the agent was down have arrived by
+                # now; an "accepted" migration none of them claimed never
+                # will be started.
+                try:
+                    self.manager.sweep_unclaimed()
+                    swept = True
+                except Exception:
+                    LOG.exception('Could not settle unclaimed migrations')
+
+    def stop(self, timeout=25.0):
+        """Stop within about ``timeout`` seconds, migrations settled."""
+        self._stopped.set()
+        if self._server is not None:
+            # No new casts; those being handled finish below.
+            self._server.stop()
+        self.manager.cleanup_host(timeout)
+        if self._server is not None:
+            self._server.wait()
+            self._server = None
+        if self._heartbeat_thread is not None:
+            self._heartbeat_thread.join(5)
+            self._heartbeat_thread = None
+        LOG.info('Compute agent %s stopped', self.host)

@@ -1,0 +1,209 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Agents in-process over the fake transport, and helpers to drive them.
+
+A SQLite *file* database: the agent works from several threads at once and
+each needs its own connection (an in-memory database shares one).
+"""
+
+import json
+import os
+import threading
+import time
+
+import fixtures
+from oslo_db.sqlalchemy import test_fixtures
+from oslo_utils import uuidutils
+
+from server_migrations import compute
+from server_migrations.compute import rpcapi
+from server_migrations.compute import service
+from server_migrations import context as sm_context
+from server_migrations.db import api as db_api
+from server_migrations.tests import base
+from server_migrations.tests import fixtures as sm_fixtures
+from server_migrations.tests.unit.db import test_api
+
+TERMINAL = ('completed', 'failed', 'error', 'cancelled')
+BUSY = {'dirty_rate_mbps': 100000}
+
+
+class FileDatabase(sm_fixtures._SchemaMixin, test_fixtures.AdHocDbFixture):
+    """A SQLite file database with the schema of the models."""
+
+
+class FakeNotifier:
+    """Collects what the agent's oslo.messaging Notifier would send."""
+
+    def __init__(self):
+        self.sent = []
+        self._lock = threading.Lock()
+
+    def info(self, context, event_type, payload):
+        with self._lock:
+            self.sent.append((event_type, payload))
+
+    def types(self, migration_id=None):
+        with self._lock:
+            return [t for t, p in self.sent if migration_id is None or
+                    p['migration']['id'] == migration_id]
+
+
+def wait_for(predicate, timeout=30.0, what='condition'):
+    """Poll ``predicate`` until it is true; fail the test after timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError('Timed out waiting for %s' % what)
+        time.sleep(0.02)
+
+
+class AgentTestCase(base.TestCase):
+    """A source agent running in-process; its destination registered."""
+
+    DATABASE = None
+    START_AGENT = True
+
+    def setUp(self):
+        super().setUp()
+        self.tmp = self.useFixture(fixtures.TempDir()).path
+        self.useFixture(FileDatabase(
+            'sqlite:///%s' % os.path.join(self.tmp, 'db.sqlite')))
+        # The fake transport's queues outlive a test: unique host names
+        # keep a test's casts from reaching another test's agents.
+        suffix = uuidutils.generate_uuid()[:8]
+        self.src = 'src-' + suffix
+        self.dst = 'dst-' + suffix
+        self.guests = {}
+        self.conf_fixture.config(guests_file=self._guests_path(),
+                                 group='fake_driver')
+        self.notifier = FakeNotifier()
+        self.rpcapi = rpcapi.ComputeAPI(self.conf)
+        db_api.service_heartbeat(self.context, self.dst, compute.BINARY,
+                                 'compute', '1.0')
+        self.agent = None
+        if self.START_AGENT:
+            self.start_agent()
+
+    def _guests_path(self):
+        path = os.path.join(self.tmp, 'guests.json')
+        with open(path, 'w') as stream:
+            json.dump(self.guests, stream)
+        return path
+
+    def set_guest(self, uuid, **entry):
+        self.guests[uuid] = entry
+        self._guests_path()
+
+    def start_agent(self):
+        self.agent = service.ComputeService(self.conf, host=self.src,
+                                            notifier=self.notifier)
+        self.agent.start()
+        self.addCleanup(self.stop_agent)
+        return self.agent
+
+    def stop_agent(self, timeout=25.0):
+        if self.agent is not None:
+            agent, self.agent = self.agent, None
+            agent.stop(timeout)
+
+    # -- records -----------------------------------------------------------
+
+    def request_context(self):
+        return sm_context.RequestContext(user_id='admin', project_id='p1',
+                                         roles=['admin'], is_admin=True)
+
+    def make_server(self, guest=None, **values):
+        values.setdefault('host', self.src)
+        values.setdefault('node', self.src)
+        values.setdefault('memory_mb', 64)
+        instance = test_api.make_instance(self.context, **values)
+        if guest is not None:
+            self.set_guest(instance['uuid'], **guest)
+        return instance
+
+    def make_migration(self, instance, **values):
+        values.setdefault('status', 'accepted')
+        values.setdefault('source_compute', self.src)
+        values.setdefault('source_node', self.src)
+        values.setdefault('dest_compute', self.dst)
+        values.setdefault('dest_node', self.dst)
+        values.setdefault('dest_host', self.dst)
+        return test_api.make_migration(self.context, instance['uuid'],
+                                       **values)
+
+    def start_migration(self, guest=None, block_migration=False, **values):
+        """What the API does: records, action, cast; returns the ids."""
+        instance = self.make_server(guest=guest, **values)
+        migration = self.make_migration(instance)
+        ctx = self.request_context()
+        db_api.action_start(ctx, instance['uuid'], 'live-migration')
+        self.rpcapi.live_migration(ctx, self.src, instance['uuid'],
+                                   migration['id'], block_migration)
+        return instance['uuid'], migration['id']
+
+    def act(self, action, uuid, migration_id, host=None):
+        """Cast force-complete or abort as the API does (with an action)."""
+        ctx = self.request_context()
+        name = {'abort': 'live_migration_cancel',
+                'force_complete': 'live_migration_force_complete'}[action]
+        action_id = db_api.action_start(ctx, uuid, name)
+        getattr(self.rpcapi, 'live_migration_' + action)(
+            ctx, host or self.src, uuid, migration_id)
+        return action_id
+
+    def migration(self, migration_id):
+        return db_api.migration_get(self.context, migration_id)
+
+    def server(self, uuid):
+        return db_api.instance_get(self.context, uuid)
+
+    def wait_status(self, migration_id, *statuses):
+        statuses = statuses or TERMINAL
+        return wait_for(
+            lambda: (self.migration(migration_id)['status'] in statuses and
+                     self.migration(migration_id)),
+            what='migration %s to be %s' % (migration_id, statuses))
+
+    def wait_running_with_progress(self, migration_id):
+        return wait_for(
+            lambda: (self.migration(migration_id)['status'] == 'running' and
+                     (self.migration(migration_id)['memory_processed'] or 0)
+                     > 0 and self.migration(migration_id)),
+            what='migration %s to make progress' % migration_id)
+
+    def event(self, action_id):
+        """The agent's finished event under an action (waits for it)."""
+        def finished():
+            events = db_api.action_events_get(self.context, action_id)
+            return events and events[0]['finish_time'] and events[0]
+        return wait_for(finished, what='event of action %s' % action_id)
+
+    def migration_event(self, uuid):
+        action = db_api.actions_get(self.context, uuid)[0]
+        return self.event(action['id'])
+
+    def assert_on_source(self, uuid):
+        server = self.server(uuid)
+        self.assertEqual((self.src, self.src, None),
+                         (server['host'], server['node'],
+                          server['task_state']))
+
+    def assert_on_destination(self, uuid):
+        server = self.server(uuid)
+        self.assertEqual((self.dst, self.dst, None),
+                         (server['host'], server['node'],
+                          server['task_state']))
