@@ -56,8 +56,8 @@ def main(argv=None):
     agent.stop(SHUTDOWN_TIMEOUT)
     rpc.reset()
     lingering = [t for t in threading.enumerate()
-                 if t is not threading.main_thread() and not t.daemon
-                 and t.is_alive()]
+                 if t is not threading.main_thread() and not t.daemon and
+                 t.is_alive()]
     if lingering:
         # A hypervisor call that outlived the shutdown budget (its
         # migration is already settled as "error"): do not let it hold

@@ -276,8 +276,10 @@ class ComputeManager(jobs.MigrationJobs):
     # -- start-up and shutdown ---------------------------------------------
 
     def init_host(self):
-        """Connect the driver, start the executor, settle what a previous
-        run of this agent left in flight."""
+        """Connect the driver, start the executor, settle leftovers.
+
+        Leftovers are what a previous run of this agent left in flight.
+        """
         self.driver.init_host()
         self.start_executor(
             self.conf.compute.max_concurrent_live_migrations)
@@ -360,4 +362,3 @@ class ComputeManager(jobs.MigrationJobs):
             if won:
                 LOG.warning('Migration %s was never started (its request '
                             'was lost); it is now "error"', migration_id)
-

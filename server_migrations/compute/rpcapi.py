@@ -17,25 +17,23 @@ agent re-reads the records it acts on, so a stale payload cannot overwrite
 newer state.
 """
 
+import functools
 import threading
 
-import kombu.exceptions as kombu_exc
 from oslo_log import log as logging
 import oslo_messaging as messaging
 
 from server_migrations import compute
+from server_migrations.compute import cast_guard
 from server_migrations.db import api as db_api
 from server_migrations import exception
 from server_migrations import rpc
 
 LOG = logging.getLogger(__name__)
 
-# What a cast raises when the broker does not take the message. The rabbit
-# driver opens its first connection outside its retry wrapper, so a broker
-# that is down surfaces as kombu's (or the socket's) error, not as a
-# MessagingException.
-_BROKER_ERRORS = (messaging.MessagingException, kombu_exc.KombuError,
-                  OSError)
+# Routing key of the probe message: no queue is bound to it, so the broker
+# accepts and drops it.
+PROBE_TOPIC = 'server_migrations_probe'
 
 
 class ComputeAPI:
@@ -105,13 +103,39 @@ class ComputeAPI:
             raise exception.ServerMigrationsException(
                 'Unable to find the host to send %s to.' % method)
         client = self._get_client(context)
-        # retry=0: a broker that refuses the message makes the API answer
-        # 503 with nothing changed, instead of hanging the request.
-        cctxt = client.prepare(server=host, version=version, retry=0,
-                               timeout=self.conf.api.cast_timeout)
+        # retry=0: a broker that refuses the message fails the request
+        # (the API answers 503 with nothing changed) instead of hanging.
+        cctxt = client.prepare(server=host, version=version, retry=0)
+        if self._in_process():
+            send = functools.partial(cctxt.cast, context, method, **kwargs)
+            return self._translate(send, method, host)
+        timeout = self.conf.api.cast_timeout
+        attempt = cast_guard.GuardedCast(
+            probe=functools.partial(
+                client.prepare(topic=PROBE_TOPIC, version=version,
+                               retry=1).cast, context, 'probe'),
+            send=functools.partial(cctxt.cast, context, method, **kwargs),
+            timeout=timeout, what='%s to %s' % (method, host))
+        self._translate(attempt.run, method, host)
+
+    def _in_process(self):
+        # The fake driver has no broker that could be away; a probe there
+        # would only pile up in an unconsumed in-memory queue.
+        url = messaging.TransportURL.parse(self.conf,
+                                           self.conf.transport_url)
+        return (url.transport or 'rabbit') == 'fake'
+
+    @staticmethod
+    def _translate(send, method, host):
         try:
-            cctxt.cast(context, method, **kwargs)
-        except _BROKER_ERRORS as exc:
+            send()
+        except exception.MessagingUnavailable:
+            raise
+        except messaging.RPCVersionCapError:
+            raise
+        except Exception as exc:
+            # kombu raises its own errors (e.g. OperationalError for a
+            # refused connection) besides oslo.messaging's.
             LOG.warning('Cast of %(method)s to %(host)s failed: %(exc)s',
                         {'method': method, 'host': host, 'exc': exc})
             raise exception.MessagingUnavailable()

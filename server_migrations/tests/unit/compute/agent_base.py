@@ -179,11 +179,12 @@ class AgentTestCase(base.TestCase):
             what='migration %s to be %s' % (migration_id, statuses))
 
     def wait_running_with_progress(self, migration_id):
-        return wait_for(
-            lambda: (self.migration(migration_id)['status'] == 'running' and
-                     (self.migration(migration_id)['memory_processed'] or 0)
-                     > 0 and self.migration(migration_id)),
-            what='migration %s to make progress' % migration_id)
+        def progressing():
+            migration = self.migration(migration_id)
+            return (migration['status'] == 'running' and
+                    (migration['memory_processed'] or 0) > 0 and migration)
+        return wait_for(progressing,
+                        what='migration %s to make progress' % migration_id)
 
     def event(self, action_id):
         """The agent's finished event under an action (waits for it)."""
