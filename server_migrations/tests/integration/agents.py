@@ -1,0 +1,174 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Compute agents as real processes, and a TCP proxy that stalls a broker."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+from server_migrations.db import api as db_api
+
+RABBIT_URL = os.environ.get('SERVER_MIGRATIONS_RABBIT_URL',
+                            'rabbit://guest:guest@127.0.0.1:5672/')
+
+
+class AgentProcess:
+    """``server-migrations-compute`` for one host, with its own config."""
+
+    def __init__(self, tmp, host, database_url, guests_file, **options):
+        self.host = host
+        self.log_path = os.path.join(tmp, '%s.log' % host)
+        self.config_path = os.path.join(tmp, '%s.conf' % host)
+        compute = {'heartbeat_interval': 1,
+                   'max_concurrent_live_migrations':
+                       options.pop('max_concurrent', 1)}
+        fake = {'step_seconds': 0.02, 'bandwidth_mbps': 1024,
+                'guests_file': guests_file}
+        fake.update(options)
+        sections = {
+            'DEFAULT': {'host': host, 'transport_url': RABBIT_URL,
+                        'state_path': tmp, 'debug': True},
+            'database': {'connection': database_url},
+            'compute': compute, 'fake_driver': fake,
+        }
+        with open(self.config_path, 'w') as stream:
+            for name, values in sections.items():
+                stream.write('[%s]\n' % name)
+                for key, value in values.items():
+                    stream.write('%s = %s\n' % (key, value))
+        self.proc = None
+
+    def start(self, context, timeout=60):
+        before = self.last_seen(context)
+        with open(self.log_path, 'ab') as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, '-m', 'server_migrations.cmd.compute',
+                 '--config-file', self.config_path],
+                stdout=log, stderr=subprocess.STDOUT)
+        wait_for(lambda: self.last_seen(context) != before or
+                 self.proc.poll() is not None, timeout,
+                 'agent %s to start' % self.host)
+        if self.proc.poll() is not None:
+            raise AssertionError('agent %s died:\n%s' % (self.host,
+                                                         self.log()))
+        # The RPC server starts right after the first heartbeat.
+        time.sleep(0.5)
+
+    def last_seen(self, context):
+        rows = [s for s in db_api.service_get_all(context)
+                if s['host'] == self.host]
+        return rows[0]['last_seen_at'] if rows else None
+
+    def stop(self, signum, timeout=60):
+        self.proc.send_signal(signum)
+        return self.proc.wait(timeout)
+
+    def kill(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(30)
+
+    def log(self):
+        try:
+            with open(self.log_path, errors='replace') as stream:
+                return stream.read()[-20000:]
+        except OSError:
+            return ''
+
+
+def write_guests(path, guests):
+    with open(path, 'w') as stream:
+        json.dump(guests, stream)
+
+
+def wait_for(predicate, timeout=60, what='condition'):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError('Timed out waiting for %s' % what)
+        time.sleep(0.05)
+
+
+class StallingProxy:
+    """Relays TCP to ``target`` after holding each new connection.
+
+    With a hold longer than the API's cast timeout it is a broker that
+    answers, but too late.
+    """
+
+    def __init__(self, target_port, hold):
+        self.target_port = target_port
+        self.hold = hold
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(('127.0.0.1', 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.relayed = 0
+        self._stop = threading.Event()
+        self._threads = []
+        self._spawn(self._accept_loop)
+
+    def _spawn(self, target, *args):
+        thread = threading.Thread(target=target, args=args, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _accept_loop(self):
+        self.sock.settimeout(0.2)
+        while not self._stop.is_set():
+            try:
+                client, _addr = self.sock.accept()
+            except (socket.timeout, OSError):
+                continue
+            self._spawn(self._relay, client)
+
+    def _relay(self, client):
+        if self._stop.wait(self.hold):
+            client.close()
+            return
+        upstream = socket.create_connection(('127.0.0.1', self.target_port))
+        self.relayed += 1
+        self._spawn(self._pipe, client, upstream)
+        self._pipe(upstream, client)
+
+    def _pipe(self, source, sink):
+        source.settimeout(0.5)
+        try:
+            while not self._stop.is_set():
+                try:
+                    data = source.recv(65536)
+                except socket.timeout:
+                    continue
+                if not data:
+                    break
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, sink):
+                try:
+                    sock.close()
+                except OSError:
+                    pass
+
+    def close(self):
+        self._stop.set()
+        self.sock.close()
