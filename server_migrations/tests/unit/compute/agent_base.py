@@ -10,11 +10,7 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Agents in-process over the fake transport, and helpers to drive them.
-
-A SQLite *file* database: the agent works from several threads at once and
-each needs its own connection (an in-memory database shares one).
-"""
+"""Agents in-process over the fake transport, and helpers to drive them."""
 
 import json
 import os
@@ -22,7 +18,6 @@ import threading
 import time
 
 import fixtures
-from oslo_db.sqlalchemy import test_fixtures
 from oslo_utils import uuidutils
 
 from server_migrations import compute
@@ -31,15 +26,10 @@ from server_migrations.compute import service
 from server_migrations import context as sm_context
 from server_migrations.db import api as db_api
 from server_migrations.tests import base
-from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.unit.db import test_api
 
 TERMINAL = ('completed', 'failed', 'error', 'cancelled')
 BUSY = {'dirty_rate_mbps': 100000}
-
-
-class FileDatabase(sm_fixtures._SchemaMixin, test_fixtures.AdHocDbFixture):
-    """A SQLite file database with the schema of the models."""
 
 
 class FakeNotifier:
@@ -74,14 +64,11 @@ def wait_for(predicate, timeout=30.0, what='condition'):
 class AgentTestCase(base.TestCase):
     """A source agent running in-process; its destination registered."""
 
-    DATABASE = None
     START_AGENT = True
 
     def setUp(self):
         super().setUp()
         self.tmp = self.useFixture(fixtures.TempDir()).path
-        self.useFixture(FileDatabase(
-            'sqlite:///%s' % os.path.join(self.tmp, 'db.sqlite')))
         # The fake transport's queues outlive a test: unique host names
         # keep a test's casts from reaching another test's agents.
         suffix = uuidutils.generate_uuid()[:8]

@@ -142,7 +142,7 @@ class CommandTest(agent_base.AgentTestCase):
             stream.write('[DEFAULT]\nhost = %s\ntransport_url = fake:/\n'
                          'state_path = %s\n[database]\nconnection = %s\n'
                          % (self.src, self.tmp,
-                            'sqlite:///%s/db.sqlite' % self.tmp))
+                            db_api.get_engine().url.render_as_string()))
         return path
 
     def _spawn(self):
