@@ -39,6 +39,10 @@ PROBE_TOPIC = 'server_migrations_probe'
 class ComputeAPI:
     """Casts to the compute agent of a host.
 
+    A cast either reaches the broker within ``[api] cast_timeout`` seconds
+    or fails with ``MessagingUnavailable`` and is never sent afterwards
+    (see ``cast_guard``), so the API can answer 503 with nothing changed.
+
     API version history:
 
     * 1.0 - Initial version: ``live_migration``,
