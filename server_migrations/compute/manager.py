@@ -42,13 +42,12 @@ ABORT_SETTLE_WAIT = 30.0
 
 
 class ComputeManager(jobs.MigrationJobs):
-    """RPC endpoint of topic ``compute`` for this host.
+    """What the agent does for the casts of topic ``compute`` to its host.
 
     Methods take plain ids; records are re-read here, so a late or repeated
-    cast acts on the current state, never on what the sender saw.
+    cast acts on the current state, never on what the sender saw. The RPC
+    server sees it through ``ComputeEndpoint``.
     """
-
-    target = messaging.Target(version='1.0')
 
     def __init__(self, conf, host, driver=None, notifier=None):
         self.conf = conf
@@ -362,3 +361,31 @@ class ComputeManager(jobs.MigrationJobs):
             if won:
                 LOG.warning('Migration %s was never started (its request '
                             'was lost); it is now "error"', migration_id)
+
+
+class ComputeEndpoint:
+    """What the RPC server exposes: the three casts, nothing else.
+
+    oslo.messaging dispatches to every public method of an endpoint; the
+    manager's own (start-up, shutdown, status swaps) must not be callable
+    from the bus.
+    """
+
+    target = messaging.Target(version='1.0')
+
+    def __init__(self, manager):
+        self._manager = manager
+
+    def live_migration(self, context, instance_uuid, migration_id,
+                       block_migration):
+        self._manager.live_migration(context, instance_uuid, migration_id,
+                                     block_migration)
+
+    def live_migration_force_complete(self, context, instance_uuid,
+                                      migration_id):
+        self._manager.live_migration_force_complete(context, instance_uuid,
+                                                    migration_id)
+
+    def live_migration_abort(self, context, instance_uuid, migration_id):
+        self._manager.live_migration_abort(context, instance_uuid,
+                                           migration_id)

@@ -49,14 +49,15 @@ class ComputeService:
 
     @property
     def rpc_version(self):
-        return self.manager.target.version
+        return compute_manager.ComputeEndpoint.target.version
 
     def start(self):
         self._stopped.clear()
         self.manager.init_host()
         self.heartbeat()
         target = messaging.Target(topic=rpc.TOPIC, server=self.host)
-        self._server = rpc.get_server(self.conf, target, [self.manager])
+        self._server = rpc.get_server(
+            self.conf, target, [compute_manager.ComputeEndpoint(self.manager)])
         self._server.start()
         self._heartbeat_thread = threading.Thread(
             target=self._heartbeat_loop, name='heartbeat-%s' % self.host,

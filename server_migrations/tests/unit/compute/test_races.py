@@ -15,7 +15,10 @@
 import threading
 
 import fixtures
+import oslo_messaging as messaging
 
+from server_migrations.compute import manager
+from server_migrations import rpc
 from server_migrations.tests.unit.compute import agent_base
 
 BUSY = agent_base.BUSY
@@ -130,3 +133,26 @@ class ConcurrentActionsTest(agent_base.AgentTestCase):
                 if status == 'completed':
                     self.assertEqual(
                         'Success', results['live_migration_force_complete'])
+
+
+class EndpointTest(agent_base.AgentTestCase):
+
+    def test_only_the_three_casts_are_exposed(self):
+        endpoint = manager.ComputeEndpoint(self.agent.manager)
+        public = sorted(name for name in dir(endpoint)
+                        if not name.startswith('_') and name != 'target')
+        self.assertEqual(['live_migration', 'live_migration_abort',
+                          'live_migration_force_complete'], public)
+        self.assertEqual('1.0', endpoint.target.version)
+
+    def test_internal_methods_cannot_be_cast(self):
+        log = self.useFixture(fixtures.FakeLogger(level='INFO'))
+        target = messaging.Target(topic='compute', version='1.0')
+        client = rpc.get_client(self.conf, target)
+        client.prepare(server=self.src).cast(self.request_context(),
+                                             'cleanup_host')
+        agent_base.wait_for(lambda: 'cleanup_host' in log.output,
+                            what='the refused cast')
+        self.assertFalse(self.agent.manager.stopping.is_set())
+        uuid, mid = self.start_migration()
+        self.assertEqual('completed', self.wait_status(mid)['status'])
