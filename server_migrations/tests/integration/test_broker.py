@@ -45,6 +45,8 @@ def rabbit_url(port):
 
 
 class BrokerTest(base.TestCase):
+    # No database: only the broker is under test.
+    DATABASE = None
 
     def setUp(self):
         super().setUp()
