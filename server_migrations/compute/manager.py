@@ -84,8 +84,13 @@ class ComputeManager(jobs.MigrationJobs):
             return
         event = jobs.Event(context, instance_uuid, 'compute_live_migration',
                            self.host)
-        self.submit(jobs.Job(context, migration_id, instance_uuid,
-                             bool(block_migration), event))
+        # "auto" (microversion 2.25 and later) means: copy the disks unless
+        # they are on storage both hosts share. No shared storage is
+        # modelled, so they are copied.
+        block = (True if block_migration == 'auto'
+                 else bool(block_migration))
+        self.submit(jobs.Job(context, migration_id, instance_uuid, block,
+                             event))
 
     def run(self, job):
         """Prepare and run one migration (in the bounded executor)."""

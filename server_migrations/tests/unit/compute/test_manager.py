@@ -33,13 +33,16 @@ class LifecycleTest(agent_base.AgentTestCase):
                          (event['event'], event['result'], event['host']))
 
     def test_block_migration_reports_disk_progress(self):
-        uuid, mid = self.start_migration(
-            guest={'disk_gb': 1}, block_migration=True)
-        migration = self.wait_status(mid)
-        self.assertEqual('completed', migration['status'])
-        self.assertEqual(1024 ** 3, migration['disk_total'])
-        self.assertEqual(1024 ** 3, migration['disk_processed'])
-        self.assertEqual(0, migration['disk_remaining'])
+        self.conf.set_override('bandwidth_mbps', 8192, group='fake_driver')
+        for block, disk in ((True, 1024 ** 3), ('auto', 1024 ** 3),
+                            (False, 0)):
+            _uuid, mid = self.start_migration(
+                guest={'disk_gb': 1}, block_migration=block)
+            migration = self.wait_status(mid)
+            self.assertEqual('completed', migration['status'])
+            self.assertEqual(disk, migration['disk_total'])
+            self.assertEqual(disk, migration['disk_processed'])
+            self.assertEqual(0, migration['disk_remaining'])
 
     def test_progress_moves_while_running_then_abort(self):
         uuid, mid = self.start_migration(guest=BUSY)
