@@ -23,8 +23,10 @@ import threading
 import time
 
 import fixtures
+import openstack
 from oslo_utils import uuidutils
 
+from server_migrations.cmd import api as cmd_api
 from server_migrations.compute import service
 from server_migrations.db import api as db_api
 from server_migrations.tests.functional.fixtures import stack
@@ -182,3 +184,48 @@ class EndToEndTest(AgentsTestCase):
                     'cancelled': (self.src, None)}
         self.assertIn(status, expected)
         self.assertEqual(expected[status], self.where(uuid))
+
+
+class OpenStackSDKTest(AgentsTestCase):
+    """The issue's "done when": openstacksdk drives real migrations."""
+
+    def setUp(self):
+        super().setUp()
+        server = cmd_api.make_server(self.conf, self.app, '127.0.0.1', 0)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        self.addCleanup(server.server_close)
+        self.addCleanup(thread.join, 10)
+        self.addCleanup(server.shutdown)
+        self.sdk = openstack.connect(
+            auth_type='admin_token',
+            auth={'endpoint': 'http://127.0.0.1:%d/v2.1' %
+                  server.server_address[1], 'token': 'admin:p1'},
+            compute_api_version='2.80', load_yaml_config=False,
+            load_envvars=False)
+
+    def _running(self, uuid):
+        def found():
+            for item in self.sdk.compute.server_migrations(uuid):
+                if item.status == 'running' and item.memory_processed_bytes:
+                    return item
+        return wait_for(found, what='a running migration')
+
+    def test_live_migrate_force_complete_and_abort(self):
+        uuid = self.server(guest=BUSY)
+        self.sdk.compute.live_migrate_server(uuid, host=self.dst,
+                                             block_migration='auto')
+        migration = self._running(uuid)
+        self.sdk.compute.force_complete_server_migration(migration.id, uuid)
+        self.assertEqual('completed', self.final_status(migration.id))
+        self.assertEqual(self.dst, self.sdk.compute.get_server(
+            uuid).compute_host)
+        # Back to the source, then changed minds: abort.
+        self.sdk.compute.live_migrate_server(uuid, host=self.src,
+                                             block_migration='auto')
+        migration = self._running(uuid)
+        self.sdk.compute.abort_server_migration(migration.id, uuid,
+                                                ignore_missing=False)
+        self.assertEqual('cancelled', self.final_status(migration.id))
+        self.assertEqual(self.dst, self.sdk.compute.get_server(
+            uuid).compute_host)
