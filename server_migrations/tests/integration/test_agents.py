@@ -14,12 +14,16 @@
 
 import os
 import signal
+import threading
 import time
 
 import fixtures
+import openstack
 from oslo_db.sqlalchemy import test_fixtures
 from oslo_utils import uuidutils
 
+from server_migrations.api import deploy
+from server_migrations.cmd import api as cmd_api
 from server_migrations.compute import rpcapi
 from server_migrations import context as sm_context
 from server_migrations.db import api as db_api
@@ -174,6 +178,48 @@ class _AgentsMixin:
         for uuid, mid in ((uuid1, mid1), (uuid2, mid2)):
             self.assertEqual('cancelled', self.status(mid))
             self.assertEqual((self.a, self.a, None), self.where(uuid))
+
+    def test_openstacksdk_through_the_api(self):
+        self.agent(self.a)
+        self.agent(self.b)
+        self.addCleanup(deploy.reset)
+        server = cmd_api.make_server(self.conf, deploy.loadapp(self.conf),
+                                     '127.0.0.1', 0)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        self.addCleanup(server.server_close)
+        self.addCleanup(thread.join, 10)
+        self.addCleanup(server.shutdown)
+        sdk = openstack.connect(
+            auth_type='admin_token',
+            auth={'endpoint': 'http://127.0.0.1:%d/v2.1' %
+                  server.server_address[1], 'token': 'admin:p1'},
+            compute_api_version='2.80', load_yaml_config=False,
+            load_envvars=False)
+        uuid = test_api.make_instance(
+            self.context, host=self.a, node=self.a, memory_mb=64,
+            root_gb=1, task_state=None, project_id='p1')['uuid']
+        self.guests[uuid] = BUSY
+        agents.write_guests(self.guests_file, self.guests)
+
+        def running():
+            for item in sdk.compute.server_migrations(uuid):
+                if item.status == 'running' and item.memory_processed_bytes:
+                    return item
+        sdk.compute.live_migrate_server(uuid, host=self.b,
+                                        block_migration='auto')
+        migration = agents.wait_for(running, what='a running migration')
+        sdk.compute.force_complete_server_migration(migration.id, uuid)
+        self.assertEqual('completed', self.wait_status(migration.id))
+        self.assertEqual(self.b, sdk.compute.get_server(uuid).compute_host)
+        sdk.compute.live_migrate_server(uuid, host=None,
+                                        block_migration='auto')
+        migration = agents.wait_for(running, what='a running migration')
+        self.assertEqual(self.a, migration.dest_compute)
+        sdk.compute.abort_server_migration(migration.id, uuid,
+                                           ignore_missing=False)
+        self.assertEqual('cancelled', self.wait_status(migration.id))
+        self.assertEqual((self.b, self.b, None), self.where(uuid))
 
 
 class _Backend(test_fixtures.OpportunisticDBTestMixin, base.TestCase):
