@@ -27,7 +27,7 @@ import oslo_messaging as messaging
 
 from server_migrations.compute import jobs
 from server_migrations.compute import notifications
-from server_migrations import context as sm_context
+from server_migrations.compute import recovery
 from server_migrations.db import api as db_api
 from server_migrations import exception
 from server_migrations.virt import driver as virt_driver
@@ -41,7 +41,7 @@ DRIVER_START_WAIT = 10.0
 ABORT_SETTLE_WAIT = 30.0
 
 
-class ComputeManager(jobs.MigrationJobs):
+class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
     """What the agent does for the casts of topic ``compute`` to its host.
 
     Methods take plain ids; records are re-read here, so a late or repeated
@@ -276,96 +276,6 @@ class ComputeManager(jobs.MigrationJobs):
             LOG.exception('The %(what)s of migration %(id)s failed',
                           {'what': what, 'id': migration_id})
         event.finish(False, jobs.describe(exc))
-
-    # -- start-up and shutdown ---------------------------------------------
-
-    def init_host(self):
-        """Connect the driver, start the executor, settle leftovers.
-
-        Leftovers are what a previous run of this agent left in flight.
-        """
-        self.driver.init_host()
-        self.start_executor(
-            self.conf.compute.max_concurrent_live_migrations)
-        self.reconcile()
-
-    def cleanup_host(self, timeout=25.0):
-        """Cancel queued migrations, abort running ones, within timeout."""
-        deadline = time.monotonic() + timeout
-        self.stopping.set()
-        for job in self.all_jobs():
-            won, status = self.settle(
-                job.context, job.migration_id, job.instance_uuid,
-                'cancelled', jobs.NOT_STARTED,
-                detail='The compute agent stopped')
-            if won:
-                self.cancel_queued(job.migration_id)
-            elif status == 'running':
-                instance = db_api.instance_get(job.context,
-                                               job.instance_uuid)
-                try:
-                    self.driver.live_migration_abort(instance)
-                except Exception as exc:
-                    LOG.warning('Could not abort migration %(id)s at '
-                                'shutdown: %(exc)s',
-                                {'id': job.migration_id, 'exc': exc})
-        for job in self.all_jobs():
-            job.done.wait(max(0.0, deadline - time.monotonic()))
-        for job in self.all_jobs():
-            # Still copying after the deadline: nobody will finish it.
-            self.settle(job.context, job.migration_id, job.instance_uuid,
-                        'error', jobs.RUNNING,
-                        detail='The compute agent stopped mid-migration')
-        self.stop_executor()
-        self.driver.cleanup_host()
-
-    def reconcile(self):
-        """Settle the migrations this host was running before it started.
-
-        Their copy died with the previous process: they end as ``error``
-        with the server on its source. ``accepted`` ones may still have
-        their cast waiting in the queue; they are remembered and settled
-        by ``sweep_unclaimed`` if no cast claims them.
-        """
-        ctx = sm_context.get_admin_context()
-        self.unclaimed = set()
-        for migration in db_api.migrations_in_flight_by_host(ctx, self.host):
-            if (migration['source_compute'] != self.host or
-                    migration['migration_type'] != 'live-migration'):
-                continue
-            if migration['status'] == 'accepted':
-                self.unclaimed.add(migration['id'])
-                continue
-            instance = db_api.instance_get(ctx, migration['instance_uuid'])
-            if instance is not None:
-                try:
-                    self.driver.live_migration_abort(instance)
-                except Exception:
-                    LOG.debug('Nothing to abort for %s', instance['uuid'])
-            won, _status = self.settle(
-                ctx, migration['id'], migration['instance_uuid'], 'error',
-                (migration['status'],),
-                detail='The compute agent restarted mid-migration')
-            if won:
-                LOG.warning('Migration %(id)s was %(status)s when this agent '
-                            'stopped; it is now "error"',
-                            {'id': migration['id'],
-                             'status': migration['status']})
-
-    def sweep_unclaimed(self):
-        """Settle ``accepted`` migrations no cast claimed after start-up."""
-        ctx = sm_context.get_admin_context()
-        for migration_id in list(getattr(self, 'unclaimed', ())):
-            self.unclaimed.discard(migration_id)
-            migration = db_api.migration_get(ctx, migration_id)
-            if migration is None:
-                continue
-            won, _status = self.settle(
-                ctx, migration_id, migration['instance_uuid'], 'error',
-                ('accepted',), detail='Its start request was lost')
-            if won:
-                LOG.warning('Migration %s was never started (its request '
-                            'was lost); it is now "error"', migration_id)
 
 
 class ComputeEndpoint:
