@@ -20,6 +20,7 @@ newer state.
 import functools
 import threading
 
+import kombu.exceptions as kombu_exc
 from oslo_log import log as logging
 import oslo_messaging as messaging
 
@@ -30,6 +31,13 @@ from server_migrations import exception
 from server_migrations import rpc
 
 LOG = logging.getLogger(__name__)
+
+# What a cast raises when the broker does not take the message. The rabbit
+# driver opens its first connection outside its retry wrapper, so a broker
+# that is down surfaces as kombu's (or the socket's) error, not as a
+# MessagingException.
+_BROKER_ERRORS = (messaging.MessagingException, kombu_exc.KombuError,
+                  OSError)
 
 # Routing key of the probe message: no queue is bound to it, so the broker
 # accepts and drops it.
@@ -133,13 +141,9 @@ class ComputeAPI:
     def _translate(send, method, host):
         try:
             send()
-        except exception.MessagingUnavailable:
-            raise
         except messaging.RPCVersionCapError:
-            raise
-        except Exception as exc:
-            # kombu raises its own errors (e.g. OperationalError for a
-            # refused connection) besides oslo.messaging's.
+            raise  # a bug of the caller, not the broker's fault
+        except _BROKER_ERRORS as exc:
             LOG.warning('Cast of %(method)s to %(host)s failed: %(exc)s',
                         {'method': method, 'host': host, 'exc': exc})
             raise exception.MessagingUnavailable()
