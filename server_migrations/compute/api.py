@@ -15,7 +15,6 @@
 from oslo_log import log as logging
 from oslo_utils import excutils
 from oslo_utils import uuidutils
-import sqlalchemy as sa
 
 from server_migrations import compute
 from server_migrations.compute import rpcapi
@@ -140,7 +139,7 @@ class API:
         host = migration['source_compute'] or instance['host']
         # One transaction: a cast the broker refuses rolls the action row
         # back, so a 503 leaves nothing behind.
-        with db_api._CTX.writer.using(context):
+        with db_api.writer(context):
             db_api.action_start(context, instance['uuid'],
                                 LIVE_MIGRATION_FORCE_COMPLETE)
             self.compute_rpcapi.live_migration_force_complete(
@@ -158,7 +157,7 @@ class API:
             raise exception.InvalidMigrationState(
                 migration_id=migration_id, instance_uuid=instance['uuid'],
                 state=migration['status'], method='abort live migration')
-        with db_api._CTX.writer.using(context):
+        with db_api.writer(context):
             db_api.action_start(context, instance['uuid'],
                                 LIVE_MIGRATION_CANCEL)
             self.compute_rpcapi.live_migration_abort(
@@ -199,7 +198,7 @@ class API:
                     vm_states=('active', 'paused'), task_states=(None,))
         dest = self._select_destination(context, instance, host)
         uuid = instance['uuid']
-        with db_api._CTX.writer.using(context):
+        with db_api.writer(context):
             # Compare-and-swap on the task state: of two concurrent
             # requests only one moves the server to "migrating".
             if not db_api.instance_update(context, uuid,
@@ -233,10 +232,8 @@ class API:
 
     def _undo_live_migrate(self, context, uuid, migration_id, action_id):
         """Forget a live migration whose cast never left (nothing changed)."""
-        with db_api._CTX.writer.using(context) as session:
-            session.execute(sa.delete(db_api.MIGRATIONS).where(
-                db_api.MIGRATIONS.c.id == migration_id))
-            session.execute(sa.delete(db_api.ACTIONS).where(
-                db_api.ACTIONS.c.id == action_id))
+        with db_api.writer(context):
+            db_api.migration_purge(context, migration_id)
+            db_api.action_purge(context, action_id)
             db_api.instance_update(context, uuid, {'task_state': None},
                                    expected_task_state=MIGRATING)

@@ -254,6 +254,13 @@ def migration_update(context, migration_id, values, expected_status=None):
     return won, (row['status'] if row else None)
 
 
+def migration_purge(context, migration_id):
+    """Delete a migration row outright (one whose cast never left)."""
+    with _CTX.writer.using(context) as session:
+        session.execute(sa.delete(MIGRATIONS).where(
+            MIGRATIONS.c.id == migration_id))
+
+
 PROGRESS_FIELDS = ('memory_total', 'memory_processed', 'memory_remaining',
                    'disk_total', 'disk_processed', 'disk_remaining')
 
@@ -294,6 +301,14 @@ def action_start(context, instance_uuid, action, message=None):
     with _CTX.writer.using(context) as session:
         result = session.execute(sa.insert(ACTIONS).values(**values))
         return result.inserted_primary_key[0]
+
+
+def action_purge(context, action_id):
+    """Delete an action and its events (a request that never happened)."""
+    with _CTX.writer.using(context) as session:
+        session.execute(sa.delete(EVENTS).where(EVENTS.c.action_id ==
+                                                action_id))
+        session.execute(sa.delete(ACTIONS).where(ACTIONS.c.id == action_id))
 
 
 def action_finish(context, action_id, message=None):
