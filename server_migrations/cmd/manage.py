@@ -22,6 +22,7 @@ from server_migrations.cmd.commands import service as service_commands
 from server_migrations.cmd import common
 from server_migrations.db import api as db_api
 from server_migrations.db import errors as db_errors
+from server_migrations import rpc
 
 CATEGORIES = {
     'db': (db_commands.add_parsers, db_commands.DbCommands),
@@ -56,7 +57,7 @@ def main(argv=None):
         db_commands.ensure_sqlite_dir(conf.database.connection)
         db_api.configure(conf)
         handler = commands(conf)
-        return getattr(handler, args.action)(args)
+        return getattr(handler, args.action.replace('-', '_'))(args)
     except _COMMAND_ERRORS as exc:
         common.fail(str(exc))
     except KeyboardInterrupt:
@@ -65,6 +66,9 @@ def main(argv=None):
         if db_errors.is_database_error(exc):
             common.fail(db_errors.describe(exc, conf.database.connection))
         common.fail('%s: %s' % (type(exc).__name__, exc))
+    finally:
+        # Flush and close the broker connection of a force-complete/abort.
+        rpc.reset()
 
 
 if __name__ == '__main__':

@@ -12,14 +12,18 @@
 
 """server-migrations-manage migration ...: see and rescue migrations."""
 
+import getpass
 import time
 
 from rich import progress as rich_progress
 
+from server_migrations.api import util as api_util
 from server_migrations.cmd import output
+from server_migrations.compute import api as compute_api
 from server_migrations import context as sm_context
 from server_migrations.db import api as db_api
 from server_migrations.db import models
+from server_migrations import exception
 
 COLUMNS = [('id', 'Id'), ('uuid', 'UUID'), ('instance_uuid', 'Server UUID'),
            ('migration_type', 'Type'), ('status', 'Status'),
@@ -47,7 +51,8 @@ def add_parsers(subparsers):
     parser = subparsers.add_parser('migration',
                                    help='server migrations')
     actions = parser.add_subparsers(
-        dest='action', metavar='{list,show,watch}')
+        dest='action',
+        metavar='{list,show,watch,force-complete,abort}')
     actions.required = True
 
     listing = actions.add_parser('list', help='migrations, newest first')
@@ -73,6 +78,15 @@ def add_parsers(subparsers):
                        help='seconds between two refreshes (default 1)')
     watch.add_argument('--timeout', type=float, default=None,
                        help='stop watching after this many seconds')
+
+    verbs = (('force-complete',
+              'force an in-progress live migration to complete'),
+             ('abort', 'abort an in-progress live migration (queued and '
+                       'preparing ones too)'))
+    for name, text in verbs:
+        action = actions.add_parser(name, help=text)
+        action.add_argument('server', help='server UUID')
+        action.add_argument('migration', help='migration id')
     return actions
 
 
@@ -89,6 +103,44 @@ class MigrationCommands:
                                         host=args.on_host)
         print(output.render(rows, LIST_COLUMNS, args.fmt))
         return 0
+
+    def _act(self, args, verb):
+        """Run ``verb`` through the compute API, with the HTTP path's checks.
+
+        The action is recorded under the operator's login and cast to the
+        agent; what the agent made of it shows in the migration's status.
+        """
+        context = sm_context.RequestContext(
+            user_id=getpass.getuser(), project_id=None, roles=['admin'],
+            is_admin=True)
+        api = compute_api.API(self.conf)
+        try:
+            instance = api.get_instance(context, args.server)
+            if verb == 'force-complete':
+                api.live_migrate_force_complete(context, instance,
+                                                args.migration)
+            else:
+                api.live_migrate_abort(context, instance, args.migration,
+                                       support_abort_in_queue=True)
+        except exception.InstanceIsLocked as exc:
+            raise CommandError(exc.format_message())
+        except exception.InstanceInvalidState as exc:
+            # Worded as the API words it.
+            what = ('force_complete' if verb == 'force-complete'
+                    else 'abort live migration')
+            raise CommandError(api_util.invalid_state_conflict(
+                exc, what, args.server).format_message())
+        except exception.ServerMigrationsException as exc:
+            raise CommandError(exc.format_message())
+        print('Requested %s of migration %s of server %s (request %s).'
+              % (verb, args.migration, args.server, context.request_id))
+        return 0
+
+    def force_complete(self, args):
+        return self._act(args, 'force-complete')
+
+    def abort(self, args):
+        return self._act(args, 'abort')
 
     def _get(self, migration_id):
         migration = db_api.migration_get(self.context, migration_id)

@@ -13,6 +13,7 @@
 """server-migrations-manage migration/service commands, run as operators do."""
 
 import datetime
+import getpass
 import json
 import os
 import subprocess
@@ -38,6 +39,7 @@ class TestManageOperatorCommands(oslo_base.BaseTestCase):
         self.conf_path = os.path.join(tmp, 'sm.conf')
         with open(self.conf_path, 'w') as f:
             f.write('[DEFAULT]\nservice_down_time = 60\n'
+                    'transport_url = fake:/\n'
                     '[database]\nconnection = sqlite:///%s\n' % self.db_path)
         engine = sa.create_engine('sqlite:///%s' % self.db_path)
         self.addCleanup(engine.dispose)
@@ -47,7 +49,7 @@ class TestManageOperatorCommands(oslo_base.BaseTestCase):
             conn.execute(sa.insert(models.Instance.__table__).values(
                 uuid=SERVER, project_id='p1', user_id='u1', host='src',
                 node='src', vm_state='active', task_state='migrating',
-                locked=False, deleted=0, memory_mb=1024))
+                locked=False, deleted=0, memory_mb=1024, launched_at=now))
             for status, source, done in (('running', 'src', 512 << 20),
                                          ('completed', 'old', 0)):
                 conn.execute(sa.insert(models.Migration.__table__).values(
@@ -119,6 +121,44 @@ class TestManageOperatorCommands(oslo_base.BaseTestCase):
         out = self.manage('migration', 'watch', 'nope')
         self.assertEqual(1, out.returncode)
         self.assertIn('Server nope not found', out.stderr)
+
+    def _actions(self):
+        engine = sa.create_engine('sqlite:///%s' % self.db_path)
+        self.addCleanup(engine.dispose)
+        with engine.connect() as conn:
+            return [dict(r) for r in conn.execute(sa.select(
+                models.InstanceAction.__table__)).mappings()]
+
+    def test_force_complete_and_abort_record_and_cast(self):
+        running = self.manage_json('migration', 'list', '--status',
+                                   'running')[0]
+        for verb, action in (('force-complete',
+                              'live_migration_force_complete'),
+                             ('abort', 'live_migration_cancel')):
+            out = self.manage('migration', verb, SERVER, str(running['id']))
+            self.assertEqual(0, out.returncode, out.stderr)
+            self.assertIn('Requested %s of migration %s' % (
+                verb, running['id']), out.stdout)
+            self.assertEqual(action, self._actions()[-1]['action'])
+        self.assertEqual({getpass.getuser()},
+                         {a['user_id'] for a in self._actions()})
+
+    def test_force_complete_and_abort_refusals(self):
+        done = self.manage_json('migration', 'list', '--status',
+                                'completed')[0]
+        out = self.manage('migration', 'abort', SERVER, str(done['id']))
+        self.assertEqual(1, out.returncode)
+        self.assertEqual(
+            'ERROR: Migration %s state of instance %s is completed. Cannot '
+            'abort live migration while the migration is in this state.'
+            % (done['id'], SERVER), out.stderr.strip())
+        out = self.manage('migration', 'force-complete', 'nope', '1')
+        self.assertEqual('ERROR: Instance nope could not be found.',
+                         out.stderr.strip())
+        out = self.manage('migration', 'force-complete', SERVER, '999')
+        self.assertEqual(1, out.returncode)
+        self.assertIn('Migration 999 not found for instance', out.stderr)
+        self.assertEqual([], self._actions())
 
     def test_watch_ends_with_the_migration(self):
         proc = subprocess.Popen(
