@@ -17,6 +17,9 @@ import socket
 
 from oslo_config import cfg
 
+DEFAULT_STATE_PATH = os.path.join(os.path.expanduser('~'), '.local', 'state',
+                                  'server-migrations')
+
 opts = [
     cfg.StrOpt(
         'host',
@@ -30,8 +33,7 @@ opts = [
              'while servers live on this host.'),
     cfg.StrOpt(
         'state_path',
-        default=os.path.join(os.path.expanduser('~'), '.local', 'state',
-                             'server-migrations'),
+        default=DEFAULT_STATE_PATH,
         sample_default='~/.local/state/server-migrations',
         help='Directory for this service\'s local state. The default '
              'SQLite database ([database] connection) lives here.'),
