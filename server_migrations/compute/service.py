@@ -46,6 +46,7 @@ class ComputeService:
         self._server = None
         self._heartbeat_thread = None
         self._stopped = threading.Event()
+        self._healthy = True
 
     @property
     def rpc_version(self):
@@ -67,7 +68,15 @@ class ComputeService:
                  {'host': self.host, 'version': self.rpc_version})
 
     def heartbeat(self):
-        """Record that this agent is alive; a failure is only logged."""
+        """Record that this agent is alive; a failure is only logged.
+
+        An agent whose hypervisor does not answer (libvirtd down) keeps
+        running but stops heartbeating, so it shows as down in
+        ``service list`` and is not chosen as a destination until the
+        hypervisor is back.
+        """
+        if not self._hypervisor_healthy():
+            return False
         try:
             db_api.service_heartbeat(
                 sm_context.get_admin_context(), self.host, compute.BINARY,
@@ -76,6 +85,23 @@ class ComputeService:
         except Exception:
             LOG.exception('Heartbeat of %s failed', self.host)
             return False
+
+    def _hypervisor_healthy(self):
+        try:
+            healthy = bool(self.manager.driver.is_healthy())
+        except Exception:
+            LOG.exception('Health check of the %s hypervisor failed',
+                          self.host)
+            healthy = False
+        if healthy != self._healthy:
+            if healthy:
+                LOG.info('Hypervisor of %s answers again; heartbeats '
+                         'resume', self.host)
+            else:
+                LOG.error('Hypervisor of %s does not answer; the agent '
+                          'reports itself down until it does', self.host)
+            self._healthy = healthy
+        return healthy
 
     def _heartbeat_loop(self):
         interval = self.conf.compute.heartbeat_interval

@@ -40,6 +40,21 @@ class RegistrationTest(agent_base.AgentTestCase):
                if s['host'] == self.src][0]
         self.assertGreater(row['last_seen_at'], first)
 
+    def test_unhealthy_hypervisor_stops_heartbeats(self):
+        def last_seen():
+            return [s for s in db_api.service_get_all(
+                self.context, compute.BINARY)
+                if s['host'] == self.src][0]['last_seen_at']
+
+        driver = self.agent.manager.driver
+        before = last_seen()
+        self.patch(driver, 'is_healthy', lambda: False)
+        self.assertFalse(self.agent.heartbeat())
+        self.assertEqual(before, last_seen())
+        self.patch(driver, 'is_healthy', lambda: True)
+        self.assertTrue(self.agent.heartbeat())
+        self.assertGreater(last_seen(), before)
+
 
 class RestartTest(agent_base.AgentTestCase):
     START_AGENT = False
