@@ -20,7 +20,6 @@ import datetime
 import json
 import os
 import threading
-import time
 
 import fixtures
 import openstack
@@ -30,20 +29,13 @@ from server_migrations.cmd import api as cmd_api
 from server_migrations.compute import service
 from server_migrations.db import api as db_api
 from server_migrations.tests.functional.fixtures import stack
+from server_migrations.tests import utils
 
 BUSY = {'dirty_rate_mbps': 100000}
 LAUNCHED = datetime.datetime(2020, 1, 1)
 
 
-def wait_for(predicate, timeout=30.0, what='condition'):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError('Timed out waiting for %s' % what)
-        time.sleep(0.02)
+wait_for = utils.wait_for
 
 
 class AgentsTestCase(stack.APITestCase):

@@ -21,6 +21,7 @@ import threading
 import time
 
 from server_migrations.db import api as db_api
+from server_migrations.tests import utils
 
 RABBIT_URL = os.environ.get('SERVER_MIGRATIONS_RABBIT_URL',
                             'rabbit://guest:guest@127.0.0.1:5672/')
@@ -96,14 +97,7 @@ def write_guests(path, guests):
 
 
 def wait_for(predicate, timeout=60, what='condition'):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError('Timed out waiting for %s' % what)
-        time.sleep(0.05)
+    return utils.wait_for(predicate, timeout, what, 0.05)
 
 
 class StallingProxy:

@@ -15,7 +15,6 @@
 import json
 import os
 import threading
-import time
 
 import fixtures
 from oslo_utils import uuidutils
@@ -27,6 +26,7 @@ from server_migrations import context as sm_context
 from server_migrations.db import api as db_api
 from server_migrations.tests import base
 from server_migrations.tests.unit.db import test_api
+from server_migrations.tests import utils
 
 TERMINAL = ('completed', 'failed', 'error', 'cancelled')
 BUSY = {'dirty_rate_mbps': 100000}
@@ -49,16 +49,7 @@ class FakeNotifier:
                     p['migration']['id'] == migration_id]
 
 
-def wait_for(predicate, timeout=30.0, what='condition'):
-    """Poll ``predicate`` until it is true; fail the test after timeout."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError('Timed out waiting for %s' % what)
-        time.sleep(0.02)
+wait_for = utils.wait_for
 
 
 class AgentTestCase(base.TestCase):
