@@ -85,6 +85,15 @@ def from_exception(exc):
     return fault_response(500, GENERIC_500)
 
 
+def path_is_utf8(environ):
+    """Whether the request path decodes (WSGI hands it over as latin-1)."""
+    try:
+        environ.get('PATH_INFO', '').encode('latin-1').decode('utf-8')
+    except UnicodeError:
+        return False
+    return True
+
+
 def is_fault(response):
     """Whether ``response`` is already a fault in our format."""
     if response.content_type != 'application/json':
@@ -123,6 +132,11 @@ class FaultWrapper:
 
     @webob.dec.wsgify
     def __call__(self, req):
+        if not path_is_utf8(req.environ):
+            # No resource has such a name; and WebOb would raise on it
+            # wherever the path is read.
+            return self._versioned(
+                req, from_exception(exception.NotFound()))
         try:
             response = req.get_response(self.application)
         except Exception as exc:  # the last line of defence

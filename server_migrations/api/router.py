@@ -19,7 +19,6 @@ the handler's version window, body/query schema, server lookup, policy.
 
 import re
 
-from oslo_serialization import jsonutils
 import routes
 import webob
 
@@ -94,12 +93,7 @@ def _peek_action(req, names):
     Its quirks are kept: a one-element list or string, a number, a boolean
     or null is "not found".
     """
-    if not req.body:
-        raise exception.MalformedRequestBody()
-    try:
-        decoded = jsonutils.loads(req.body)
-    except ValueError:
-        raise exception.MalformedRequestBody()
+    decoded = util.decode_json(req.body)
     if isinstance(decoded, dict):
         if len(decoded) != 1:
             raise exception.MalformedRequestBody()
@@ -152,6 +146,9 @@ class APIRouter:
         return microversion.add_headers(response, version)
 
     def _dispatch(self, req):
+        if not faults.path_is_utf8(req.environ):
+            # Also checked here for host stacks without our FaultWrapper.
+            raise exception.NotFound()
         match = self.mapper.match(req.path_info)
         if match is None:
             raise exception.NotFound()

@@ -62,16 +62,24 @@ def empty_response(status=202):
     return response
 
 
+def decode_json(raw):
+    """``raw`` bytes as JSON, or raise MalformedRequestBody (400).
+
+    Nesting deeper than the interpreter's recursion limit is as malformed
+    as bad syntax: a few kilobytes of brackets must not be a 500.
+    """
+    if not raw:
+        raise exception.MalformedRequestBody()
+    try:
+        return jsonutils.loads(raw)
+    except (ValueError, RecursionError):
+        raise exception.MalformedRequestBody()
+
+
 def json_body(req):
     """The request body parsed as JSON (cached), or raise 400."""
     if BODY_KEY not in req.environ:
-        raw = req.body
-        if not raw:
-            raise exception.MalformedRequestBody()
-        try:
-            req.environ[BODY_KEY] = jsonutils.loads(raw)
-        except ValueError:
-            raise exception.MalformedRequestBody()
+        req.environ[BODY_KEY] = decode_json(req.body)
     return req.environ[BODY_KEY]
 
 

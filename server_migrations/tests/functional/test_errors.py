@@ -15,7 +15,9 @@
 import fixtures
 from oslo_db import exception as db_exc
 import webob
+import webob.exc
 
+from server_migrations.api import deploy
 from server_migrations.db import api as db_api
 from server_migrations.tests.functional.fixtures import stack
 
@@ -98,3 +100,37 @@ class _Chunks:
             size = len(self.data)
         chunk, self.data = self.data[:size], self.data[size:]
         return chunk
+
+
+class FoundByGeneratedInputTestCase(stack.APITestCase):
+    """Regressions the generated bad-input tests found (were 500s)."""
+
+    def test_path_that_is_not_utf8_is_not_found(self):
+        for path in ('/v2.1/servers/%FF/migrations/1', '/%FF', '/v2.1/%C3'):
+            resp = self.request('GET', path)
+            self.assertEqual(404, resp.status_code, path)
+            self.assertEqual(404, resp.json_body['itemNotFound']['code'])
+
+    def test_path_that_is_not_utf8_in_a_host_stack(self):
+        deploy.use_conf(self.conf)
+        app = deploy.filter_factory({})(webob.exc.HTTPNoContent())
+        req = webob.Request.blank('/v2.1/servers/%FF/migrations',
+                                  headers={'X-User-Id': 'u',
+                                           'X-Project-Id': 'p',
+                                           'X-Roles': 'admin'})
+        resp = req.get_response(app)
+        self.assertEqual(404, resp.status_code)
+        self.assertEqual(404, resp.json_body['itemNotFound']['code'])
+
+    def test_deeply_nested_body_is_malformed(self):
+        server = db_api.instance_create(self.context, {
+            'project_id': 'p1', 'host': 'h1', 'vm_state': 'active'})
+        # Far past the recursion limit, well under the body size limit.
+        depth = 50000
+        for path in ('/v2.1/servers/%s/migrations/1/action',
+                     '/v2.1/servers/%s/action'):
+            resp = self.request('POST', path % server['uuid'],
+                                body=b'[' * depth + b']' * depth)
+            self.assertEqual(400, resp.status_code, resp.body)
+            self.assertEqual('Malformed request body',
+                             resp.json_body['badRequest']['message'])
