@@ -84,6 +84,10 @@ class API:
         """
         if not uuidutils.is_uuid_like(server_id):
             raise exception.InstanceNotFound(instance_id=server_id)
+        if not context.is_admin and not context.project_id:
+            # A token without a project (system scope) owns no server;
+            # "no project" must not read as "no filter".
+            raise exception.InstanceNotFound(instance_id=server_id)
         project_id = None if context.is_admin else context.project_id
         instance = db_api.instance_get(context, server_id,
                                        project_id=project_id)
@@ -95,6 +99,9 @@ class API:
         # Even an admin sees one project unless it asks for all of them.
         if all_projects and context.is_admin:
             return db_api.instance_get_all(context)
+        if not context.project_id:
+            # A system-scoped token has no project of its own to list.
+            return []
         return db_api.instance_get_all(context, project_id=context.project_id)
 
     def get_migrations_in_progress(self, context, instance):

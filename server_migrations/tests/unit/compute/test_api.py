@@ -93,6 +93,28 @@ class ComputeAPITestCase(base.TestCase):
         self.assertEqual(theirs['uuid'], self.api.get_instance(
             self.context, theirs['uuid'])['uuid'])
 
+    def test_a_token_without_project_owns_no_server(self):
+        # A system-scoped reader: no project, not an admin.
+        system = sm_context.RequestContext(user_id='u', system_scope='all',
+                                           roles=['reader'])
+        server = self._instance()
+        self.assertRaises(exception.InstanceNotFound,
+                          self.api.get_instance, system, server['uuid'])
+        self.assertEqual([], self.api.get_instances(system))
+        self.assertEqual([], self.api.get_instances(system,
+                                                    all_projects=True))
+
+    def test_admin_without_project_lists_all_projects_only_when_asked(self):
+        system = sm_context.RequestContext(user_id='u', system_scope='all',
+                                           roles=['admin'], is_admin=True)
+        server = self._instance()
+        self.assertEqual([], self.api.get_instances(system))
+        self.assertEqual([server['uuid']], [
+            i['uuid'] for i in self.api.get_instances(system,
+                                                      all_projects=True)])
+        self.assertEqual(server['uuid'], self.api.get_instance(
+            system, server['uuid'])['uuid'])
+
     def test_get_instance_rejects_non_uuids_without_a_query(self):
         exc = self.assertRaises(exception.InstanceNotFound,
                                 self.api.get_instance, self.context, 'x y')
