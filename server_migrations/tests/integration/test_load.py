@@ -1,0 +1,243 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The standalone API under uWSGI with hundreds of connections.
+
+wrk drives a mix of list, show, force-complete, abort and refused requests
+against uWSGI workers on PostgreSQL and RabbitMQ. Every answer must be one
+of the mix's expected codes, with no socket error; every action record must
+have its cast; the workers' memory is read before and after the main run.
+
+``SERVER_MIGRATIONS_LOAD_SECONDS`` lengthens the main run (default 60 s).
+"""
+
+import datetime
+import json
+import os
+import re
+import subprocess
+import textwrap
+import time
+
+import fixtures
+from oslo_db.sqlalchemy import test_fixtures
+from oslo_utils import uuidutils
+from testtools import content
+
+from benchmarks import servers
+from server_migrations import compute
+from server_migrations.db import api as db_api
+from server_migrations import rpc
+from server_migrations.tests import fixtures as sm_fixtures
+from server_migrations.tests.functional.fixtures import stack
+
+RABBIT = 'rabbit://guest:guest@127.0.0.1:5672/'
+CONNECTIONS = 300
+WARM_SECONDS = 10
+MAIN_SECONDS = int(os.environ.get('SERVER_MIGRATIONS_LOAD_SECONDS', '60'))
+EXPECTED_CODES = {200, 202, 404, 409}
+LAUNCHED = datetime.datetime(2020, 1, 1)
+
+# Cycles through the mix; reports the status counts and socket errors.
+LUA = textwrap.dedent('''
+    local threads = {}
+    function setup(thread)
+      table.insert(threads, thread)
+    end
+    function init(args)
+      local base = "/v2.1/servers/" .. args[1]
+      local mig = base .. "/migrations/" .. args[2]
+      local hdr = {["X-Auth-Token"] = args[3],
+                   ["OpenStack-API-Version"] = "compute 2.80",
+                   ["Content-Type"] = "application/json"}
+      codes = {}
+      i = 0
+      reqs = {
+        wrk.format("GET", "/v2.1/servers", hdr),
+        wrk.format("GET", "/v2.1/servers/detail", hdr),
+        wrk.format("GET", base, hdr),
+        wrk.format("GET", base .. "/migrations", hdr),
+        wrk.format("GET", mig, hdr),
+        wrk.format("POST", mig .. "/action", hdr, '{"force_complete": null}'),
+        wrk.format("DELETE", mig, hdr),
+        wrk.format("GET", base .. "/migrations/2147483647", hdr),
+        wrk.format("POST", base .. "/action", hdr,
+                   '{"os-migrateLive": {"host": null, ' ..
+                   '"block_migration": "auto"}}'),
+      }
+    end
+    function request()
+      i = i + 1
+      return reqs[(i % #reqs) + 1]
+    end
+    function response(status, headers, body)
+      codes[status] = (codes[status] or 0) + 1
+    end
+    function done(summary, latency, requests)
+      local total = {}
+      for _, t in ipairs(threads) do
+        for k, v in pairs(t:get("codes")) do
+          total[k] = (total[k] or 0) + v
+        end
+      end
+      local parts = {}
+      for k, v in pairs(total) do
+        table.insert(parts, string.format('"%d": %d', k, v))
+      end
+      io.write("CODES {" .. table.concat(parts, ", ") .. "}\\n")
+      local e = summary.errors
+      io.write(string.format('ERRORS {"connect": %d, "read": %d, ' ..
+        '"write": %d, "timeout": %d}\\n', e.connect, e.read, e.write,
+        e.timeout))
+    end
+''')
+
+
+class _UWSGI(servers.Server):
+    """The benchmark's uWSGI command with a backlog for every connection.
+
+    ``Connection: close`` as in etc/server-migrations's uWSGI example: an
+    http-socket closes after each answer, and a client must not expect to
+    reuse the connection.
+    """
+
+    def command(self):
+        cmd = super().command()
+        cmd[cmd.index('--listen') + 1] = str(CONNECTIONS * 4)
+        return cmd + ['--add-header', 'Connection: close']
+
+
+def _status(pid):
+    """VmRSS and VmHWM (peak) of a process, in KiB."""
+    values = {}
+    with open('/proc/%d/status' % pid) as f:
+        for line in f:
+            name, _sep, rest = line.partition(':')
+            if name in ('VmRSS', 'VmHWM'):
+                values[name] = int(rest.split()[0])
+    return values
+
+
+def _memory(master_pid):
+    workers = [p for p in servers._descendants(master_pid)
+               if p != master_pid]
+    return {pid: _status(pid) for pid in sorted(workers)}
+
+
+class LoadTestCase(test_fixtures.OpportunisticDBTestMixin,
+                   stack.APITestCase):
+
+    SKIP_ON_UNAVAILABLE_DB = False
+    DATABASE = None
+    FIXTURE = sm_fixtures.PostgresqlDatabase
+
+    def setUp(self):
+        super().setUp()
+        self.conf.set_override('transport_url', RABBIT)
+        rpc.reset()
+        # Host names of this run only: no other consumer shares them.
+        self.src = 'load-src-%s' % uuidutils.generate_uuid()
+        self.dst = 'load-dst-%s' % uuidutils.generate_uuid()
+        self.computes = self.useFixture(stack.RecordingComputes(
+            self.conf, [self.src]))
+        for host in (self.src, self.dst):
+            db_api.service_heartbeat(self.context, host, compute.BINARY,
+                                     'compute', '1.0')
+        values = {'project_id': 'p1', 'user_id': 'owner', 'host': self.src,
+                  'node': self.src, 'vm_state': 'active',
+                  'task_state': 'migrating', 'launched_at': LAUNCHED}
+        self.server = db_api.instance_create(self.context, values)
+        for n in range(20):
+            db_api.instance_create(self.context, dict(
+                values, task_state=None, display_name='vm-%d' % n))
+        self.migration = db_api.migration_create(self.context, {
+            'instance_uuid': self.server['uuid'], 'status': 'running',
+            'migration_type': 'live-migration', 'source_compute': self.src,
+            'dest_compute': self.dst})
+        self.work = self.useFixture(fixtures.TempDir()).path
+        url = db_api.get_engine().url.render_as_string(hide_password=False)
+        with open(os.path.join(self.work, 'server-migrations.conf'),
+                  'w') as f:
+            f.write(textwrap.dedent('''
+                [DEFAULT]
+                transport_url = %s
+                state_path = %s
+                [database]
+                connection = %s
+                [api]
+                auth_strategy = noauth2
+                cast_timeout = 10
+            ''' % (RABBIT, self.work, url)))
+        self.script = os.path.join(self.work, 'mix.lua')
+        with open(self.script, 'w') as f:
+            f.write(LUA)
+
+    def _wrk(self, port, seconds):
+        cmd = ['wrk', '-t2', '-c%d' % CONNECTIONS, '-d%ds' % seconds,
+               '--timeout', '10s', '-s', self.script,
+               'http://127.0.0.1:%d' % port, '--',
+               self.server['uuid'], str(self.migration['id']), 'admin:p1']
+        out = subprocess.run(cmd, capture_output=True, text=True,
+                             check=True, timeout=seconds + 60).stdout
+        codes = json.loads(re.search(r'CODES (\{.*\})', out).group(1))
+        errors = json.loads(re.search(r'ERRORS (\{.*\})', out).group(1))
+        return {int(k): v for k, v in codes.items()}, errors, out
+
+    def test_hundreds_of_connections(self):
+        env = {'OS_SERVER_MIGRATIONS_CONFIG_DIR': self.work,
+               'OS_SERVER_MIGRATIONS_CONFIG_FILES': 'server-migrations.conf'}
+        with _UWSGI('uwsgi', 'server_migrations.wsgi.api', 4,
+                    env) as server:
+            warm_codes, warm_errors, _out = self._wrk(server.port,
+                                                      WARM_SECONDS)
+            start = _memory(server.proc.pid)
+            codes, errors, out = self._wrk(server.port, MAIN_SECONDS)
+            end = _memory(server.proc.pid)
+        report = {'warm-up': {'codes': warm_codes, 'errors': warm_errors},
+                  'main': {'codes': codes, 'errors': errors,
+                           'seconds': MAIN_SECONDS},
+                  'rss_kib_start': start, 'rss_kib_end': end}
+        self.addDetail('load', content.json_content(report))
+        self.addDetail('wrk', content.text_content(out))
+        print(json.dumps(report))
+        for run in (warm_codes, codes):
+            self.assertEqual(set(), set(run) - EXPECTED_CODES, run)
+            # Every part of the mix was answered, not only one kind.
+            self.assertEqual(EXPECTED_CODES, set(run))
+        for run in (warm_errors, errors):
+            self.assertEqual({'connect': 0, 'read': 0, 'write': 0,
+                              'timeout': 0}, run)
+        accepted = warm_codes[202] + codes[202]
+        actions = db_api.actions_get(self.context, self.server['uuid'])
+        # wrk stops counting with requests still in flight (at most one
+        # per connection); the server finishes them, records and all.
+        self.assertGreaterEqual(len(actions), accepted)
+        self.assertLessEqual(len(actions), accepted + CONNECTIONS)
+        # Each action record has its cast, and each cast its record.
+        casts = self._wait_for_casts(len(actions))
+        self.assertEqual(sorted(a['request_id'] for a in actions),
+                         sorted(ctxt.request_id for _m, _kw, ctxt in casts))
+        # Memory stays flat: same workers, no worker grew by more than a
+        # quarter (plus slack for allocator noise) over the main run.
+        self.assertEqual(sorted(start), sorted(end))
+        for pid in start:
+            self.assertLessEqual(
+                end[pid]['VmRSS'],
+                start[pid]['VmRSS'] * 1.25 + 16 * 1024, report)
+
+    def _wait_for_casts(self, expected, timeout=120):
+        endpoint = self.computes.endpoints[self.src]
+        deadline = time.monotonic() + timeout
+        while (len(endpoint.casts) < expected and
+               time.monotonic() < deadline):
+            time.sleep(0.2)
+        return list(endpoint.casts)
