@@ -15,6 +15,7 @@
 from oslo_db import exception as db_exc
 from oslo_log import log as logging
 from oslo_serialization import jsonutils
+from sqlalchemy import exc as sa_exc
 import webob
 import webob.dec
 import webob.exc
@@ -65,6 +66,24 @@ def fault_response(code, message, headers=None):
     return response
 
 
+def _database_unavailable(exc):
+    """Whether ``exc`` says the database cannot be reached now.
+
+    oslo.db names a lost connection DBConnectionError, but not every
+    driver's wording of a connection that closes while it is being opened
+    (a server restarting): SQLAlchemy raises that as an OperationalError
+    without a statement. With a statement it is about the statement (on
+    SQLite even a missing table), which is not "try again later".
+    """
+    if isinstance(exc, db_exc.DBConnectionError):
+        return True
+    if isinstance(exc, sa_exc.DBAPIError):
+        return exc.connection_invalidated or (
+            isinstance(exc, sa_exc.OperationalError) and
+            exc.statement is None)
+    return False
+
+
 def from_exception(exc):
     """The fault response for any exception (logged when unexpected)."""
     if isinstance(exc, exception.ServerMigrationsException):
@@ -77,7 +96,7 @@ def from_exception(exc):
         message = (_FOREIGN_MESSAGES.get(code) or exc.detail or
                    exc.explanation)
         return fault_response(code, message)
-    if isinstance(exc, db_exc.DBConnectionError):
+    if _database_unavailable(exc):
         LOG.error('Database unavailable: %s', exc)
         return from_exception(exception.DBConnectionError())
     # Never leak a class name, SQL or a traceback: log it, answer generic.

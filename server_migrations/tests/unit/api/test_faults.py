@@ -15,6 +15,7 @@
 import fixtures
 from oslo_db import exception as db_exc
 from oslo_serialization import jsonutils
+from sqlalchemy import exc as sa_exc
 import webob
 import webob.dec
 import webob.exc
@@ -85,6 +86,27 @@ class FaultResponseTestCase(base.TestCase):
         self.assertEqual(503, response.status_code)
         self.assertNotIn(b'SELECT', response.body)
         self.assertIn(b'serviceUnavailable', response.body)
+
+    def test_connection_closed_while_opening_is_503(self):
+        # What psycopg2 raises when the server closes a new connection
+        # (restarting); oslo.db leaves it as SQLAlchemy's error.
+        closed = sa_exc.OperationalError(
+            None, None, Exception('server closed the connection '
+                                  'unexpectedly'))
+        response = faults.from_exception(closed)
+        self.assertEqual(503, response.status_code)
+        self.assertIn(b'serviceUnavailable', response.body)
+        invalidated = sa_exc.DBAPIError(
+            'SELECT 1', {}, Exception('gone'), connection_invalidated=True)
+        self.assertEqual(503, faults.from_exception(invalidated).status_code)
+
+    def test_statement_errors_stay_500(self):
+        # SQLite calls a missing table "operational"; it is not an outage.
+        missing = sa_exc.OperationalError(
+            'SELECT * FROM instances', {}, Exception('no such table'))
+        response = faults.from_exception(missing)
+        self.assertEqual(500, response.status_code)
+        self.assertNotIn(b'instances', response.body)
 
     def test_webob_errors(self):
         response = faults.from_exception(
