@@ -90,11 +90,17 @@ def reset():
 class RequestContextSerializer(messaging.NoOpSerializer):
     """Carries the request context (user, project, request id) over RPC.
 
+    Never the token: see ``serialize_context``.
+
     Entities are plain JSON-able values and pass through unchanged.
     """
 
     def serialize_context(self, context):
-        return context.to_dict()
+        values = context.to_dict()
+        # The user's token stays in the API: agents never call another
+        # service with it, and messages are logged and stored by brokers.
+        values.pop('auth_token', None)
+        return values
 
     def deserialize_context(self, context):
         return sm_context.RequestContext.from_dict(context)
