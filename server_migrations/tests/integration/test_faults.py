@@ -1,0 +1,331 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Outages of the broker and the database, and casts delivered twice.
+
+The shared RabbitMQ and PostgreSQL are never stopped: each test puts a
+proxy of its own (``proxy.CuttableProxy``) between the processes under
+test and the service, and cuts that.
+"""
+
+import json
+import os
+import textwrap
+import time
+import urllib.error
+import urllib.request
+
+import fixtures
+from oslo_db.sqlalchemy import test_fixtures
+from oslo_utils import uuidutils
+import sqlalchemy as sa
+
+from benchmarks import servers
+from server_migrations.api import deploy
+from server_migrations import compute
+from server_migrations.compute import rpcapi
+from server_migrations import context as sm_context
+from server_migrations.db import api as db_api
+from server_migrations import rpc
+from server_migrations.tests import fixtures as sm_fixtures
+from server_migrations.tests.functional.fixtures import snapshot
+from server_migrations.tests.functional.fixtures import stack
+from server_migrations.tests.integration import agents
+from server_migrations.tests.integration import proxy
+from server_migrations.tests.unit.db import test_api
+
+RABBIT_PORT = 5672
+BUSY = {'dirty_rate_mbps': 100000}
+TERMINAL = ('completed', 'failed', 'error', 'cancelled')
+CAST_TIMEOUT = 3
+# Bound on how long a refused request may take: the cast timeout plus
+# the time to notice the connection is gone (no timing is asserted
+# beyond "quickly", i.e. not hanging until a client gives up).
+QUICKLY = CAST_TIMEOUT + 5
+
+
+def _rabbit(port):
+    return 'rabbit://guest:guest@127.0.0.1:%d/' % port
+
+
+class _Base(test_fixtures.OpportunisticDBTestMixin, stack.APITestCase):
+    SKIP_ON_UNAVAILABLE_DB = False
+    DATABASE = None
+    FIXTURE = sm_fixtures.PostgresqlDatabase
+
+    def setUp(self):
+        super().setUp()
+        self.tmp = self.useFixture(fixtures.TempDir()).path
+        suffix = uuidutils.generate_uuid()[:8]
+        self.a, self.b = 'fault-a-' + suffix, 'fault-b-' + suffix
+        self.guests_file = os.path.join(self.tmp, 'guests.json')
+        agents.write_guests(self.guests_file, {})
+        self.database_url = db_api.get_engine().url.render_as_string(
+            hide_password=False)
+
+    def agent(self, host, transport_url=agents.RABBIT_URL):
+        proc = agents.AgentProcess(self.tmp, host, self.database_url,
+                                   self.guests_file)
+        with open(proc.config_path) as f:
+            text = f.read()
+        with open(proc.config_path, 'w') as f:
+            f.write(text.replace(agents.RABBIT_URL, transport_url))
+        self.addCleanup(proc.kill)
+        self.addOnException(lambda _exc: self.addDetail(
+            'log-' + host, fixtures.testtools.content.text_content(
+                proc.log())))
+        proc.start(self.context)
+        return proc
+
+    def busy_server(self, host):
+        uuid = test_api.make_instance(self.context, host=host, node=host,
+                                      memory_mb=64, task_state=None,
+                                      project_id='p1')['uuid']
+        agents.write_guests(self.guests_file, {uuid: BUSY})
+        return uuid
+
+    def migration_of(self, uuid):
+        rows = db_api.migration_get_all(self.context, instance_uuid=uuid)
+        return rows[-1] if rows else None
+
+    def wait_running(self, uuid):
+        def running():
+            row = self.migration_of(uuid)
+            return (row and row['status'] == 'running' and
+                    row['memory_processed'] and row)
+        return agents.wait_for(running, what='%s running' % uuid)
+
+    def wait_terminal(self, mid):
+        def terminal():
+            status = db_api.migration_get(self.context, mid)['status']
+            return status in TERMINAL and status
+        return agents.wait_for(terminal, what='%s terminal' % mid)
+
+    def where(self, uuid):
+        server = db_api.instance_get(self.context, uuid)
+        return server['host'], server['node'], server['task_state']
+
+    def timed(self, method, path, body=None):
+        started = time.monotonic()
+        resp = self.request(method, path, body=body)
+        return resp, time.monotonic() - started
+
+
+class BrokerOutageTestCase(_Base):
+    """The API and the source agent reach RabbitMQ through a proxy."""
+
+    def test_cut_then_restored_without_restarts(self):
+        broker = proxy.CuttableProxy(RABBIT_PORT)
+        self.addCleanup(broker.close)
+        url = _rabbit(broker.port)
+        self.conf.set_override('transport_url', url)
+        self.conf.set_override('cast_timeout', CAST_TIMEOUT, group='api')
+        rpc.reset()
+        self.app = deploy.loadapp(self.conf)
+        self.agent(self.a, transport_url=url)
+        self.agent(self.b)
+        uuid = self.busy_server(self.a)
+        idle = test_api.make_instance(self.context, host=self.a,
+                                      node=self.a, task_state=None,
+                                      project_id='p1')['uuid']
+        start = {'os-migrateLive': {'host': self.b,
+                                    'block_migration': 'auto'}}
+        resp = self.request('POST', '/v2.1/servers/%s/action' % uuid,
+                            body=start)
+        self.assertEqual(202, resp.status_code, resp.body)
+        mid = self.wait_running(uuid)['id']
+        path = '/v2.1/servers/%s/migrations/%d' % (uuid, mid)
+
+        broker.cut()
+        actions = db_api.actions_get(self.context, uuid)
+        for method, url_path, body in (
+                ('POST', path + '/action', {'force_complete': None}),
+                ('DELETE', path, None),
+                ('POST', '/v2.1/servers/%s/action' % idle, start)):
+            resp, elapsed = self.timed(method, url_path, body)
+            self.assertEqual(503, resp.status_code, resp.body)
+            self.assertEqual(503,
+                             resp.json_body['serviceUnavailable']['code'])
+            self.assertLess(elapsed, QUICKLY)
+        # Nothing was recorded or started for the refused requests.
+        self.assertEqual(actions, db_api.actions_get(self.context, uuid))
+        self.assertEqual([], db_api.actions_get(self.context, idle))
+        self.assertEqual((self.a, self.a, None), self.where(idle))
+        self.assertIsNone(self.migration_of(idle))
+        self.assertEqual('running', db_api.migration_get(
+            self.context, mid)['status'])
+
+        broker.restore()
+        # The same API process and agent: the abort is accepted and
+        # carried out once both have reconnected on their own.
+        resp = self.request('DELETE', path)
+        self.assertEqual(202, resp.status_code, resp.body)
+        self.assertEqual('cancelled', self.wait_terminal(mid))
+        self.assertEqual((self.a, self.a, None), self.where(uuid))
+        self.assertEqual(['live-migration', 'live_migration_cancel'],
+                         [a['action'] for a in db_api.actions_get(
+                             self.context, uuid)])
+
+
+class DatabaseOutageTestCase(_Base):
+    """The API (under uWSGI) reaches PostgreSQL through a proxy."""
+
+    def _api(self, database_url):
+        work = self.useFixture(fixtures.TempDir()).path
+        with open(os.path.join(work, 'server-migrations.conf'), 'w') as f:
+            f.write(textwrap.dedent('''
+                [DEFAULT]
+                transport_url = %s
+                [database]
+                connection = %s
+                max_retries = 0
+                [api]
+                auth_strategy = noauth2
+                cast_timeout = %d
+            ''' % (agents.RABBIT_URL, database_url, CAST_TIMEOUT)))
+        env = {'OS_SERVER_MIGRATIONS_CONFIG_DIR': work,
+               'OS_SERVER_MIGRATIONS_CONFIG_FILES': 'server-migrations.conf'}
+        server = servers.Server('uwsgi', 'server_migrations.wsgi.api', 1,
+                                env)
+        server.__enter__()
+        self.addCleanup(server.__exit__, None, None, None)
+        return 'http://127.0.0.1:%d' % server.port
+
+    def _call(self, base, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(
+            base + path, data=data, method=method,
+            headers={'X-Auth-Token': 'admin:p1',
+                     'OpenStack-API-Version': 'compute 2.80',
+                     'Content-Type': 'application/json'})
+        started = time.monotonic()
+        try:
+            with urllib.request.urlopen(req, timeout=60) as resp:
+                status, raw = resp.status, resp.read()
+        except urllib.error.HTTPError as exc:
+            status, raw = exc.code, exc.read()
+        return status, raw, time.monotonic() - started
+
+    def test_cut_then_restored(self):
+        engine = db_api.get_engine()
+        database = proxy.CuttableProxy(engine.url.port or 5432)
+        self.addCleanup(database.close)
+        proxied = engine.url.set(host='127.0.0.1', port=database.port)
+        base = self._api(proxied.render_as_string(hide_password=False))
+        self.conf.set_override('transport_url', agents.RABBIT_URL)
+        rpc.reset()
+        computes = self.useFixture(stack.RecordingComputes(self.conf,
+                                                           [self.a]))
+        for host in (self.a, self.b):
+            db_api.service_heartbeat(self.context, host, compute.BINARY,
+                                     'compute', '1.0')
+        server = test_api.make_instance(self.context, host=self.a,
+                                        node=self.a, project_id='p1')
+        migration = test_api.make_migration(
+            self.context, server['uuid'], source_compute=self.a,
+            dest_compute=self.b)
+        idle = test_api.make_instance(self.context, host=self.a,
+                                      node=self.a, task_state=None,
+                                      project_id='p1')
+        path = '/v2.1/servers/%s/migrations/%d' % (server['uuid'],
+                                                   migration['id'])
+        requests = [
+            ('GET', '/v2.1/servers', None),
+            ('GET', path, None),
+            ('POST', path + '/action', {'force_complete': None}),
+            ('DELETE', path, None),
+            ('POST', '/v2.1/servers/%s/action' % idle['uuid'],
+             {'os-migrateLive': {'host': self.b,
+                                 'block_migration': 'auto'}}),
+        ]
+        self.assertEqual(200, self._call(base, 'GET', path)[0])
+
+        database.cut()
+        before = snapshot.database()
+        for method, url_path, body in requests:
+            status, raw, elapsed = self._call(base, method, url_path, body)
+            self.assertEqual(503, status, raw)
+            self.assertEqual(
+                {'serviceUnavailable': {
+                    'code': 503,
+                    'message': 'The database is unavailable; try again '
+                               'later.'}}, json.loads(raw))
+            self.assertLess(elapsed, QUICKLY)
+        # No half-written rows, and no cast for what was refused.
+        self.assertEqual(before, snapshot.database())
+        self.assertEqual([], computes.endpoints[self.a].casts)
+
+        database.restore()
+        for (method, url_path, body), expected in zip(
+                requests, (200, 200, 202, 202, 202)):
+            status, raw, _elapsed = self._call(base, method, url_path, body)
+            self.assertEqual(expected, status, (url_path, raw))
+        agents.wait_for(lambda: len(computes.endpoints[self.a].casts) >= 3,
+                        what='three casts')
+        self.assertEqual(
+            ['live_migration', 'live_migration_abort',
+             'live_migration_force_complete'],
+            sorted(m for m, _kw, _c in computes.endpoints[self.a].casts))
+        self.assertEqual(1, len(db_api.migration_get_all(
+            self.context, instance_uuid=idle['uuid'])))
+
+
+class ReplayedCastTestCase(_Base):
+    """A cast delivered twice is carried out once."""
+
+    def test_replays_are_ignored(self):
+        self.conf.set_override('transport_url', agents.RABBIT_URL)
+        rpc.reset()
+        source = self.agent(self.a)
+        self.agent(self.b)
+        cast = rpcapi.ComputeAPI(self.conf)
+        ctx = sm_context.RequestContext(user_id='admin', project_id='p1',
+                                        roles=['admin'], is_admin=True)
+        uuid = test_api.make_instance(self.context, host=self.a,
+                                      node=self.a, memory_mb=64,
+                                      project_id='p1')['uuid']
+        mid = test_api.make_migration(
+            self.context, uuid, source_compute=self.a, source_node=self.a,
+            dest_compute=self.b, dest_node=self.b, dest_host=self.b,
+            status='accepted')['id']
+        action = db_api.action_start(ctx, uuid, 'live-migration')
+        # The same message twice, as a redelivery would bring it.
+        cast.live_migration(ctx, self.a, uuid, mid, False)
+        cast.live_migration(ctx, self.a, uuid, mid, False)
+        self.assertEqual('completed', self.wait_terminal(mid))
+        self.assertEqual((self.b, self.b, None), self.where(uuid))
+        agents.wait_for(lambda: 'duplicate or stale cast' in source.log(),
+                        what='the replay to be ignored')
+        events = db_api.action_events_get(self.context, action)
+        self.assertEqual(['compute_live_migration'],
+                         [e['event'] for e in events])
+        # A replayed abort of a finished migration changes nothing.
+        before = self._rows(uuid, mid)
+        abort_ctx = sm_context.RequestContext(
+            user_id='admin', project_id='p1', roles=['admin'],
+            is_admin=True)
+        abort = db_api.action_start(abort_ctx, uuid, 'live_migration_cancel')
+        cast.live_migration_abort(abort_ctx, self.a, uuid, mid)
+        cast.live_migration_abort(abort_ctx, self.a, uuid, mid)
+        agents.wait_for(lambda: len([
+            e for e in db_api.action_events_get(self.context, abort)
+            if e['finish_time']]) == 2, what='both aborts answered')
+        self.assertEqual(before, self._rows(uuid, mid))
+        self.assertEqual((self.b, self.b, None), self.where(uuid))
+
+    def _rows(self, uuid, mid):
+        with db_api.get_engine().connect() as conn:
+            server = conn.execute(sa.select(db_api.INSTANCES).where(
+                db_api.INSTANCES.c.uuid == uuid)).one()
+            migration = conn.execute(sa.select(db_api.MIGRATIONS).where(
+                db_api.MIGRATIONS.c.id == mid)).one()
+        return tuple(server), tuple(migration)
