@@ -144,13 +144,10 @@ class API:
                 migration_id=migration_id, instance_uuid=instance['uuid'],
                 state=migration['status'], method='force complete')
         host = migration['source_compute'] or instance['host']
-        # One transaction: a cast the broker refuses rolls the action row
-        # back, so a 503 leaves nothing behind.
-        with db_api.writer(context):
-            db_api.action_start(context, instance['uuid'],
-                                LIVE_MIGRATION_FORCE_COMPLETE)
-            self.compute_rpcapi.live_migration_force_complete(
-                context, host, instance['uuid'], migration['id'])
+        self._record_and_cast(
+            context, instance['uuid'], LIVE_MIGRATION_FORCE_COMPLETE,
+            lambda: self.compute_rpcapi.live_migration_force_complete(
+                context, host, instance['uuid'], migration['id']))
 
     def live_migrate_abort(self, context, instance, migration_id,
                            support_abort_in_queue=False):
@@ -164,12 +161,37 @@ class API:
             raise exception.InvalidMigrationState(
                 migration_id=migration_id, instance_uuid=instance['uuid'],
                 state=migration['status'], method='abort live migration')
-        with db_api.writer(context):
-            db_api.action_start(context, instance['uuid'],
-                                LIVE_MIGRATION_CANCEL)
-            self.compute_rpcapi.live_migration_abort(
+        self._record_and_cast(
+            context, instance['uuid'], LIVE_MIGRATION_CANCEL,
+            lambda: self.compute_rpcapi.live_migration_abort(
                 context, instance['host'], instance['uuid'],
-                migration['id'])
+                migration['id']))
+
+    def _record_and_cast(self, context, uuid, action, cast):
+        """Commit the action record, then cast; a refused cast undoes it.
+
+        The record is committed first because the agent looks it up by
+        request id to write its event: a cast sent from inside the
+        transaction can be acted on before the commit, and the agent would
+        find no record (seen on MariaDB under concurrent requests). If the
+        broker refuses, the record is deleted before the 503, so a refused
+        request still leaves nothing behind.
+        """
+        action_id = db_api.action_start(context, uuid, action)
+        try:
+            cast()
+        except Exception:
+            with excutils.save_and_reraise_exception():
+                self._forget_action(context, action_id)
+
+    def _forget_action(self, context, action_id):
+        try:
+            db_api.action_purge(context, action_id)
+        except Exception:
+            # The database failed right after it worked: the record stays,
+            # without events, for a request that was answered 503.
+            LOG.exception('Could not delete action %s of a refused request',
+                          action_id)
 
     # -- starting a live migration -----------------------------------------
 

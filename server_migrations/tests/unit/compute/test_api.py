@@ -177,6 +177,37 @@ class ComputeAPITestCase(base.TestCase):
                           self.context, instance, migration['id'])
         self.assertEqual([], self._actions(instance))
 
+    def test_action_is_committed_before_the_cast(self):
+        # The agent looks the action up by request id as soon as the cast
+        # arrives, from its own connection.
+        instance = self._instance()
+        migration = self._migration(instance)
+        seen = []
+
+        def cast(method, *args):
+            fresh = sm_context.get_admin_context()
+            seen.append((method, [a['action'] for a in db_api.actions_get(
+                fresh, instance['uuid'])]))
+        self.rpc._cast = cast
+        self.api.live_migrate_force_complete(self.context, instance,
+                                             migration['id'])
+        self.api.live_migrate_abort(self.context, instance, migration['id'])
+        self.assertEqual([
+            ('live_migration_force_complete',
+             ['live_migration_force_complete']),
+            ('live_migration_abort',
+             ['live_migration_force_complete', 'live_migration_cancel'])],
+            seen)
+
+    def test_abort_failed_cast_records_nothing(self):
+        instance = self._instance()
+        migration = self._migration(instance)
+        self.rpc.fail = True
+        self.assertRaises(exception.MessagingUnavailable,
+                          self.api.live_migrate_abort,
+                          self.context, instance, migration['id'])
+        self.assertEqual([], self._actions(instance))
+
     # abort ----------------------------------------------------------------
 
     def test_abort_statuses(self):
