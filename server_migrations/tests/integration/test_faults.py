@@ -28,6 +28,7 @@ import fixtures
 from oslo_db.sqlalchemy import test_fixtures
 from oslo_utils import uuidutils
 import sqlalchemy as sa
+from testtools import content
 
 from benchmarks import servers
 from server_migrations.api import deploy
@@ -81,7 +82,7 @@ class _Base(test_fixtures.OpportunisticDBTestMixin, stack.APITestCase):
             f.write(text.replace(agents.RABBIT_URL, transport_url))
         self.addCleanup(proc.kill)
         self.addOnException(lambda _exc: self.addDetail(
-            'log-' + host, fixtures.testtools.content.text_content(
+            'log-' + host, content.text_content(
                 proc.log())))
         proc.start(self.context)
         return proc
@@ -95,7 +96,7 @@ class _Base(test_fixtures.OpportunisticDBTestMixin, stack.APITestCase):
 
     def migration_of(self, uuid):
         rows = db_api.migration_get_all(self.context, instance_uuid=uuid)
-        return rows[-1] if rows else None
+        return max(rows, key=lambda m: m['id']) if rows else None
 
     def wait_running(self, uuid):
         def running():
