@@ -14,8 +14,9 @@
 
 Each cell acts on records of its own, so one persona's accepted action
 cannot change what the next one sees. The override is the one the policy
-sample documents: every rule whose description says to override it with
-``rule:project_manager_or_admin``, read from the sample itself.
+sample documents (every rule whose description says to override it with
+``rule:project_manager_or_admin``, read from the sample itself) and the one
+the README's Policy section writes out (read from the README).
 """
 
 import datetime
@@ -34,8 +35,9 @@ from server_migrations.db import api as db_api
 from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.functional.fixtures import stack
 
-SAMPLE = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'etc',
-                      'server-migrations', 'policy.yaml.sample')
+ROOT = os.path.join(os.path.dirname(__file__), '..', '..', '..')
+SAMPLE = os.path.join(ROOT, 'etc', 'server-migrations', 'policy.yaml.sample')
+README = os.path.join(ROOT, 'README.rst')
 MANAGER_CHECK = 'rule:project_manager_or_admin'
 PROJECT = '0123456789abcdef0123456789abcdef'
 OTHER = 'fedcba9876543210fedcba9876543210'
@@ -103,6 +105,17 @@ def documented_manager_override(sample_path=SAMPLE):
     return overrides
 
 
+def readme_manager_override(readme_path=README):
+    """The manager override as the README's Policy section writes it."""
+    with open(readme_path) as f:
+        text = f.read()
+    section = text[text.index("To let managers of the server's project"):]
+    block = section[:section.index('\n\n', section.index('::') + 3)]
+    return yaml.safe_load('\n'.join(
+        line.strip() for line in block.splitlines()
+        if line.startswith('    "')))
+
+
 def expected(persona, rule, override):
     """The status code a persona gets for a rule (and host visibility)."""
     scope, roles = PERSONAS[persona]
@@ -126,12 +139,16 @@ def expected(persona, rule, override):
 def hosts_visible(persona, override):
     """Who sees the host fields of the list (index:host).
 
-    Admins; and whoever an override opened "index" to, since index:host
-    falls back to its deprecated name "index".
+    Admins; and, unless index:host itself is overridden, whoever an
+    override opened "index" to, since index:host falls back to its
+    deprecated name "index".
     """
     _scope, roles = PERSONAS[persona]
     if 'admin' in roles:
         return True
+    if RULE_NAMES['index'] + ':host' in override:
+        return override[RULE_NAMES['index'] + ':host'] == MANAGER_CHECK \
+            and 'manager' in roles
     return RULE_NAMES['index'] in override and 'manager' in roles
 
 
@@ -270,6 +287,10 @@ class NoAuth2ManagerOverrideTestCase(NoAuth2Mixin, _MatrixBase):
     OVERRIDE = documented_manager_override()
 
 
+class NoAuth2ReadmeOverrideTestCase(NoAuth2Mixin, _MatrixBase):
+    OVERRIDE = readme_manager_override()
+
+
 class KeystoneDefaultsTestCase(KeystoneMixin, _MatrixBase):
     pass
 
@@ -278,8 +299,22 @@ class KeystoneManagerOverrideTestCase(KeystoneMixin, _MatrixBase):
     OVERRIDE = documented_manager_override()
 
 
+class KeystoneReadmeOverrideTestCase(KeystoneMixin, _MatrixBase):
+    OVERRIDE = readme_manager_override()
+
+
 class SampleOverrideTestCase(stack.APITestCase):
-    """The override read from the sample is the one the README shows."""
+    """The overrides read from the sample and from the README."""
+
+    def test_readme_documents_the_manager_override(self):
+        self.assertEqual({
+            'os_compute_api:servers:migrations:index': MANAGER_CHECK,
+            'os_compute_api:servers:migrations:index:host':
+                'rule:context_is_admin',
+            'os_compute_api:servers:migrations:force_complete':
+                MANAGER_CHECK,
+            'os_compute_api:servers:migrations:delete': MANAGER_CHECK,
+        }, readme_manager_override())
 
     def test_sample_documents_the_manager_override(self):
         self.assertEqual({
