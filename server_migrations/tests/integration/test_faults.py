@@ -20,6 +20,7 @@ test and the service, and cuts that.
 import json
 import os
 import textwrap
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -175,6 +176,71 @@ class BrokerOutageTestCase(_Base):
         self.assertEqual(['live-migration', 'live_migration_cancel'],
                          [a['action'] for a in db_api.actions_get(
                              self.context, uuid)])
+
+
+class BrokerCutMidStreamTestCase(_Base):
+    """Requests keep coming while the broker goes away and comes back."""
+
+    def test_every_answer_is_kept(self):
+        broker = proxy.CuttableProxy(RABBIT_PORT)
+        self.addCleanup(broker.close)
+        self.conf.set_override('transport_url', _rabbit(broker.port))
+        self.conf.set_override('cast_timeout', CAST_TIMEOUT, group='api')
+        rpc.reset()
+        self.app = deploy.loadapp(self.conf)
+        # The agent stand-in reaches the broker through the proxy too.
+        computes = self.useFixture(stack.RecordingComputes(self.conf,
+                                                           [self.a]))
+        for host in (self.a, self.b):
+            db_api.service_heartbeat(self.context, host, compute.BINARY,
+                                     'compute', '1.0')
+        server = test_api.make_instance(self.context, host=self.a,
+                                        node=self.a, project_id='p1')
+        migration = test_api.make_migration(
+            self.context, server['uuid'], source_compute=self.a,
+            dest_compute=self.b)
+        path = '/v2.1/servers/%s/migrations/%d/action' % (server['uuid'],
+                                                          migration['id'])
+        answers = []
+        stop = threading.Event()
+
+        def send():
+            while not stop.is_set():
+                resp = self.request('POST', path,
+                                    body={'force_complete': None})
+                answers.append((resp.status_code,
+                                resp.headers['x-compute-request-id']))
+
+        threads = [threading.Thread(target=send) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        try:
+            agents.wait_for(lambda: len(answers) >= 8, what='casts flowing')
+            broker.cut()
+            agents.wait_for(lambda: any(s == 503 for s, _r in answers),
+                            what='a 503 during the outage')
+            broker.restore()
+            restored = len(answers)
+            agents.wait_for(
+                lambda: any(s == 202 for s, _r in answers[restored:]),
+                timeout=60, what='a 202 after the outage')
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join(60)
+        self.assertEqual({202, 503}, {s for s, _r in answers})
+        accepted = sorted(r for s, r in answers if s == 202)
+        # Every 202 is recorded, and only those.
+        self.assertEqual(accepted, sorted(
+            a['request_id'] for a in db_api.actions_get(self.context,
+                                                        server['uuid'])))
+        # Every 202's cast reaches the agent once it is back, and no cast
+        # of a refused request does.
+        endpoint = computes.endpoints[self.a]
+        agents.wait_for(lambda: len(endpoint.casts) >= len(accepted),
+                        timeout=60, what='every accepted cast')
+        self.assertEqual(accepted, sorted(c.request_id
+                                          for _m, _kw, c in endpoint.casts))
 
 
 class DatabaseOutageTestCase(_Base):
