@@ -21,6 +21,7 @@ import fixtures
 import openstack
 from oslo_db.sqlalchemy import test_fixtures
 from oslo_utils import uuidutils
+from testtools import content as testtools_content
 
 from server_migrations.api import deploy
 from server_migrations.cmd import api as cmd_api
@@ -59,7 +60,7 @@ class _AgentsMixin:
         self.agents[host] = proc
         self.addCleanup(proc.kill)
         self.addOnException(lambda _exc: self.addDetail(
-            'log-' + host, fixtures.testtools.content.text_content(
+            'log-' + host, testtools_content.text_content(
                 proc.log())))
         proc.start(self.context)
         return proc
