@@ -131,4 +131,11 @@ class ComputeService:
         if self._heartbeat_thread is not None:
             self._heartbeat_thread.join(5)
             self._heartbeat_thread = None
+        try:
+            # Down at once rather than after service_down_time, so it is not
+            # chosen as a destination while it is gone.
+            db_api.service_mark_down(sm_context.get_admin_context(),
+                                     self.host, compute.BINARY)
+        except Exception:
+            LOG.exception('Could not mark %s down', self.host)
         LOG.info('Compute agent %s stopped', self.host)

@@ -376,6 +376,16 @@ def service_heartbeat(context, host, binary, topic, rpc_version):
         return _one(session, sa.select(SERVICES).where(*where))
 
 
+def service_mark_down(context, host, binary):
+    """Forget an agent's last heartbeat: it counts as down at once."""
+    now = timeutils.utcnow()
+    with _CTX.writer.using(context) as session:
+        session.execute(sa.update(SERVICES).where(
+            SERVICES.c.host == host, SERVICES.c.binary == binary,
+            SERVICES.c.deleted == 0).values(last_seen_at=None,
+                                            updated_at=now))
+
+
 def service_get_all(context, binary=None):
     statement = sa.select(SERVICES).where(SERVICES.c.deleted == 0)
     if binary is not None:

@@ -40,6 +40,17 @@ class RegistrationTest(agent_base.AgentTestCase):
                if s['host'] == self.src][0]
         self.assertGreater(row['last_seen_at'], first)
 
+    def test_clean_stop_is_down_at_once(self):
+        def live_hosts():
+            return [s['host'] for s in db_api.service_get_live(
+                self.context, compute.BINARY, 3600)]
+
+        self.assertIn(self.src, live_hosts())
+        self.agent.stop()
+        self.assertNotIn(self.src, live_hosts())
+        self.agent.start()
+        self.assertIn(self.src, live_hosts())
+
     def test_unhealthy_hypervisor_stops_heartbeats(self):
         def last_seen():
             return [s for s in db_api.service_get_all(
