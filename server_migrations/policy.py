@@ -23,6 +23,50 @@ LOG = logging.getLogger(__name__)
 _ENFORCER = None
 
 
+class Enforcer(policy.Enforcer):
+    """An Enforcer that looks at its policy files once per request.
+
+    oslo.policy looks for changed policy files (a search of the config
+    directories and a stat of each file) on every rule check, and a request
+    checks two or three rules. Here the files are looked at on the first
+    check after ``new_request()``; the other checks of that request use the
+    rules as loaded, so a changed file still applies from the next request
+    on, without a restart.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A counter rather than a flag: a request that begins while another
+        # thread is loading still gets a load of its own.
+        self._generation = 0
+        self._loaded_generation = None
+
+    def new_request(self):
+        self._generation += 1
+
+    def _stale(self):
+        self._loaded_generation = None
+
+    def load_rules(self, force_reload=False):
+        generation = self._generation
+        if force_reload or generation != self._loaded_generation:
+            super().load_rules(force_reload)
+            self._loaded_generation = generation
+
+    # Anything that changes the registered or loaded rules reloads them.
+    def register_default(self, default):
+        self._stale()
+        return super().register_default(default)
+
+    def set_rules(self, *args, **kwargs):
+        self._stale()
+        return super().set_rules(*args, **kwargs)
+
+    def clear(self):
+        self._stale()
+        return super().clear()
+
+
 def init(conf, rules=None, suppress_deprecation_warnings=False):
     """Build the enforcer once, with the defaults of ``policies``.
 
@@ -31,7 +75,7 @@ def init(conf, rules=None, suppress_deprecation_warnings=False):
     """
     global _ENFORCER
     if _ENFORCER is None:
-        enforcer = policy.Enforcer(conf)
+        enforcer = Enforcer(conf)
         if suppress_deprecation_warnings:
             enforcer.suppress_deprecation_warnings = True
         enforcer.register_defaults(
@@ -60,6 +104,12 @@ def reset():
     if _ENFORCER is not None:
         _ENFORCER.clear()
     _ENFORCER = None
+
+
+def new_request():
+    """A request begins: its first rule check looks at the policy files."""
+    if _ENFORCER is not None:
+        _ENFORCER.new_request()
 
 
 def authorize(context, rule, target, fatal=True):

@@ -37,6 +37,9 @@ def context_from_environ(environ):
 
     :raises NotAuthenticated: no user id (401).
     """
+    # Every request builds its context here, once: the place to have the
+    # policy files looked at once per request.
+    policy.new_request()
     context = sm_context.RequestContext.from_environ(environ)
     if not context.user_id:
         raise exception.NotAuthenticated(UNAUTHENTICATED)
