@@ -16,7 +16,9 @@ Every function takes a context (``server_migrations.context``) that carries
 the database session, and returns plain dicts, never ORM objects, so results
 can go over RPC or into a view as they are. Hot-path statements are built
 once at import time with bind parameters; SQLAlchemy caches their compiled
-form.
+form. The API's reads run on a Core connection (``reader.connection``), not
+an ORM Session: nothing here maps objects, and a Session costs more than
+the queries it runs.
 """
 
 import re
@@ -63,7 +65,39 @@ _GET_MIGRATION = sa.select(MIGRATIONS).where(
 
 def configure(conf):
     """Point the engine facade at ``[database]``; call once at start-up."""
-    _CTX.configure(**dict(conf.database.items()))
+    # No process of ours runs eventlet greenthreads: the sleep(0) oslo.db
+    # would add to every connection check-in only costs time.
+    _CTX.configure(thread_checkin=False, **dict(conf.database.items()))
+    _CTX.append_on_engine_create(
+        lambda engine: _pool_sqlite_file(engine, conf.database))
+
+
+def _pool_sqlite_file(engine, db_conf):
+    """Keep a SQLite file's connections open between transactions.
+
+    oslo.db gives a SQLite file a NullPool: every transaction opens and
+    sets up a new connection, which costs more CPU than the queries of a
+    request. SQLAlchemy's own default for files is a QueuePool (and it
+    already allows their connections to move between threads). The new pool
+    keeps oslo.db's connect and checkout events (``_dispatch``), as
+    SQLAlchemy's ``Pool.recreate()`` does.
+    """
+    old = engine.pool
+    if engine.dialect.name != 'sqlite' or not isinstance(old,
+                                                         sa.pool.NullPool):
+        return
+    kwargs = {}
+    if db_conf.max_pool_size:
+        kwargs['pool_size'] = db_conf.max_pool_size
+    if db_conf.max_overflow is not None:
+        kwargs['max_overflow'] = db_conf.max_overflow
+    if db_conf.pool_timeout is not None:
+        kwargs['timeout'] = db_conf.pool_timeout
+    engine.pool = sa.pool.QueuePool(
+        old._creator, recycle=old._recycle, echo=old.echo,
+        logging_name=old._orig_logging_name,
+        reset_on_return=old._reset_on_return, pre_ping=old._pre_ping,
+        _dispatch=old.dispatch, dialect=old._dialect, **kwargs)
 
 
 def writer(context):
@@ -99,8 +133,9 @@ def db_id(value):
     return number if 0 < number <= _MAX_DB_INT else None
 
 
-def _one(session, statement, **params):
-    row = session.execute(statement, params).mappings().first()
+def _one(conn, statement, **params):
+    """The first row as a dict, or None; ``conn``: a Session or Connection."""
+    row = conn.execute(statement, params).mappings().first()
     return dict(row) if row is not None else None
 
 
@@ -112,10 +147,10 @@ def instance_get(context, uuid, project_id=None):
     :param project_id: when given, only an instance of that project is found
         (non-admin callers must not learn of other projects' servers).
     """
-    with _CTX.reader.using(context) as session:
+    with _CTX.reader.connection.using(context) as conn:
         if project_id is None:
-            return _one(session, _GET_INSTANCE, uuid=uuid)
-        return _one(session, _GET_PROJECT_INSTANCE, uuid=uuid,
+            return _one(conn, _GET_INSTANCE, uuid=uuid)
+        return _one(conn, _GET_PROJECT_INSTANCE, uuid=uuid,
                     project_id=project_id)
 
 
@@ -186,8 +221,8 @@ def migration_get(context, migration_id):
     ident = db_id(migration_id)
     if ident is None:
         return None
-    with _CTX.reader.using(context) as session:
-        return _one(session, _GET_MIGRATION, id=ident)
+    with _CTX.reader.connection.using(context) as conn:
+        return _one(conn, _GET_MIGRATION, id=ident)
 
 
 def migration_get_by_id_and_instance(context, migration_id, instance_uuid):
@@ -195,16 +230,16 @@ def migration_get_by_id_and_instance(context, migration_id, instance_uuid):
     ident = db_id(migration_id)
     if ident is None:
         return None
-    with _CTX.reader.using(context) as session:
-        return _one(session, _GET_MIGRATION_OF_INSTANCE, id=ident,
+    with _CTX.reader.connection.using(context) as conn:
+        return _one(conn, _GET_MIGRATION_OF_INSTANCE, id=ident,
                     instance_uuid=instance_uuid)
 
 
 def migration_get_in_progress_by_instance(
         context, instance_uuid, migration_type=models.LIVE_MIGRATION):
     """Migrations of an instance that are queued, preparing or running."""
-    with _CTX.reader.using(context) as session:
-        rows = session.execute(
+    with _CTX.reader.connection.using(context) as conn:
+        rows = conn.execute(
             _IN_PROGRESS, {'instance_uuid': instance_uuid,
                            'migration_type': migration_type}).mappings()
         return [dict(r) for r in rows]

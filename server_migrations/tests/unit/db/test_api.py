@@ -17,10 +17,15 @@ MariaDB, so every query is proven on every backend.
 """
 
 import datetime
+import os
 import threading
 
+import fixtures
+from oslo_db.sqlalchemy import enginefacade
+from oslo_db.sqlalchemy import engines
 from oslo_utils import timeutils
 from oslo_utils import uuidutils
+import sqlalchemy as sa
 
 from server_migrations import context as sm_context
 from server_migrations.db import api as db_api
@@ -282,3 +287,46 @@ class TestDbId(base.TestCase):
         self.assertEqual(5, db_api.db_id(5))
         for bad in ('5a', '', '-5', '0', 0, 2 ** 31, True, None, '५'):
             self.assertIsNone(db_api.db_id(bad), bad)
+
+
+class TestConfigure(base.TestCase):
+    """What configure() sets up for a SQLite file (a real engine)."""
+
+    DATABASE = None
+
+    def setUp(self):
+        super().setUp()
+        path = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                            'pool.sqlite')
+        self.conf.set_override('connection', 'sqlite:///%s' % path,
+                               group='database')
+        # A private facade, configured as the services configure theirs.
+        self.useFixture(fixtures.MockPatchObject(
+            db_api, '_CTX', enginefacade.transaction_context()))
+        db_api.configure(self.conf)
+        self.engine = db_api.get_engine()
+        self.addCleanup(self.engine.dispose)
+
+    def test_sqlite_file_connections_are_pooled(self):
+        self.assertIsInstance(self.engine.pool, sa.pool.QueuePool)
+        seen = set()
+        for _ in range(3):
+            with db_api._CTX.reader.connection.using(self.context) as conn:
+                seen.add(id(conn.connection.dbapi_connection))
+        # One DBAPI connection, reused by each transaction.
+        self.assertEqual(1, len(seen))
+
+    def test_oslo_db_connection_setup_is_kept(self):
+        with db_api._CTX.writer.connection.using(self.context) as conn:
+            # oslo.db's connect event adds REGEXP to SQLite...
+            self.assertEqual(1, conn.execute(
+                sa.text("SELECT 'abc' REGEXP 'b'")).scalar())
+            # ...and its checkout event records the owner process.
+            self.assertEqual(os.getpid(), conn.connection._connection_record
+                             .info['pid'])
+
+    def test_no_yield_on_checkin(self):
+        self.assertNotIn(engines._thread_yield,
+                         list(self.engine.pool.dispatch.checkin))
+        # oslo.db's other check-in listener is still there.
+        self.assertTrue(list(self.engine.pool.dispatch.checkin))
