@@ -76,6 +76,10 @@ class API:
 
     # -- reads -------------------------------------------------------------
 
+    def reading(self, context):
+        """A block whose reads share one database transaction."""
+        return db_api.reading(context)
+
     def get_instance(self, context, server_id):
         """The live server ``server_id`` the caller may see, or 404.
 

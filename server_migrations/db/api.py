@@ -93,10 +93,11 @@ def _pool_sqlite_file(engine, db_conf):
         kwargs['max_overflow'] = db_conf.max_overflow
     if db_conf.pool_timeout is not None:
         kwargs['timeout'] = db_conf.pool_timeout
+    # No pre-ping: a file has no server that could drop the connection.
     engine.pool = sa.pool.QueuePool(
         old._creator, recycle=old._recycle, echo=old.echo,
         logging_name=old._orig_logging_name,
-        reset_on_return=old._reset_on_return, pre_ping=old._pre_ping,
+        reset_on_return=old._reset_on_return, pre_ping=False,
         _dispatch=old.dispatch, dialect=old._dialect, **kwargs)
 
 
@@ -107,6 +108,15 @@ def writer(context):
     terminal status and the matching move of its server.
     """
     return _CTX.writer.using(context)
+
+
+def reading(context):
+    """One read-only transaction for the reads inside it (one connection).
+
+    The reads of a request share its connection (and, on PostgreSQL and
+    MySQL, the pool's liveness ping) instead of each taking one.
+    """
+    return _CTX.reader.connection.using(context)
 
 
 def get_engine(context=None):

@@ -34,12 +34,13 @@ def list_server_migrations(req):
     version = util.version(req)
     schemas.validate_query(schemas.query_schema(version),
                            util.query_params(req))
-    context, instance = _server(req, policies.INDEX)
-    include_host = context.can(
-        policies.INDEX_HOST, target={'project_id': instance['project_id']},
-        fatal=False)
-    rows = util.compute_api(req).get_migrations_in_progress(
-        context, instance)
+    with util.compute_api(req).reading(util.context(req)):
+        context, instance = _server(req, policies.INDEX)
+        include_host = context.can(
+            policies.INDEX_HOST,
+            target={'project_id': instance['project_id']}, fatal=False)
+        rows = util.compute_api(req).get_migrations_in_progress(
+            context, instance)
     return util.json_response(
         views.migrations_index(rows, version, include_host))
 
@@ -49,10 +50,11 @@ def show_server_migration(req):
     version = util.version(req)
     schemas.validate_query(schemas.query_schema(version),
                            util.query_params(req))
-    context, instance = _server(req, policies.SHOW)
-    row = util.compute_api(req).get_migration_in_progress(
-        context, instance, util.path_item(req, 'migration_id'),
-        util.path_item(req, 'server_id'))
+    with util.compute_api(req).reading(util.context(req)):
+        context, instance = _server(req, policies.SHOW)
+        row = util.compute_api(req).get_migration_in_progress(
+            context, instance, util.path_item(req, 'migration_id'),
+            util.path_item(req, 'server_id'))
     return util.json_response(views.migration_show(row, version))
 
 
