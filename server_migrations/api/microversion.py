@@ -63,6 +63,19 @@ def max_version(conf):
     return parse_version_string(conf.api.max_microversion)
 
 
+@functools.lru_cache(maxsize=64)
+def _parse_cached(text):
+    return tuple(parse_version_string(text))
+
+
+def _version(text):
+    """A fresh Version of a well-formed ``text`` (parsed once per string).
+
+    Fresh, because callers set its min/max bounds.
+    """
+    return microversion_parse.Version(*_parse_cached(text))
+
+
 def extract_version(headers, conf):
     """The requested version of ``headers`` (a dict-like of request headers).
 
@@ -75,14 +88,14 @@ def extract_version(headers, conf):
     """
     text = microversion_parse.get_version(
         headers, SERVICE_TYPE, legacy_headers=[LEGACY_HEADER])
-    minimum = parse_version_string(MIN_VERSION)
-    maximum = max_version(conf)
+    minimum = _version(MIN_VERSION)
+    maximum = _version(conf.api.max_microversion)
     if text is None:
         version = minimum
     elif text == 'latest':
         version = maximum
     else:
-        version = parse_version_string(text.strip())
+        version = _version(text.strip())
     version.min_version = minimum
     version.max_version = maximum
     if not version.matches():
@@ -147,7 +160,7 @@ def version_handler(min_ver, max_ver=None):
 # Named predicates: what changes with the version, readable in the views.
 
 def _at_least(version, text):
-    return tuple(version) >= tuple(parse_version_string(text))
+    return tuple(version) >= _parse_cached(text)
 
 
 def include_uuid(version):

@@ -88,9 +88,22 @@ def query_schema(version):
     return QUERY_LENIENT
 
 
+# Validators by schema identity: the schemas are module constants, and
+# building a validator costs more than a validation.
+_VALIDATORS = {}
+
+
+def _validator(schema):
+    validator = _VALIDATORS.get(id(schema))
+    if validator is None or validator.schema is not schema:
+        validator = jsonschema.Draft4Validator(schema)
+        _VALIDATORS[id(schema)] = validator
+    return validator
+
+
 def _first_error(schema, instance):
-    validator = jsonschema.Draft4Validator(schema)
-    return jsonschema.exceptions.best_match(validator.iter_errors(instance))
+    return jsonschema.exceptions.best_match(
+        _validator(schema).iter_errors(instance))
 
 
 def validate_body(schema, body):
