@@ -13,7 +13,6 @@
 """Who is asking: keystone context middleware and the noauth2 dev filter."""
 
 from oslo_log import log as logging
-import webob.dec
 
 from server_migrations.api import faults
 from server_migrations.api import util
@@ -56,13 +55,12 @@ class KeystoneContext:
     def __init__(self, application):
         self.application = application
 
-    @webob.dec.wsgify
-    def __call__(self, req):
+    def __call__(self, environ, start_response):
         try:
-            req.environ[util.CONTEXT_KEY] = context_from_environ(req.environ)
+            environ[util.CONTEXT_KEY] = context_from_environ(environ)
         except exception.ServerMigrationsException as exc:
-            return faults.from_exception(exc)
-        return req.get_response(self.application)
+            return faults.from_exception(exc)(environ, start_response)
+        return self.application(environ, start_response)
 
 
 def parse_noauth_token(token):
@@ -90,21 +88,20 @@ class NoAuthMiddleware:
     def __init__(self, application):
         self.application = application
 
-    @webob.dec.wsgify
-    def __call__(self, req):
-        parsed = parse_noauth_token(req.headers.get('X-Auth-Token'))
+    def __call__(self, environ, start_response):
+        parsed = parse_noauth_token(environ.get('HTTP_X_AUTH_TOKEN'))
         if parsed is None:
-            return faults.from_exception(
-                exception.NotAuthenticated(UNAUTHENTICATED))
+            return faults.from_exception(exception.NotAuthenticated(
+                UNAUTHENTICATED))(environ, start_response)
         user_id, project_id, roles = parsed
         # The same headers keystonemiddleware sets, so that one code path
         # builds the context.
-        req.headers['X-User-Id'] = user_id
-        req.headers['X-Project-Id'] = project_id
-        req.headers['X-Roles'] = ','.join(roles)
-        req.headers['X-Identity-Status'] = 'Confirmed'
+        environ['HTTP_X_USER_ID'] = user_id
+        environ['HTTP_X_PROJECT_ID'] = project_id
+        environ['HTTP_X_ROLES'] = ','.join(roles)
+        environ['HTTP_X_IDENTITY_STATUS'] = 'Confirmed'
         try:
-            req.environ[util.CONTEXT_KEY] = context_from_environ(req.environ)
+            environ[util.CONTEXT_KEY] = context_from_environ(environ)
         except exception.ServerMigrationsException as exc:
-            return faults.from_exception(exc)
-        return req.get_response(self.application)
+            return faults.from_exception(exc)(environ, start_response)
+        return self.application(environ, start_response)
