@@ -61,6 +61,7 @@ _GET_MIGRATION_OF_INSTANCE = sa.select(MIGRATIONS).where(
     MIGRATIONS.c.deleted == 0)
 _GET_MIGRATION = sa.select(MIGRATIONS).where(
     MIGRATIONS.c.id == sa.bindparam('id'), MIGRATIONS.c.deleted == 0)
+_ACTION_START = sa.insert(ACTIONS)
 
 
 def configure(conf):
@@ -105,9 +106,11 @@ def writer(context):
     """A write transaction; the calls made with ``context`` inside join it.
 
     For changes that must be atomic together, such as a migration's
-    terminal status and the matching move of its server.
+    terminal status and the matching move of its server. A Core connection
+    rather than an ORM Session: nothing here maps objects, and the calls
+    inside that use a Session get one bound to this connection.
     """
-    return _CTX.writer.using(context)
+    return _CTX.writer.connection.using(context)
 
 
 def reading(context):
@@ -343,8 +346,8 @@ def action_start(context, instance_uuid, action, message=None):
               'request_id': context.request_id, 'user_id': context.user_id,
               'project_id': context.project_id,
               'start_time': timeutils.utcnow(), 'message': message}
-    with _CTX.writer.using(context) as session:
-        result = session.execute(sa.insert(ACTIONS).values(**values))
+    with _CTX.writer.connection.using(context) as conn:
+        result = conn.execute(_ACTION_START, values)
         return result.inserted_primary_key[0]
 
 
