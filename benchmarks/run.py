@@ -28,6 +28,7 @@ import statistics
 import tempfile
 import urllib.request
 
+from benchmarks import broker
 from benchmarks import load
 from benchmarks import seed
 from benchmarks import servers
@@ -70,18 +71,18 @@ def _create_database(name, url):
 class Workdir:
     """Config for the API (noauth2, a database URL) and the captures."""
 
-    def __init__(self, url):
+    def __init__(self, url, transport_url='fake:/'):
         self.path = tempfile.mkdtemp(prefix='sm-bench-')
         self.url = url or 'sqlite:///%s' % os.path.join(self.path,
                                                         'bench.sqlite')
         with open(os.path.join(self.path, 'server-migrations.conf'),
                   'w') as f:
-            f.write('[DEFAULT]\ntransport_url = fake:/\n'
+            f.write('[DEFAULT]\ntransport_url = %s\n'
                     'state_path = %s\n'
                     '[api]\nauth_strategy = noauth2\n'
                     '[database]\nconnection = %s\n'
                     '[oslo_policy]\npolicy_file = %s\n'
-                    % (self.path, self.url,
+                    % (transport_url, self.path, self.url,
                        os.path.join(self.path, 'policy.yaml')))
         self.env = {'OS_SERVER_MIGRATIONS_CONFIG_DIR': self.path,
                     'OS_SERVER_MIGRATIONS_CONFIG_FILES':
@@ -155,6 +156,32 @@ HEADER = ('%-34s %9s %7s %7s %8s | %9s %7s %8s | %5s'
              'p99ms', 'cpu us', 'ratio'))
 
 
+ACTIONS_HEADER = ('%-34s %9s %7s %7s %8s'
+                  % ('actions (RabbitMQ, PostgreSQL)', 'req/s', 'p50ms',
+                     'p99ms', 'cpu us'))
+
+
+def actions(seconds, rounds, other_rows):
+    """Force-complete and abort casting to RabbitMQ, beside raw kombu."""
+    _create_database('postgresql', DATABASES['postgresql'])
+    work = Workdir(DATABASES['postgresql'], broker.TRANSPORT_URL)
+    mid = seed.seed(work.url, other_rows)
+    result = broker.actions_case(work, HEADERS, mid, seed.SERVER, seconds,
+                                 rounds)
+    print(ACTIONS_HEADER)
+    for name in ('force-complete', 'abort', 'kombu'):
+        r = result[name]
+        print('%-34s %9.0f %7.2f %7.2f %8s' % (
+            name if name != 'kombu' else
+            'raw kombu publish (%d B)' % result['message_bytes'],
+            r['rps'], r['p50_ms'], r['p99_ms'],
+            '%.0f' % r['cpu_us_per_request'] if 'cpu_us_per_request' in r
+            else '-'))
+    print('broker connections: uWSGI master %(master)d, workers '
+          '%(workers)s' % result['broker_connections'], flush=True)
+    return result
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--quick', action='store_true',
@@ -162,18 +189,23 @@ def main(argv=None):
     parser.add_argument('--output', default=os.path.join(
         os.path.dirname(__file__), 'results.json'))
     parser.add_argument('--databases', default='sqlite,postgresql,mariadb')
+    parser.add_argument('--sections', default='http,rows,actions',
+                        help='any of http (servers and databases), rows '
+                        '(table size), actions (RabbitMQ)')
     args = parser.parse_args(argv)
+    sections = args.sections.split(',')
     seconds, rounds = (2, 1) if args.quick else (5, 3)
     other_rows = 1000 if args.quick else 100000
     results = {'machine': _machine(), 'cases': []}
-    print(HEADER)
+    if 'http' in sections or 'rows' in sections:
+        print(HEADER)
 
     def record(name, case):
         case['name'] = name
         results['cases'].append(case)
         print(_row(name, case), flush=True)
 
-    for db in args.databases.split(','):
+    for db in (args.databases.split(',') if 'http' in sections else ()):
         url = DATABASES[db]
         if url:
             _create_database(db, url)
@@ -192,13 +224,17 @@ def main(argv=None):
                                  rounds))
 
     # The list's cost must not grow with the size of the table.
-    for rows in ((1000, 100000) if args.quick else (1000, 100000, 1000000)):
+    for rows in (() if 'rows' not in sections else
+                 (1000, 100000) if args.quick else (1000, 100000, 1000000)):
         work = Workdir(None)
         seed.seed(work.url, rows)
         record('sqlite list rows=%d uwsgi x2' % rows,
                http_case(work, 'uwsgi', 2,
                          '/v2.1/servers/%s/migrations' % seed.SERVER,
                          seconds, rounds))
+
+    if 'actions' in sections:
+        results['actions'] = actions(seconds, rounds, other_rows)
 
     with open(args.output, 'w') as f:
         json.dump(results, f, indent=2)

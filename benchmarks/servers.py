@@ -20,6 +20,7 @@ import sys
 import time
 
 CLK_TCK = os.sysconf('SC_CLK_TCK')
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def free_port():
@@ -85,14 +86,20 @@ class Server:
         bindir = os.path.dirname(sys.executable)
         if self.kind == 'uwsgi':
             return [os.path.join(bindir, 'uwsgi'),
+                    # The code of this checkout, whatever is installed.
+                    '--pythonpath', ROOT,
                     '--http-socket', '127.0.0.1:%d' % self.port,
                     '--module', '%s:application' % self.module,
                     '--master', '--processes', str(self.processes),
-                    '--lazy-apps', '--need-app', '--die-on-term',
+                    # As etc/server-migrations/server-migrations-uwsgi.ini:
+                    # oslo.messaging's heartbeat thread must be able to run.
+                    '--lazy-apps', '--enable-threads', '--need-app',
+                    '--die-on-term',
                     '--thunder-lock', '--disable-logging',
                     '--buffer-size', '65535', '--listen', '128']
         if self.kind == 'gunicorn':
             return [os.path.join(bindir, 'gunicorn'), '-k', 'sync',
+                    '--pythonpath', ROOT,
                     '-w', str(self.processes),
                     '-b', '127.0.0.1:%d' % self.port,
                     '--log-level', 'warning',
