@@ -28,6 +28,7 @@ import statistics
 import tempfile
 import urllib.request
 
+from benchmarks import agent
 from benchmarks import broker
 from benchmarks import load
 from benchmarks import seed
@@ -71,7 +72,7 @@ def _create_database(name, url):
 class Workdir:
     """Config for the API (noauth2, a database URL) and the captures."""
 
-    def __init__(self, url, transport_url='fake:/'):
+    def __init__(self, url, transport_url='fake:/', extra=''):
         self.path = tempfile.mkdtemp(prefix='sm-bench-')
         self.url = url or 'sqlite:///%s' % os.path.join(self.path,
                                                         'bench.sqlite')
@@ -84,6 +85,7 @@ class Workdir:
                     '[oslo_policy]\npolicy_file = %s\n'
                     % (transport_url, self.path, self.url,
                        os.path.join(self.path, 'policy.yaml')))
+            f.write(extra)
         self.env = {'OS_SERVER_MIGRATIONS_CONFIG_DIR': self.path,
                     'OS_SERVER_MIGRATIONS_CONFIG_FILES':
                         'server-migrations.conf'}
@@ -169,16 +171,54 @@ def actions(seconds, rounds, other_rows):
     result = broker.actions_case(work, HEADERS, mid, seed.SERVER, seconds,
                                  rounds)
     print(ACTIONS_HEADER)
-    for name in ('force-complete', 'abort', 'kombu'):
+    labels = {'kombu': 'raw kombu publish (%d B)',
+              'kombu-confirm': 'raw kombu, confirms (%d B)'}
+    for name in ('force-complete', 'abort', 'kombu', 'kombu-confirm'):
         r = result[name]
         print('%-34s %9.0f %7.2f %7.2f %8s' % (
-            name if name != 'kombu' else
-            'raw kombu publish (%d B)' % result['message_bytes'],
+            labels[name] % result['message_bytes'] if name in labels
+            else name,
             r['rps'], r['p50_ms'], r['p99_ms'],
             '%.0f' % r['cpu_us_per_request'] if 'cpu_us_per_request' in r
             else '-'))
     print('broker connections: uWSGI master %(master)d, workers '
           '%(workers)s' % result['broker_connections'], flush=True)
+    return result
+
+
+AGENT_CONF = ('[compute]\nmax_concurrent_live_migrations = 250\n'
+              '[fake_driver]\nstep_seconds = 1.0\nbandwidth_mbps = 100\n'
+              # Dirtier than the copy is fast: never converges unforced.
+              'default_dirty_rate_mbps = 1000\ndefault_memory_mb = 4096\n'
+              'permit_post_copy = true\n')
+
+
+def agent_section():
+    """200 migrations on one agent; 202 -> driver call at 100 actions/s."""
+    url = DATABASES['postgresql']
+    _create_database('postgresql', url)
+    work = Workdir(url, broker.TRANSPORT_URL, AGENT_CONF)
+    result = agent.agent_case(
+        work, url, HEADERS, seed.PROJECT,
+        lambda: servers.Server('uwsgi', 'server_migrations.wsgi.api', 2,
+                               work.env))
+    latency = result['ms_from_202_to_driver'] or {}
+    progress = result['progress']
+    print('agent: 202 -> cast received p50 %(p50).2f ms p99 %(p99).2f ms'
+          % (result['ms_from_202_to_agent'] or {'p50': -1, 'p99': -1}))
+    print('agent: received -> driver call p50 %(p50).2f ms p99 %(p99).2f ms'
+          % (result['ms_in_agent_before_driver'] or {'p50': -1, 'p99': -1}))
+    print('agent: %d force-completes at %.0f/s: 202 -> driver call p50 '
+          '%.2f ms, p99 %.2f ms (request sent -> driver p50 %.2f ms); '
+          '%d migrations, progress interval p50 %.3f s, p99 %.3f s, '
+          'max %.3f s (step %.1f s), %d late'
+          % (result['driver_calls'], result['rate_per_s'],
+             latency.get('p50', -1), latency.get('p99', -1),
+             (result['ms_from_request_to_driver'] or {}).get('p50', -1),
+             progress['migrations'], progress['interval_p50_s'] or -1,
+             progress['interval_p99_s'] or -1,
+             progress['interval_max_s'] or -1, progress['step_s'],
+             progress['late_over_1.5_steps']), flush=True)
     return result
 
 
@@ -189,9 +229,10 @@ def main(argv=None):
     parser.add_argument('--output', default=os.path.join(
         os.path.dirname(__file__), 'results.json'))
     parser.add_argument('--databases', default='sqlite,postgresql,mariadb')
-    parser.add_argument('--sections', default='http,rows,actions',
+    parser.add_argument('--sections', default='http,rows,actions,agent',
                         help='any of http (servers and databases), rows '
-                        '(table size), actions (RabbitMQ)')
+                        '(table size), actions (RabbitMQ), agent (202 to '
+                        'driver call, 200 migrations on one agent)')
     args = parser.parse_args(argv)
     sections = args.sections.split(',')
     seconds, rounds = (2, 1) if args.quick else (5, 3)
@@ -235,6 +276,8 @@ def main(argv=None):
 
     if 'actions' in sections:
         results['actions'] = actions(seconds, rounds, other_rows)
+    if 'agent' in sections:
+        results['agent'] = agent_section()
 
     with open(args.output, 'w') as f:
         json.dump(results, f, indent=2)
