@@ -12,12 +12,15 @@
 
 """oslo.messaging plumbing: one transport per process, context serializer.
 
-The transport is created on first use (after a WSGI server forks its
-workers) and shared by every client, server and notifier of the process,
-so an API worker holds one broker connection pool, never one per request;
-the in-process ``fake://`` transport only connects parties that share it.
+The transport is created on first use and shared by every client, server
+and notifier of the process, so an API worker holds one broker connection
+pool, never one per request; the in-process ``fake://`` transport only
+connects parties that share it. A forked child (a WSGI worker forked from
+a master that built the app) forgets its parent's transports, whose
+sockets belong to the parent, and builds its own on first use.
 """
 
+import os
 import threading
 
 from oslo_log import log as logging
@@ -35,6 +38,8 @@ TOPIC = 'compute'
 _LOCK = threading.Lock()
 _TRANSPORTS = {}
 _NOTIFICATION_TRANSPORTS = {}
+# Bumped in a forked child: clients built before it must be built again.
+_GENERATION = 0
 
 
 def register_opts(conf):
@@ -73,8 +78,27 @@ def get_notification_transport(conf):
         return transport
 
 
+def generation():
+    """Changes when this process's transports are forgotten (fork, reset)."""
+    return _GENERATION
+
+
+def _after_fork_in_child():
+    """Forget the parent's transports without closing them (not ours)."""
+    global _LOCK, _GENERATION
+    # The lock may have been held by another thread at the fork.
+    _LOCK = threading.Lock()
+    _TRANSPORTS.clear()
+    _NOTIFICATION_TRANSPORTS.clear()
+    _GENERATION += 1
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def reset():
-    """Close and forget every transport (tests, and after a fork)."""
+    """Close and forget every transport (tests)."""
+    global _GENERATION
     with _LOCK:
         for transport in (list(_TRANSPORTS.values()) +
                           list(_NOTIFICATION_TRANSPORTS.values())):
@@ -85,6 +109,7 @@ def reset():
                           exc_info=True)
         _TRANSPORTS.clear()
         _NOTIFICATION_TRANSPORTS.clear()
+        _GENERATION += 1
 
 
 class RequestContextSerializer(messaging.NoOpSerializer):

@@ -64,6 +64,7 @@ class ComputeAPI:
         self.conf = conf
         self._lock = threading.Lock()
         self._client = None
+        self._generation = None
 
     # -- version cap -------------------------------------------------------
 
@@ -92,18 +93,49 @@ class ComputeAPI:
 
     def _get_client(self, context):
         with self._lock:
-            if self._client is not None:
+            if (self._client is not None and
+                    self._generation == rpc.generation()):
                 return self._client
+            self._client = None
             cap, cacheable = self._version_cap(context)
             target = messaging.Target(topic=self.TOPIC, version=self.VERSION)
             client = rpc.get_client(self.conf, target, version_cap=cap)
             if cacheable:
                 self._client = client
+                self._generation = rpc.generation()
             return client
 
     def warm(self, context):
-        """Create the client (and its transport) now, not on first cast."""
-        self._get_client(context)
+        """Create the client now and open its broker connection.
+
+        The connection is opened by a probe cast in a background thread, so
+        a slow or absent broker does not delay start-up, and the first
+        request does not pay for the connection (about 100 ms with
+        RabbitMQ on loopback). Call it in the process that serves requests
+        (after a WSGI server's fork): a forked child never uses its
+        parent's connections (see ``rpc``) and would open its own anyway.
+        """
+        client = self._get_client(context)
+        if self._in_process():
+            return None
+        probe = functools.partial(
+            client.prepare(topic=PROBE_TOPIC, version=self.VERSION,
+                           retry=0).cast, context, 'probe')
+        attempt = cast_guard.GuardedCast(
+            probe=probe, send=lambda: None,
+            timeout=self.conf.api.cast_timeout, what='the connection probe')
+
+        def _open():
+            try:
+                attempt.run()
+            except Exception as exc:
+                LOG.warning('Could not open the broker connection yet (%s); '
+                            'the first cast will', exc)
+
+        thread = threading.Thread(target=_open, daemon=True,
+                                  name='broker connection warm-up')
+        thread.start()
+        return thread
 
     def can_send_version(self, context, version):
         return self._get_client(context).can_send_version(version)

@@ -17,6 +17,7 @@ import socket
 import threading
 import time
 
+import fixtures
 import oslo_messaging as messaging
 from oslo_utils import timeutils
 import sqlalchemy as sa
@@ -85,6 +86,18 @@ class CastTest(base.TestCase):
         self.assertEqual(('live_migration_abort',
                           {'instance_uuid': 'uuid-1', 'migration_id': 7}),
                          (lambda c: (c[0], c[3]))(self._one()))
+
+    def test_in_process_transport_needs_no_warm_up(self):
+        self.assertIsNone(self.api.warm(self.ctx))
+
+    def test_a_forked_child_builds_its_own_client_and_transport(self):
+        client = self.api._get_client(self.ctx)
+        self.assertIs(client, self.api._get_client(self.ctx))
+        transport = rpc.get_transport(self.conf)
+        # What os.fork() runs in the child.
+        rpc._after_fork_in_child()
+        self.assertIsNot(transport, rpc.get_transport(self.conf))
+        self.assertIsNot(client, self.api._get_client(self.ctx))
 
     def test_no_host(self):
         self.assertRaises(exception.ServerMigrationsException,
@@ -172,6 +185,18 @@ class UnreachableBrokerTest(base.TestCase):
     def test_peer_that_never_answers(self):
         broker = SilentBroker(self)
         self._assert_unavailable_within(self._api(broker.port, 1.5), 1.5)
+
+    def test_warm_up_with_a_mute_broker_gives_up_in_the_background(self):
+        logger = self.useFixture(fixtures.FakeLogger(
+            name='server_migrations.compute.rpcapi'))
+        broker = SilentBroker(self)
+        api = self._api(broker.port, 1.0)
+        thread = api.warm(sm_context.RequestContext())
+        # Start-up went on; the attempt ends on its own.
+        thread.join(30)
+        self.assertFalse(thread.is_alive())
+        self.assertIn('Could not open the broker connection yet',
+                      logger.output)
 
 
 class GuardedCastTest(base.TestCase):
