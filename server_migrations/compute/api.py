@@ -67,10 +67,19 @@ class API:
         self.compute_rpcapi = compute_rpcapi or rpcapi.ComputeAPI(conf)
 
     def warm(self):
-        """Create the RPC client at start-up, not on the first request."""
+        """Connect to the database and the broker at start-up.
+
+        The first request would otherwise pay for both connections.
+        """
+        context = sm_context.get_admin_context()
         try:
-            self.compute_rpcapi.warm(sm_context.get_admin_context())
-        except Exception:  # a broker or DB down at start must not kill us
+            db_api.ping(context)
+        except Exception:  # a DB down at start must not kill us
+            LOG.warning('Could not connect to the database yet; the first '
+                        'request will', exc_info=True)
+        try:
+            self.compute_rpcapi.warm(context)
+        except Exception:  # nor a broker that is down
             LOG.warning('Could not prepare the compute RPC client yet; it '
                         'will be created on first use', exc_info=True)
 

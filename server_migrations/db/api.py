@@ -62,6 +62,7 @@ _GET_MIGRATION_OF_INSTANCE = sa.select(MIGRATIONS).where(
 _GET_MIGRATION = sa.select(MIGRATIONS).where(
     MIGRATIONS.c.id == sa.bindparam('id'), MIGRATIONS.c.deleted == 0)
 _ACTION_START = sa.insert(ACTIONS)
+_PING = sa.select(sa.literal(1))
 
 
 def configure(conf):
@@ -120,6 +121,12 @@ def reading(context):
     MySQL, the pool's liveness ping) instead of each taking one.
     """
     return _CTX.reader.connection.using(context)
+
+
+def ping(context):
+    """Open a pooled connection now (start-up) with a trivial query."""
+    with _CTX.reader.connection.using(context) as conn:
+        conn.execute(_PING)
 
 
 def get_engine(context=None):
