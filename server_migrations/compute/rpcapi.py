@@ -19,6 +19,7 @@ newer state.
 
 import functools
 import threading
+import time
 
 import kombu.exceptions as kombu_exc
 from oslo_log import log as logging
@@ -65,6 +66,7 @@ class ComputeAPI:
         self._lock = threading.Lock()
         self._client = None
         self._generation = None
+        self._warming = None
 
     # -- version cap -------------------------------------------------------
 
@@ -134,8 +136,25 @@ class ComputeAPI:
 
         thread = threading.Thread(target=_open, daemon=True,
                                   name='broker connection warm-up')
+        self._warming = thread
         thread.start()
         return thread
+
+    def _wait_for_warm_up(self, timeout):
+        """Wait up to ``timeout`` s for the warm-up; return the time left.
+
+        A cast during the warm-up would open a second pooled connection; it
+        waits for the first instead, within its own bound.
+        """
+        warming = self._warming
+        if warming is None:
+            return timeout
+        started = time.monotonic()
+        # The warm-up's own guard may overrun its bound by the same margin.
+        warming.join(timeout + min(1.0, timeout / 4.0))
+        if not warming.is_alive():
+            self._warming = None
+        return timeout - (time.monotonic() - started)
 
     def can_send_version(self, context, version):
         return self._get_client(context).can_send_version(version)
@@ -153,7 +172,10 @@ class ComputeAPI:
         if self._in_process():
             send = functools.partial(cctxt.cast, context, method, **kwargs)
             return self._translate(send, method, host)
-        timeout = self.conf.api.cast_timeout
+        timeout = self._wait_for_warm_up(self.conf.api.cast_timeout)
+        if timeout <= 0:
+            # The broker did not even answer the warm-up's probe in time.
+            raise exception.MessagingUnavailable()
         attempt = cast_guard.GuardedCast(
             probe=functools.partial(
                 client.prepare(topic=PROBE_TOPIC, version=version,

@@ -186,6 +186,21 @@ class UnreachableBrokerTest(base.TestCase):
         broker = SilentBroker(self)
         self._assert_unavailable_within(self._api(broker.port, 1.5), 1.5)
 
+    def test_cast_during_the_warm_up_waits_for_it_then_fails(self):
+        logger = self.useFixture(fixtures.FakeLogger(
+            name='server_migrations.compute'))
+        broker = SilentBroker(self)
+        api = self._api(broker.port, 1.0)
+        thread = api.warm(sm_context.RequestContext())
+        self.assertRaises(exception.MessagingUnavailable,
+                          api.live_migration_abort,
+                          sm_context.RequestContext(), 'h1', 'u', 1)
+        # The cast waited for the warm-up rather than racing it with a
+        # connection attempt of its own, and used up its time doing so.
+        self.assertFalse(thread.is_alive())
+        self.assertIn('the connection probe', logger.output)
+        self.assertNotIn('live_migration_abort to h1', logger.output)
+
     def test_warm_up_with_a_mute_broker_gives_up_in_the_background(self):
         logger = self.useFixture(fixtures.FakeLogger(
             name='server_migrations.compute.rpcapi'))
