@@ -12,9 +12,10 @@
 
 """The compute agent under load: 202 to driver call, progress on time.
 
-Two simulated agents (source ``compute1``, destination ``compute2``) run
-in a separate process (``python -m benchmarks.agent --config-file ...
---record FILE``) with the fake driver wrapped to record, with wall-clock
+Two simulated agents (a source and a destination, named afresh for each run
+so that no queue of an earlier run or of a test is involved) run in a
+separate process (``python -m benchmarks.agent --config-file ... --record
+FILE --hosts SRC,DST``) with the fake driver wrapped to record, with wall-clock
 times, each force-complete reaching the driver and each progress report
 of a migration. The benchmark starts 200 never-converging live migrations
 through the API (uWSGI, RabbitMQ, PostgreSQL), watches their progress
@@ -34,14 +35,14 @@ import threading
 import time
 import uuid as uuidlib
 
+import kombu
 from oslo_utils import timeutils
 import sqlalchemy as sa
 
+from benchmarks import broker
 from server_migrations.db import migration as db_migration
 from server_migrations.db import models
 from server_migrations.virt import fake
-
-SOURCE, DEST = 'compute1', 'compute2'
 
 
 class RecordingDriver(fake.FakeDriver):
@@ -77,15 +78,17 @@ def agent_main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument('--config-file', required=True)
     parser.add_argument('--record', required=True)
+    parser.add_argument('--hosts', required=True, help='source,destination')
     args = parser.parse_args(argv)
+    source, dest = args.hosts.split(',')
     from server_migrations.cmd import common
     from server_migrations.compute import service
     from server_migrations.db import api as db_api
     conf = common.setup(['--config-file', args.config_file])
     db_api.configure(conf)
-    driver = RecordingDriver(conf, SOURCE)
-    agents = [service.ComputeService(conf, SOURCE, driver=driver),
-              service.ComputeService(conf, DEST)]
+    driver = RecordingDriver(conf, source)
+    agents = [service.ComputeService(conf, source, driver=driver),
+              service.ComputeService(conf, dest)]
     # When each cast reaches the agent (before its database reads and the
     # start notification), to split the 202 -> driver time.
     received_at = {}
@@ -138,12 +141,12 @@ class _Client:
         return self.request('POST', path, body)[0]
 
 
-def _seed(url, count, project):
+def _seed(url, count, project, source):
     engine = sa.create_engine(url)
     try:
         db_migration.upgrade(engine)
         rows = [dict(uuid=str(uuidlib.uuid4()), project_id=project,
-                     user_id='bench', host=SOURCE, node=SOURCE,
+                     user_id='bench', host=source, node=source,
                      vm_state='active', launched_at=timeutils.utcnow(),
                      locked=False, deleted=0, memory_mb=4096, root_gb=0)
                 for _ in range(count)]
@@ -163,6 +166,27 @@ def _count(url, sql):
         engine.dispose()
 
 
+def _delete_queues(names):
+    """Remove the agents' server queues (oslo.messaging leaves them)."""
+    with kombu.Connection(broker.BROKER) as conn:
+        for name in names:
+            try:
+                conn.channel().queue_delete(name, if_unused=True)
+            except Exception:  # already gone, or still used: leave it
+                pass
+
+
+def _statuses(url):
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return dict(conn.execute(sa.text(
+                'SELECT status, count(*) FROM migrations GROUP BY status'
+            )).all())
+    finally:
+        engine.dispose()
+
+
 def _wait(what, predicate, timeout):
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -174,14 +198,18 @@ def _wait(what, predicate, timeout):
 def agent_case(work, url, headers, project, server_factory, count=200,
                rate=100.0, observe=10.0, step=1.0):
     """200 migrations on one agent; force-complete them at ``rate``/s."""
-    servers = _seed(url, count, project)
+    suffix = uuidlib.uuid4().hex[:8]
+    source, dest = 'bench-%s-src' % suffix, 'bench-%s-dst' % suffix
+    servers = _seed(url, count, project, source)
     record = os.path.join(work.path, 'agent-record.json')
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    log = open(os.path.join(work.path, 'agent.log'), 'w')
     agent = subprocess.Popen(
         [sys.executable, '-m', 'benchmarks.agent', '--config-file',
          os.path.join(work.path, 'server-migrations.conf'), '--record',
-         record], cwd=root, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL)
+         record, '--hosts', '%s,%s' % (source, dest)], cwd=root,
+        stdout=log, stderr=subprocess.STDOUT)
+    log.close()
     try:
         _wait('agents', lambda: _count(
             url, "SELECT count(*) FROM services WHERE deleted = 0") == 2, 60)
@@ -190,13 +218,17 @@ def agent_case(work, url, headers, project, server_factory, count=200,
             for uuid in servers:
                 status = client.post(
                     '/v2.1/servers/%s/action' % uuid,
-                    {'os-migrateLive': {'host': DEST,
+                    {'os-migrateLive': {'host': dest,
                                         'block_migration': 'auto'}})
                 if status != 202:
                     raise RuntimeError('os-migrateLive answered %s' % status)
-            _wait('running migrations', lambda: _count(
-                url, "SELECT count(*) FROM migrations WHERE "
-                "status = 'running'") == count, 120)
+            try:
+                _wait('running migrations', lambda: _count(
+                    url, "SELECT count(*) FROM migrations WHERE "
+                    "status = 'running'") == count, 120)
+            except RuntimeError:
+                raise RuntimeError('not all migrations run: %s' % _statuses(
+                    url))
             watch_from = time.time()
             time.sleep(observe)
             watch_to = time.time()
@@ -210,6 +242,7 @@ def agent_case(work, url, headers, project, server_factory, count=200,
         except subprocess.TimeoutExpired:
             agent.kill()
             agent.wait()
+        _delete_queues(['compute.%s' % source, 'compute.%s' % dest])
     with open(record) as f:
         recorded = json.load(f)
     return _summary(recorded, servers, sent, answered, watch_from, watch_to,

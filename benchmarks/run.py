@@ -274,15 +274,25 @@ def main(argv=None):
                          '/v2.1/servers/%s/migrations' % seed.SERVER,
                          seconds, rounds))
 
-    if 'actions' in sections:
-        results['actions'] = actions(seconds, rounds, other_rows)
-    if 'agent' in sections:
-        results['agent'] = agent_section()
+    # The broker parts last, each on its own: a failure there is reported
+    # and does not lose the figures above.
+    failed = False
+    for name, run_section in (
+            ('actions', lambda: actions(seconds, rounds, other_rows)),
+            ('agent', agent_section)):
+        if name not in sections:
+            continue
+        try:
+            results[name] = run_section()
+        except Exception as exc:
+            failed = True
+            results[name] = {'error': repr(exc)}
+            print('%s: FAILED: %r' % (name, exc), flush=True)
 
     with open(args.output, 'w') as f:
         json.dump(results, f, indent=2)
     print('wrote %s' % args.output)
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == '__main__':

@@ -21,6 +21,9 @@ from server_migrations.db import migration
 from server_migrations.db import models
 
 SERVER = '5e1d5a4e-7c1b-4c07-9b57-5a0a7b3d1e01'
+# Host names no agent uses: casts to them are dropped by the broker (no
+# queue is bound to their routing keys), never queued for a real agent.
+SOURCE = 'bench-compute1'
 PROJECT = '6f70656e737461636b20726f636b7321'
 BATCH = 20000
 
@@ -38,17 +41,18 @@ def seed(url, other_rows):
             conn.execute(sa.delete(instances))
             conn.execute(sa.insert(instances), [
                 dict(uuid=SERVER, project_id=PROJECT, user_id='bench',
-                     host='compute1', node='compute1', vm_state='active',
+                     host=SOURCE, node=SOURCE, vm_state='active',
                      task_state='migrating', launched_at=now, locked=False,
                      deleted=0, memory_mb=4096, root_gb=20)])
             others = [dict(uuid=str(uuid.uuid4()), project_id=PROJECT,
-                           user_id='bench', host='compute%d' % (i % 50),
-                           node='compute%d' % (i % 50), vm_state='active',
+                           user_id='bench', host='bench-compute%d' % (i % 50),
+                           node='bench-compute%d' % (i % 50),
+                           vm_state='active',
                            launched_at=now, locked=False, deleted=0)
                       for i in range(100)]
             conn.execute(sa.insert(instances), others)
-        base = dict(source_compute='compute1', source_node='compute1',
-                    dest_compute='compute2', dest_node='compute2',
+        base = dict(source_compute=SOURCE, source_node=SOURCE,
+                    dest_compute='bench-compute2', dest_node='bench-compute2',
                     dest_host='192.0.2.2', migration_type='live-migration',
                     hidden=False, deleted=0, user_id='bench',
                     project_id=PROJECT, created_at=now, updated_at=now,
