@@ -234,13 +234,20 @@ class BrokerCutMidStreamTestCase(_Base):
         self.assertEqual(accepted, sorted(
             a['request_id'] for a in db_api.actions_get(self.context,
                                                         server['uuid'])))
-        # Every 202's cast reaches the agent once it is back, and no cast
-        # of a refused request does.
+        # Every 202's cast reaches the agent once it is back.
         endpoint = computes.endpoints[self.a]
-        agents.wait_for(lambda: len(endpoint.casts) >= len(accepted),
+
+        def delivered():
+            return {c.request_id for _m, _kw, c in endpoint.casts}
+
+        agents.wait_for(lambda: set(accepted) <= delivered(),
                         timeout=60, what='every accepted cast')
-        self.assertEqual(accepted, sorted(c.request_id
-                                          for _m, _kw, c in endpoint.casts))
+        # A cast can reach the agent without a 202 only in the documented
+        # window: the connection was cut after RabbitMQ took the publish but
+        # before its confirm came back, so the API answered 503. Never a
+        # cast for a request that was not answered at all.
+        refused = {r for s, r in answers if s == 503}
+        self.assertLessEqual(delivered() - set(accepted), refused)
 
 
 class DatabaseOutageTestCase(_Base):
