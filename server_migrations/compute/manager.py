@@ -74,8 +74,8 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
         """
         row = agent_actions.claim(context, ident, self.host)
         if row is None:
-            LOG.debug('Action %s is taken already or not for %s', ident,
-                      self.host)
+            LOG.info('Action %s is taken already or not for %s', ident,
+                     self.host)
             return False
         block = row['block_migration']
         if block not in (None, 'auto'):
