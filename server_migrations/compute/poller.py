@@ -35,6 +35,9 @@ from server_migrations.db import api as db_api
 
 LOG = logging.getLogger(__name__)
 
+# Actions read per query; a full batch is followed at once by the next.
+BATCH = 100
+
 
 def context_for(row):
     """The context of the request that committed action ``row``."""
@@ -59,21 +62,31 @@ class ActionPoller:
         self.manager.outbox.flush()
         taken = 0
         ctx = sm_context.get_admin_context()
-        for row in agent_actions.pending_for_host(ctx, self.host):
-            if self.manager.stopping.is_set():
-                break
-            try:
-                if self.manager.take_action(context_for(row), row['id']):
-                    taken += 1
-                    LOG.info('Took action %(id)s (%(method)s of migration '
-                             '%(migration)s) from the database: its cast '
-                             'did not arrive', {
-                                 'id': row['id'], 'method': row['method'],
-                                 'migration': row['migration_id']})
-            except Exception:
-                LOG.exception('Could not carry out action %s', row['id'])
+        while not self.manager.stopping.is_set():
+            rows = agent_actions.pending_for_host(ctx, self.host, BATCH)
+            round_taken = 0
+            for row in rows:
+                if self.manager.stopping.is_set():
+                    break
+                round_taken += self._take(row)
+            taken += round_taken
+            if len(rows) < BATCH or not round_taken:
+                break  # a full batch that moved may have more behind it
         self.expire(ctx)
         return taken
+
+    def _take(self, row):
+        try:
+            if not self.manager.take_action(context_for(row), row['id']):
+                return 0
+        except Exception:
+            LOG.exception('Could not carry out action %s', row['id'])
+            return 0
+        LOG.info('Took action %(id)s (%(method)s of migration %(migration)s) '
+                 'from the database: its cast did not arrive',
+                 {'id': row['id'], 'method': row['method'],
+                  'migration': row['migration_id']})
+        return 1
 
     def expire(self, ctx):
         """Close the actions a dead agent left pending past the timeout."""
