@@ -65,6 +65,7 @@ class ComputeAPI:
         self._client = None
         self._generation = None
         self._waker = waker.Waker()
+        self._fake_transport = None
 
     # -- version cap -------------------------------------------------------
 
@@ -160,6 +161,8 @@ class ComputeAPI:
 
     def _in_process(self):
         # oslo.messaging's in-memory transport cannot block: no thread.
-        url = messaging.TransportURL.parse(self.conf,
-                                           self.conf.transport_url)
-        return (url.transport or 'rabbit') == 'fake'
+        if self._fake_transport is None:
+            url = messaging.TransportURL.parse(self.conf,
+                                               self.conf.transport_url)
+            self._fake_transport = (url.transport or 'rabbit') == 'fake'
+        return self._fake_transport
