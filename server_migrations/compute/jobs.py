@@ -305,7 +305,7 @@ class MigrationJobs:
             return write()
         try:
             return write()
-        except Exception as exc:
+        except outbox.RETRIABLE as exc:
             self.outbox.defer(write, 'that migration %s is %s'
                               % (migration_id, status), exc)
             job = self.job(migration_id)

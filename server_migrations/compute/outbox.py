@@ -22,9 +22,15 @@ never closed before the status change it reports.
 import collections
 import threading
 
+from oslo_db import exception as db_exc
 from oslo_log import log as logging
 
 LOG = logging.getLogger(__name__)
+
+# What a database that is away (or busy) raises: worth retrying. Anything
+# else is a bug that a retry would only repeat, and would hold back every
+# write behind it.
+RETRIABLE = (db_exc.DBConnectionError, db_exc.DBDeadlock)
 
 
 class Outbox:
@@ -50,7 +56,11 @@ class Outbox:
             self.defer(write, what, exc)
             return False
 
-    def defer(self, write, what, exc=None):
+    def defer(self, write, what, exc):
+        """Keep ``write`` for ``flush`` if ``exc`` says to try again."""
+        if not isinstance(exc, RETRIABLE):
+            LOG.error('Could not record %s: %s', what, exc, exc_info=exc)
+            return
         LOG.warning('Could not record %s yet (%s); it will be retried',
                     what, exc)
         with self._lock:
@@ -63,9 +73,12 @@ class Outbox:
                 write, what = self._writes[0]
                 try:
                     write()
-                except Exception as exc:
+                except RETRIABLE as exc:
                     LOG.debug('Still cannot record %s: %s', what, exc)
                     break
+                except Exception as exc:
+                    LOG.error('Could not record %s: %s', what, exc,
+                              exc_info=exc)
                 self._writes.popleft()
                 LOG.info('Recorded %s after a retry', what)
             return len(self._writes)
