@@ -20,7 +20,9 @@ import weakref
 from oslo_log import log as logging
 
 from server_migrations import compute
+from server_migrations.compute import reasons
 from server_migrations.db import api as db_api
+from server_migrations.db import outcomes
 from server_migrations.virt import driver as virt_driver
 
 LOG = logging.getLogger(__name__)
@@ -86,15 +88,23 @@ class Job:
         self.event = event
         self.future = None
         self.detail = None
+        # Why it is ending, when something other than the copy decided
+        # (an abort request, the completion timeout); the first one wins.
+        self.reason = None
         self.done = threading.Event()
+
+    def note_reason(self, reason):
+        if self.reason is None:
+            self.reason = reason
 
 
 class Monitor(virt_driver.MigrationMonitor):
     """Writes a running migration's progress; records a post-copy switch."""
 
-    def __init__(self, context, migration_id):
+    def __init__(self, context, migration_id, job=None):
         self.context = context
         self.migration_id = migration_id
+        self.job = job
 
     def progress(self, stats):
         try:
@@ -109,6 +119,10 @@ class Monitor(virt_driver.MigrationMonitor):
         db_api.migration_update(self.context, self.migration_id,
                                 {'status': 'running (post-copy)'},
                                 expected_status='running')
+
+    def timed_out(self, elapsed, action):
+        if self.job is not None:
+            self.job.note_reason(reasons.completion_timeout(elapsed, action))
 
 
 class MigrationJobs:
@@ -139,7 +153,7 @@ class MigrationJobs:
     def submit(self, job):
         with self._lock:
             if self._executor is None or self.stopping.is_set():
-                job.event.finish(False, 'The compute agent is stopping')
+                job.event.finish(False, reasons.AGENT_STOPPED)
                 executor = None
             else:
                 executor = self._executor
@@ -147,7 +161,8 @@ class MigrationJobs:
                 job.future = executor.submit(self._run_job, job)
         if executor is None:
             self.settle(job.context, job.migration_id, job.instance_uuid,
-                        'cancelled', NOT_STARTED)
+                        'cancelled', NOT_STARTED,
+                        reason=reasons.AGENT_STOPPED)
             return
         job.future.add_done_callback(lambda _f: self._job_done(job))
 
@@ -157,7 +172,9 @@ class MigrationJobs:
         except Exception as exc:
             LOG.exception('Migration %s broke', job.migration_id)
             self.settle(job.context, job.migration_id, job.instance_uuid,
-                        'error', NOT_STARTED + RUNNING, detail=describe(exc))
+                        'error', NOT_STARTED + RUNNING,
+                        reason=reasons.hypervisor_error(exc),
+                        traceback=describe(exc))
 
     def _job_done(self, job):
         try:
@@ -194,14 +211,18 @@ class MigrationJobs:
             job.future.cancel()
 
     def settle(self, context, migration_id, instance_uuid, status, expected,
-               dest=None, detail=None):
+               dest=None, reason=None, traceback=None):
         """Move a migration to a terminal ``status`` if it is ``expected``.
 
         In the same transaction the server follows: on ``dest`` (the
         migration record, for success) it moves to the destination; else it
-        stays where it is; its task state is cleared either way.
+        stays where it is; its task state is cleared either way. And the
+        final event of the migration's action is closed with ``reason``
+        (words from ``reasons``) as its details and ``traceback``.
         :returns: ``(won, status)`` as ``db_api.migration_update``.
         """
+        reason = reason or (reasons.COMPLETED if status == 'completed'
+                            else reasons.ended_as(status))
         with db_api.writer(context):
             won, current = db_api.migration_update(
                 context, migration_id, {'status': status},
@@ -215,10 +236,14 @@ class MigrationJobs:
                 db_api.instance_update(context, instance_uuid,
                                        {'task_state': None},
                                        expected_task_state='migrating')
+            if won:
+                outcomes.record_end(context, migration_id, self.host,
+                                    status == 'completed', reason, traceback)
         if won:
-            LOG.info('Migration %(id)s is %(status)s',
-                     {'id': migration_id, 'status': status})
+            LOG.info('Migration %(id)s is %(status)s: %(reason)s',
+                     {'id': migration_id, 'status': status,
+                      'reason': reason})
             job = self.job(migration_id)
-            if job is not None and detail:
-                job.detail = detail
+            if job is not None:
+                job.detail = traceback or reason
         return won, current

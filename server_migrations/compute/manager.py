@@ -27,6 +27,7 @@ import oslo_messaging as messaging
 
 from server_migrations.compute import jobs
 from server_migrations.compute import notifications
+from server_migrations.compute import reasons
 from server_migrations.compute import recovery
 from server_migrations.db import api as db_api
 from server_migrations import exception
@@ -72,7 +73,7 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
             return
         if self.stopping.is_set():
             self.settle(context, migration_id, instance_uuid, 'cancelled',
-                        ('accepted',))
+                        ('accepted',), reason=reasons.AGENT_STOPPED)
             return
         won, status = db_api.migration_update(
             context, migration_id, {'status': 'queued'},
@@ -106,7 +107,9 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
             instance, migration = self._prepare(ctx, job)
         except exception.ServerMigrationsException as exc:
             self.settle(ctx, job.migration_id, job.instance_uuid, 'failed',
-                        ('preparing',), detail=exc.format_message())
+                        ('preparing',), reason=getattr(
+                            exc, 'reason', None) or reasons.not_startable(
+                            exc.format_message()))
             return
         won, status = db_api.migration_update(
             ctx, job.migration_id, {'status': 'running'},
@@ -116,7 +119,7 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
                      {'id': job.migration_id, 'status': status})
             return
         migration['status'] = 'running'
-        monitor = jobs.Monitor(ctx, job.migration_id)
+        monitor = jobs.Monitor(ctx, job.migration_id, job)
         try:
             result = self.driver.live_migration(
                 instance, migration, migration['dest_compute'],
@@ -125,18 +128,20 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
             LOG.exception('Live migration %s failed with an error',
                           job.migration_id)
             self.settle(ctx, job.migration_id, job.instance_uuid, 'error',
-                        jobs.RUNNING, detail=jobs.describe(exc))
+                        jobs.RUNNING, reason=reasons.hypervisor_error(exc),
+                        traceback=jobs.describe(exc))
             return
         if result == virt_driver.COMPLETED:
             self.settle(ctx, job.migration_id, job.instance_uuid,
                         'completed', jobs.RUNNING, dest=migration)
         elif result == virt_driver.CANCELLED:
             self.settle(ctx, job.migration_id, job.instance_uuid,
-                        'cancelled', jobs.RUNNING)
+                        'cancelled', jobs.RUNNING,
+                        reason=job.reason or reasons.HYPERVISOR_CANCELLED)
         else:
             self.settle(ctx, job.migration_id, job.instance_uuid, 'failed',
-                        jobs.RUNNING, detail='The hypervisor reported the '
-                                             'migration as %s' % result)
+                        jobs.RUNNING,
+                        reason=job.reason or reasons.HYPERVISOR_FAILED)
 
     def _prepare(self, ctx, job):
         """Check that the move still makes sense before copying anything."""
@@ -157,8 +162,10 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
             ctx, jobs.BINARY, self.conf.service_down_time)
             if s['host'] == dest]
         if not services:
-            raise exception.ServerMigrationsException(
+            exc = exception.ServerMigrationsException(
                 'Destination %s is not a live compute agent.' % dest)
+            exc.reason = reasons.destination_down(dest)
+            raise exc
         return instance, migration
 
     # -- force complete ----------------------------------------------------
@@ -217,7 +224,8 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
         if status != 'running':
             won, status = self.settle(
                 context, migration_id, instance_uuid, 'cancelled',
-                jobs.NOT_STARTED, detail='Aborted before it started')
+                jobs.NOT_STARTED,
+                reason=reasons.aborted_by_request(context.request_id))
             if won:
                 self.cancel_queued(migration_id)
                 self.notifier.notify(
@@ -227,9 +235,17 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
             if status != 'running':
                 raise jobs.Ignored('Migration %s is %s; cannot abort it.'
                                    % (migration_id, status))
-        self._driver_call(migration_id, self.driver.live_migration_abort,
-                          instance)
         job = self.job(migration_id)
+        reason = reasons.aborted_by_request(context.request_id)
+        if job is not None:
+            job.note_reason(reason)
+        try:
+            self._driver_call(migration_id,
+                              self.driver.live_migration_abort, instance)
+        except Exception:
+            if job is not None and job.reason == reason:
+                job.reason = None  # refused: the copy goes on
+            raise
         if job is not None:
             job.done.wait(ABORT_SETTLE_WAIT)
         final = db_api.migration_get(context, migration_id)

@@ -17,6 +17,7 @@ import time
 from oslo_log import log as logging
 
 from server_migrations.compute import jobs
+from server_migrations.compute import reasons
 from server_migrations import context as sm_context
 from server_migrations.db import api as db_api
 
@@ -43,11 +44,11 @@ class StartStop:
         for job in self.all_jobs():
             won, status = self.settle(
                 job.context, job.migration_id, job.instance_uuid,
-                'cancelled', jobs.NOT_STARTED,
-                detail='The compute agent stopped')
+                'cancelled', jobs.NOT_STARTED, reason=reasons.AGENT_STOPPED)
             if won:
                 self.cancel_queued(job.migration_id)
             elif status == 'running':
+                job.note_reason(reasons.AGENT_STOPPED_ABORTED)
                 instance = db_api.instance_get(job.context,
                                                job.instance_uuid)
                 try:
@@ -62,7 +63,7 @@ class StartStop:
             # Still copying after the deadline: nobody will finish it.
             self.settle(job.context, job.migration_id, job.instance_uuid,
                         'error', jobs.RUNNING,
-                        detail='The compute agent stopped mid-migration')
+                        reason=reasons.AGENT_STOPPED_RUNNING)
         self.stop_executor()
         self.driver.cleanup_host()
 
@@ -91,8 +92,7 @@ class StartStop:
                     LOG.debug('Nothing to abort for %s', instance['uuid'])
             won, _status = self.settle(
                 ctx, migration['id'], migration['instance_uuid'], 'error',
-                (migration['status'],),
-                detail='The compute agent restarted mid-migration')
+                (migration['status'],), reason=reasons.AGENT_RESTARTED)
             if won:
                 LOG.warning('Migration %(id)s was %(status)s when this agent '
                             'stopped; it is now "error"',
@@ -109,7 +109,7 @@ class StartStop:
                 continue
             won, _status = self.settle(
                 ctx, migration_id, migration['instance_uuid'], 'error',
-                ('accepted',), detail='Its start request was lost')
+                ('accepted',), reason=reasons.START_REQUEST_LOST)
             if won:
                 LOG.warning('Migration %s was never started (its request '
                             'was lost); it is now "error"', migration_id)
