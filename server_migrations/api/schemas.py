@@ -59,9 +59,9 @@ def _query(properties, strict):
 
 # GET /os-migrations: filters any version may use; unknown parameters are
 # ignored until 2.59, which added paging and changes-since.
-MIGRATIONS_QUERY = _query({
-    name: _ANY for name in ('hidden', 'host', 'instance_uuid',
-                            'source_compute', 'status', 'migration_type')},
+MIGRATIONS_QUERY = _query(
+    {name: _ANY for name in ('hidden', 'host', 'instance_uuid',
+                             'source_compute', 'status', 'migration_type')},
     strict=False)
 MIGRATIONS_QUERY_V259 = _query(dict(
     MIGRATIONS_QUERY['properties'], limit=_NON_NEGATIVE, marker=_STRING,

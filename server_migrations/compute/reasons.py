@@ -37,13 +37,13 @@ def aborted_by_request(request_id):
 
 
 def completion_timeout(elapsed, action):
-    """The copy ran longer than ``[libvirt] live_migration_completion_timeout``.
+    """The copy outran ``[libvirt] live_migration_completion_timeout``.
 
     :param action: ``[libvirt] live_migration_timeout_action`` that was
         taken (``abort`` or ``force_complete``).
     """
-    return 'completion timeout after %d s, action %s' % (round(elapsed),
-                                                          action)
+    return 'completion timeout after %d s, action %s' % (
+        round(elapsed), action)
 
 
 def hypervisor_error(message):

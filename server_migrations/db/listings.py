@@ -141,3 +141,14 @@ def action_events_get(context, action_id):
         return [_as_dict(e) for e in session.query(model).filter(
             model.action_id == action_id, model.deleted == 0).order_by(
             model.created_at.desc(), model.id.desc())]
+
+
+def instance_get_any(context, uuid, project_id=None):
+    """An instance whether or not it is (soft-)deleted, or None."""
+    model = models.Instance
+    with db_api._CTX.reader.using(context) as session:
+        query = session.query(model).filter(model.uuid == uuid)
+        if project_id is not None:
+            query = query.filter(model.project_id == project_id)
+        found = query.first()
+        return _as_dict(found) if found is not None else None
