@@ -39,8 +39,10 @@ rules = [
         description='List migrations (any type and status), without their '
                     'hosts unless "%s" allows them. To let managers list '
                     'their own project\'s migrations (?project_id=<theirs>), '
-                    'override it with "%s".' % (
-                        INDEX_HOST, base.PROJECT_MANAGER_OR_ADMIN),
+                    'override it with "%s", and set "%s" and "%s" '
+                    'explicitly: until then they follow this rule.' % (
+                        INDEX_HOST, base.PROJECT_MANAGER_OR_ADMIN,
+                        INDEX_ALL_PROJECTS, INDEX_HOST),
         operations=_OPERATIONS,
         scope_types=['project']),
     policy.DocumentedRuleDefault(
