@@ -96,6 +96,10 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
     def run(self, job):
         """Prepare and run one migration (in the bounded executor)."""
         ctx = job.context
+        if self.stopping.is_set():
+            # Taken from the queue while the agent stops: cleanup_host
+            # cancels it as not started.
+            return
         won, status = db_api.migration_update(
             ctx, job.migration_id, {'status': 'preparing'},
             expected_status='queued')
