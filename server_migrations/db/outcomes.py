@@ -84,7 +84,12 @@ def record_end(context, migration_id, host, ok, reason, traceback=None):
 
 
 def migration_reason(context, migration):
-    """Why ``migration`` ended (its final event's details), or None."""
+    """Why ``migration`` ended (its final event's details), or None.
+
+    None too while it is in flight.
+    """
+    if migration['status'] in db_api.IN_FLIGHT_STATUSES:
+        return None
     action = migration_action(context, migration)
     if action is None:
         return None
