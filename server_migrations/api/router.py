@@ -24,6 +24,7 @@ import webob
 
 from server_migrations.api import auth
 from server_migrations.api import faults
+from server_migrations.api.handlers import identity
 from server_migrations.api.handlers import instance_actions
 from server_migrations.api.handlers import migrations
 from server_migrations.api.handlers import server_migrations
@@ -65,6 +66,11 @@ ROUTE_DECLARATIONS = {
     '/servers/{server_id}/os-instance-actions/{request_id}': {
         'GET': instance_actions.show_instance_action,
     },
+    # Standalone only (no resource of the filter): see handlers/identity.
+    '/users': {'GET': identity.refuse_identity_lookup},
+    '/users/{name}': {'GET': identity.refuse_identity_lookup},
+    '/projects': {'GET': identity.refuse_identity_lookup},
+    '/projects/{name}': {'GET': identity.refuse_identity_lookup},
 }
 
 # What the plugin can answer inside a host stack ([api] filter_resources):
