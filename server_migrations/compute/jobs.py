@@ -64,14 +64,15 @@ class Event:
         except Exception:
             LOG.exception('Could not record event %s', name)
 
-    def finish(self, ok, detail=None):
+    def finish(self, ok, detail=None, details=None):
+        """Close the event (if nobody did); ``details``: why, in words."""
         if self.id is None:
             return
         event_id, self.id = self.id, None
         try:
             db_api.action_event_finish(
                 self.context, event_id, 'Success' if ok else 'Error',
-                traceback=None if ok else detail)
+                traceback=None if ok else detail, details=details)
         except Exception:
             LOG.exception('Could not finish event %s', event_id)
 
@@ -153,7 +154,6 @@ class MigrationJobs:
     def submit(self, job):
         with self._lock:
             if self._executor is None or self.stopping.is_set():
-                job.event.finish(False, reasons.AGENT_STOPPED)
                 executor = None
             else:
                 executor = self._executor
@@ -163,6 +163,9 @@ class MigrationJobs:
             self.settle(job.context, job.migration_id, job.instance_uuid,
                         'cancelled', NOT_STARTED,
                         reason=reasons.AGENT_STOPPED)
+            # Unless the settle closed it already.
+            job.event.finish(False, reasons.AGENT_STOPPED,
+                             reasons.AGENT_STOPPED)
             return
         job.future.add_done_callback(lambda _f: self._job_done(job))
 
@@ -173,7 +176,7 @@ class MigrationJobs:
             LOG.exception('Migration %s broke', job.migration_id)
             self.settle(job.context, job.migration_id, job.instance_uuid,
                         'error', NOT_STARTED + RUNNING,
-                        reason=reasons.hypervisor_error(exc),
+                        reason=reasons.agent_error(exc),
                         traceback=describe(exc))
 
     def _job_done(self, job):

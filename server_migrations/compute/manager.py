@@ -295,7 +295,8 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
         else:
             LOG.exception('The %(what)s of migration %(id)s failed',
                           {'what': what, 'id': migration_id})
-        event.finish(False, jobs.describe(exc))
+        event.finish(False, jobs.describe(exc),
+                     reasons.action_not_done(what, exc))
 
 
 class ComputeEndpoint:

@@ -50,6 +50,20 @@ def hypervisor_error(message):
     return 'hypervisor error: %s' % message
 
 
+def agent_error(exc):
+    """The agent itself broke (not the hypervisor): see its log."""
+    return 'agent error: %s; see the source host\'s compute log' % exc
+
+
+def action_not_done(what, exc):
+    """A force-complete or abort the agent did not carry out, and why.
+
+    The details of its own event (``compute_live_migration_abort``...),
+    not of the migration's.
+    """
+    return '%s not done: %s' % (what, exc)
+
+
 def destination_down(host):
     return 'destination agent down (%s)' % host
 

@@ -95,6 +95,14 @@ class TestAllInOne(base.BaseTestCase):
             out = self.run_shell(osc)
             self.assertEqual(0, out.returncode, out.stderr)
             self.assertIn('Memory Total Bytes', out.stdout)
+        watcher = subprocess.Popen(['bash', '-c', watch],
+                                   stdout=subprocess.PIPE, text=True,
+                                   start_new_session=True)
+        self.addCleanup(self._kill, watcher)
+        self.assertIn('Watching', watcher.stdout.readline())
+        self._kill(watcher)
+        # The history: it does not need a migration in progress.
+        if shutil.which('openstack'):
             out = self.run_shell(osc_list + ' -f json')
             self.assertEqual(0, out.returncode, out.stderr)
             self.assertEqual(['live-migration'],
@@ -106,12 +114,6 @@ class TestAllInOne(base.BaseTestCase):
         out = self.run_shell(show)
         self.assertEqual(0, out.returncode, out.stderr)
         self.assertIn('Reason', out.stdout)
-        watcher = subprocess.Popen(['bash', '-c', watch],
-                                   stdout=subprocess.PIPE, text=True,
-                                   start_new_session=True)
-        self.addCleanup(self._kill, watcher)
-        self.assertIn('Watching', watcher.stdout.readline())
-        self._kill(watcher)
 
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=60)
