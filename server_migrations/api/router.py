@@ -148,8 +148,9 @@ class APIRouter:
     """Dispatches to the handlers; in a host stack, a pass-through filter.
 
     :param application: the next application when used as a filter; only
-        the migration paths are answered and every other request goes to it
-        untouched (body unread).
+        the paths of the resources in ``[api] filter_resources`` are
+        answered and every other request goes to it untouched (body
+        unread).
     """
 
     def __init__(self, conf, compute_api, application=None):
