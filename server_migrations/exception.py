@@ -61,6 +61,15 @@ class ProjectIdMismatch(Invalid):
                "doesn't match Context's project_id '%(context_project)s'")
 
 
+class MarkerNotFound(Invalid):
+    msg_fmt = 'Marker %(marker)s could not be found.'
+
+
+class InvalidChangesWindow(Invalid):
+    msg_fmt = ('The value of changes-since must be less than or equal to '
+               'changes-before.')
+
+
 class InvalidMigrationState(Invalid):
     msg_fmt = ('Migration %(migration_id)s state of instance '
                '%(instance_uuid)s is %(state)s. Cannot %(method)s while the '
@@ -173,6 +182,10 @@ class NoValidHost(Invalid):
 
 class ConfigurationError(ServerMigrationsException):
     msg_fmt = 'Configuration error: %(reason)s'
+
+
+class InstanceActionNotFound(NotFound):
+    msg_fmt = 'Action %(request_id)s not found'
 
 
 class NoActiveMigrationForInstance(NotFound):

@@ -98,7 +98,10 @@ def app_factory(global_conf, **local_conf):
 
 
 def filter_factory(global_conf, **local_conf):
-    """paste.filter_factory: answer the migration paths, pass the rest."""
+    """paste.filter_factory: answer our resources' paths, pass the rest.
+
+    Which resources: ``[api] filter_resources``.
+    """
     conf = _conf(local_conf)
     api = _compute_api(conf)
 

@@ -32,17 +32,31 @@ ENVIRON_KEY = 'server_migrations.microversion'
 # behaviour of the newest change at or below its version.
 VERSIONS = [
     '2.1',    # Base: /servers (read-only) and os-migrateLive with host,
-              # block_migration and disk_over_commit.
+              # block_migration and disk_over_commit; GET /os-migrations;
+              # GET /servers/{id}/os-instance-actions[/{request_id}].
+    '2.21',   # os-instance-actions: actions of deleted servers too.
     '2.22',   # POST .../migrations/{id}/action {"force_complete": null}.
-    '2.23',   # GET .../migrations and .../migrations/{id} (16 fields).
+    '2.23',   # GET .../migrations and .../migrations/{id} (16 fields);
+              # os-migrations: "migration_type", and "links" on in-progress
+              # live migrations.
     '2.24',   # DELETE .../migrations/{id} aborts a running live migration.
     '2.25',   # os-migrateLive: block_migration may be "auto";
               # disk_over_commit removed.
     '2.30',   # os-migrateLive: optional "force".
-    '2.59',   # Migration "uuid" in index and show.
+    '2.51',   # os-instance-actions show: events (without traceback) for
+              # those the events rule denies.
+    '2.58',   # os-instance-actions index: paging (limit, marker),
+              # changes-since, "updated_at", "links"; strict query.
+    '2.59',   # Migration "uuid" in index and show; os-migrations: paging,
+              # changes-since, "migrations_links", strict query.
+    '2.62',   # os-instance-actions show: "host" (events rule) and
+              # "hostId" on events.
     '2.65',   # Abort also allowed in "queued" and "preparing".
+    '2.66',   # os-migrations and os-instance-actions: changes-before.
     '2.68',   # os-migrateLive: "force" removed.
-    '2.80',   # "user_id" and "project_id" in index and show.
+    '2.80',   # "user_id" and "project_id" in index and show;
+              # os-migrations: user_id and project_id filters.
+    '2.84',   # os-instance-actions show: event "details" (why it ended).
     '2.102',  # Unknown query parameters on index and show are a 400.
 ]
 MIN_VERSION = VERSIONS[0]
@@ -173,6 +187,39 @@ def include_user_and_project(version):
 
 def abort_in_queue(version):
     return _at_least(version, '2.65')
+
+
+def include_deleted_servers(version):
+    return _at_least(version, '2.21')
+
+
+def migration_type_and_links(version):
+    return _at_least(version, '2.23')
+
+
+def events_for_everyone(version):
+    """Events are shown without traceback to those the events rule denies."""
+    return _at_least(version, '2.51')
+
+
+def actions_paging(version):
+    return _at_least(version, '2.58')
+
+
+def migrations_paging(version):
+    return _at_least(version, '2.59')
+
+
+def event_host(version):
+    return _at_least(version, '2.62')
+
+
+def changes_before(version):
+    return _at_least(version, '2.66')
+
+
+def event_details(version):
+    return _at_least(version, '2.84')
 
 
 def strict_query(version):

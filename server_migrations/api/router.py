@@ -24,6 +24,9 @@ import webob
 
 from server_migrations.api import auth
 from server_migrations.api import faults
+from server_migrations.api.handlers import identity
+from server_migrations.api.handlers import instance_actions
+from server_migrations.api.handlers import migrations
 from server_migrations.api.handlers import server_migrations
 from server_migrations.api.handlers import servers
 from server_migrations.api import microversion
@@ -54,19 +57,53 @@ ROUTE_DECLARATIONS = {
     '/servers/{server_id}/migrations/{migration_id}/action': {
         'POST': server_migrations.post_migration_action,
     },
+    '/os-migrations': {
+        'GET': migrations.list_migrations,
+    },
+    '/servers/{server_id}/os-instance-actions': {
+        'GET': instance_actions.list_instance_actions,
+    },
+    '/servers/{server_id}/os-instance-actions/{request_id}': {
+        'GET': instance_actions.show_instance_action,
+    },
+    # Standalone only (no resource of the filter): see handlers/identity.
+    '/users': {'GET': identity.refuse_identity_lookup},
+    '/users/{name}': {'GET': identity.refuse_identity_lookup},
+    '/projects': {'GET': identity.refuse_identity_lookup},
+    '/projects/{name}': {'GET': identity.refuse_identity_lookup},
 }
-# What the plugin answers inside a host stack.
-MIGRATION_ROUTES = {path: methods
-                    for path, methods in ROUTE_DECLARATIONS.items()
-                    if '/migrations' in path}
+
+# What the plugin can answer inside a host stack ([api] filter_resources):
+# resource -> (its paths in the table, the request paths it claims, with
+# any method, so that an unrouted one is our JSON 404 rather than the
+# host's).
+_ANY_PREFIX = r'^(/v2\.1)?(/[0-9a-f-]+)?'
+RESOURCES = {
+    'server-migrations': (
+        lambda path: path.startswith('/servers/{server_id}/migrations'),
+        _ANY_PREFIX + r'/servers/[^/]+/migrations(/.*)?$'),
+    'os-migrations': (
+        lambda path: path.startswith('/os-migrations'),
+        _ANY_PREFIX + r'/os-migrations(/.*)?$'),
+    'os-instance-actions': (
+        lambda path: path.startswith(
+            '/servers/{server_id}/os-instance-actions'),
+        _ANY_PREFIX + r'/servers/[^/]+/os-instance-actions(/.*)?$'),
+}
+
+
+def filter_routes(resources):
+    """The route table and claimed-path pattern of ``resources``."""
+    routes = {path: methods for path, methods in ROUTE_DECLARATIONS.items()
+              if any(RESOURCES[r][0](path) for r in resources)}
+    claimed = re.compile('|'.join('(?:%s)' % RESOURCES[r][1]
+                                  for r in resources) or '(?!)')
+    return routes, claimed
+
 
 # Each path is also served below /v2.1 and a /{project_id} segment.
 _PREFIXES = ('', '/{project_id}', '/v2.1', '/v2.1/{project_id}')
 _PROJECT_ID = '[0-9a-f-]+'
-# Requests the plugin claims in a host stack (any method, so that an
-# unrouted one is our JSON 404 rather than the host's).
-_CLAIMED = re.compile(r'^(/v2\.1)?(/[0-9a-f-]+)?/servers/[^/]+/migrations'
-                      r'(/.*)?$')
 _MEDIA_TYPES = ('text/plain', 'application/json',
                 'application/vnd.openstack.compute+json')
 
@@ -111,16 +148,20 @@ class APIRouter:
     """Dispatches to the handlers; in a host stack, a pass-through filter.
 
     :param application: the next application when used as a filter; only
-        the migration paths are answered and every other request goes to it
-        untouched (body unread).
+        the paths of the resources in ``[api] filter_resources`` are
+        answered and every other request goes to it untouched (body
+        unread).
     """
 
     def __init__(self, conf, compute_api, application=None):
         self.conf = conf
         self.compute_api = compute_api
         self.application = application
-        self.routes = (ROUTE_DECLARATIONS if application is None
-                       else MIGRATION_ROUTES)
+        if application is None:
+            self.routes, self.claimed = ROUTE_DECLARATIONS, None
+        else:
+            self.routes, self.claimed = filter_routes(
+                conf.api.filter_resources)
         self.mapper = make_map(self.routes)
         # Routes compiles its regular expressions on the first match; do it
         # now rather than in the first request (about 10 ms).
@@ -128,7 +169,7 @@ class APIRouter:
 
     def __call__(self, environ, start_response):
         if (self.application is not None and
-                not _CLAIMED.match(environ.get('PATH_INFO', ''))):
+                not self.claimed.match(environ.get('PATH_INFO', ''))):
             return self.application(environ, start_response)
         req = webob.Request(environ)
         return self.handle(req)(environ, start_response)

@@ -12,7 +12,10 @@
 
 """JSON schemas of request bodies and query strings, and their validator."""
 
+import copy
+
 import jsonschema
+from oslo_utils import timeutils
 
 from server_migrations.api import microversion
 from server_migrations import exception
@@ -29,6 +32,51 @@ QUERY_LENIENT = {'type': 'object', 'properties': {},
                  'additionalProperties': True}
 QUERY_STRICT = {'type': 'object', 'properties': {},
                 'additionalProperties': False}
+
+# Query values arrive as lists (a parameter may be repeated).
+
+
+def _multi(schema):
+    return {'type': 'array', 'items': schema}
+
+
+def _single(schema):
+    return dict(_multi(schema), maxItems=1)
+
+
+_ANY = _multi({'type': 'string'})
+_NON_NEGATIVE = _single({'type': ['integer', 'string'],
+                         'pattern': '^[0-9]*$', 'minimum': 0,
+                         'minLength': 1})
+_STRING = _single({'type': 'string'})
+_DATE_TIME = _single({'type': 'string', 'format': 'date-time'})
+
+
+def _query(properties, strict):
+    return {'type': 'object', 'properties': properties,
+            'additionalProperties': not strict}
+
+
+# GET /os-migrations: filters any version may use; unknown parameters are
+# ignored until 2.59, which added paging and changes-since.
+MIGRATIONS_QUERY = _query(
+    {name: _ANY for name in ('hidden', 'host', 'instance_uuid',
+                             'source_compute', 'status', 'migration_type')},
+    strict=False)
+MIGRATIONS_QUERY_V259 = _query(dict(
+    MIGRATIONS_QUERY['properties'], limit=_NON_NEGATIVE, marker=_STRING,
+    **{'changes-since': _DATE_TIME}), strict=True)
+MIGRATIONS_QUERY_V266 = copy.deepcopy(MIGRATIONS_QUERY_V259)
+MIGRATIONS_QUERY_V266['properties']['changes-before'] = _DATE_TIME
+MIGRATIONS_QUERY_V280 = copy.deepcopy(MIGRATIONS_QUERY_V266)
+MIGRATIONS_QUERY_V280['properties'].update(user_id=_STRING,
+                                           project_id=_STRING)
+
+# GET /servers/{id}/os-instance-actions: strict from 2.58 (paging).
+ACTIONS_QUERY_V258 = _query({'limit': _NON_NEGATIVE, 'marker': _STRING,
+                             'changes-since': _DATE_TIME}, strict=True)
+ACTIONS_QUERY_V266 = copy.deepcopy(ACTIONS_QUERY_V258)
+ACTIONS_QUERY_V266['properties']['changes-before'] = _DATE_TIME
 
 # The boolean spellings the compute API accepts in request bodies.
 _BOOLEAN = {'type': ['boolean', 'string'],
@@ -88,6 +136,39 @@ def query_schema(version):
     return QUERY_LENIENT
 
 
+def migrations_query_schema(version):
+    if microversion.include_user_and_project(version):
+        return MIGRATIONS_QUERY_V280
+    if microversion.changes_before(version):
+        return MIGRATIONS_QUERY_V266
+    if microversion.migrations_paging(version):
+        return MIGRATIONS_QUERY_V259
+    return MIGRATIONS_QUERY
+
+
+def actions_query_schema(version):
+    if microversion.changes_before(version):
+        return ACTIONS_QUERY_V266
+    if microversion.actions_paging(version):
+        return ACTIONS_QUERY_V258
+    return QUERY_LENIENT
+
+
+def _is_date_time(value):
+    """The reference accepts what its ISO 8601 parser accepts."""
+    if not isinstance(value, str):
+        return True
+    try:
+        timeutils.parse_isotime(value)
+    except ValueError:
+        return False
+    return True
+
+
+_FORMATS = jsonschema.FormatChecker(formats=())
+_FORMATS.checks('date-time')(_is_date_time)
+
+
 # Validators by schema identity: the schemas are module constants, and
 # building a validator costs more than a validation.
 _VALIDATORS = {}
@@ -96,7 +177,8 @@ _VALIDATORS = {}
 def _validator(schema):
     validator = _VALIDATORS.get(id(schema))
     if validator is None or validator.schema is not schema:
-        validator = jsonschema.Draft4Validator(schema)
+        validator = jsonschema.Draft4Validator(schema,
+                                               format_checker=_FORMATS)
         _VALIDATORS[id(schema)] = validator
     return validator
 
@@ -122,12 +204,13 @@ def validate_body(schema, body):
 
 
 def validate_query(schema, params):
+    """As validate_body; the message names the parameter, not its index."""
     error = _first_error(schema, params)
     if error is None:
         return
     if error.path:
         detail = ('Invalid input for query parameters %(param)s. Value: '
-                  '%(value)s. %(msg)s' % {'param': error.path[-1],
+                  '%(value)s. %(msg)s' % {'param': error.path[0],
                                           'value': error.instance,
                                           'msg': error.message})
     else:

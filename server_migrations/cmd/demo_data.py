@@ -77,8 +77,12 @@ def instructions(endpoint, servers, migrations, conf_file):
            "[print(m.id, m.status, m.memory_remaining_bytes) "
            "for m in c.compute.server_migrations('%s')]\"" % (
                api, TOKEN, converging))
-    osc = ("env -i PATH=\"$PATH\" HOME=/tmp openstack --os-auth-type "
-           "admin_token --os-endpoint %s --os-token %s" % (api, TOKEN))
+    # The identity variables: "server migration list" insists on an
+    # identity v3 endpoint; here it is this service, which refuses the
+    # look-ups of --user/--project names so that they are taken as IDs.
+    osc = ("env -i PATH=\"$PATH\" HOME=/tmp OS_IDENTITY_API_VERSION=3 "
+           "OS_IDENTITY_ENDPOINT_OVERRIDE=%s openstack --os-auth-type "
+           "admin_token --os-endpoint %s --os-token %s" % (api, api, TOKEN))
     lines = [
         ('Demo servers (project %s, token "%s"):' % (PROJECT, TOKEN)),
     ]
@@ -103,6 +107,14 @@ def instructions(endpoint, servers, migrations, conf_file):
         '# And with the openstack CLI:',
         '%s server migration show %s %s' % (
             osc, converging, migrations['demo-converging']['uuid']),
+        '# Every migration of a server, ended ones too, and how each ended:',
+        '%s server migration list --server %s' % (osc, stuck),
+        '# Its actions; "server event show %s <Request ID>" says why each '
+        'ended:' % stuck,
+        '%s server event list %s' % (osc, stuck),
+        '# Why a migration ended (operator CLI):',
+        'server-migrations-manage --config-file %s migration show %s' % (
+            conf_file, migrations['demo-stuck']['id']),
         '# Watch progress bars (operator CLI):',
         'server-migrations-manage --config-file %s migration watch %s' % (
             conf_file, converging),

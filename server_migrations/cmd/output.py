@@ -10,12 +10,19 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Rendering of operator command results: a table, or JSON for scripts."""
+"""Rendering of operator command results, in the formats cliff offers.
+
+``table`` for people; ``json``, ``yaml`` and ``value`` (values only,
+space-separated, one record per line) for scripts.
+"""
 
 import datetime
 import json
 
 import prettytable
+import yaml
+
+FORMATS = ('table', 'json', 'value', 'yaml')
 
 
 def _plain(value):
@@ -32,9 +39,16 @@ def render(rows, columns, fmt='table', single=False):
     """
     keys = [key for key, _title in columns]
     records = [{k: _plain(r.get(k)) for k in keys} for r in rows]
+    payload = records[0] if single else records
     if fmt == 'json':
-        payload = records[0] if single else records
         return json.dumps(payload, indent=2, sort_keys=False)
+    if fmt == 'yaml':
+        return yaml.safe_dump(payload, default_flow_style=False,
+                              sort_keys=False).rstrip('\n')
+    if fmt == 'value':
+        lines = ([str(v) for v in payload.values()] if single else
+                 [' '.join(str(v) for v in r.values()) for r in records])
+        return '\n'.join(lines)
     if single:
         table = prettytable.PrettyTable(['Field', 'Value'])
         table.align = 'l'

@@ -23,8 +23,10 @@ from oslo_utils import timeutils
 
 from server_migrations import compute
 from server_migrations.compute import outbox
+from server_migrations.compute import reasons
 from server_migrations.db import agent_actions
 from server_migrations.db import api as db_api
+from server_migrations.db import outcomes
 from server_migrations.virt import driver as virt_driver
 
 LOG = logging.getLogger(__name__)
@@ -72,26 +74,46 @@ class Event:
 
     def open(self):
         """Write the event's start; safe to call more than once."""
-        if self.id is not None:
+        if self.id is not None or not self._find():
             return
-        if self.action_id is None:
-            action = db_api.action_get_by_request_id(
-                self.context, self.instance_uuid, self.context.request_id)
-            if action is None:
-                return
-            self.action_id = action['id']
         self.id = db_api.action_event_start(
             self.context, self.action_id, self.name, self.host,
             start_time=self.start_time)
 
-    def finish(self, ok, detail=None):
-        """Record the outcome once (retried by the outbox if need be)."""
+    def _find(self):
+        """Find the action, and the event a first run wrote, if any.
+
+        One event per action and kind: a request taken again (after an
+        agent restart) reuses the event its first run wrote, which the end
+        of a migration may have closed already. Reads only, before any
+        write: on SQLite a transaction that reads first and writes later
+        can be refused ("database is locked") instead of waiting.
+        :returns: whether an event still has to be written.
+        """
+        if self.action_id is None:
+            action = db_api.action_get_by_request_id(
+                self.context, self.instance_uuid, self.context.request_id)
+            if action is None:
+                return False
+            self.action_id = action['id']
+        for event in db_api.action_events_get(self.context, self.action_id):
+            if event['event'] == self.name:
+                self.id = event['id']
+                return False
+        return True
+
+    def finish(self, ok, detail=None, details=None):
+        """Record the outcome once (retried by the outbox if need be).
+
+        :param detail: for admins: the traceback of an Error.
+        :param details: why, in words (``reasons``).
+        """
         if self.finished:
             return
         self.finished = True
         result = 'Success' if ok else 'Error'
         what = 'event %s of server %s' % (self.name, self.instance_uuid)
-        write = functools.partial(self._write, result, detail)
+        write = functools.partial(self._write, result, detail, details)
         if self.outbox is None:
             try:
                 write()
@@ -100,16 +122,23 @@ class Event:
         else:
             self.outbox.put(write, what)
 
-    def _write(self, result, detail):
+    def _write(self, result, detail, details):
+        create = self.id is None and self._find()
         with db_api.writer(self.context):
-            self.open()
+            if create:
+                self.id = db_api.action_event_start(
+                    self.context, self.action_id, self.name, self.host,
+                    start_time=self.start_time)
             if self.id is not None:
+                # Closes it only if nobody did (the end of a migration
+                # closes its start's event with the reason).
                 db_api.action_event_finish(
                     self.context, self.id, result,
-                    traceback=None if result == 'Success' else detail)
+                    traceback=None if result == 'Success' else detail,
+                    details=details)
             if self.agent_action_id is not None:
                 agent_actions.finish(self.context, self.agent_action_id,
-                                     result, detail)
+                                     result, details or detail)
 
 
 class Job:
@@ -127,9 +156,16 @@ class Job:
         self.future = None
         self.detail = None
         self.final_status = None
+        # Why it is ending, when something other than the copy decided
+        # (an abort request, the completion timeout); the first one wins.
+        self.reason = None
         self.done = threading.Event()
         self._lock = threading.Lock()
         self._on_end = []
+
+    def note_reason(self, reason):
+        if self.reason is None:
+            self.reason = reason
 
     def ended(self, status):
         """The migration reached ``status``: run the waiting callbacks."""
@@ -165,7 +201,9 @@ def finish_abort(event, status):
         event.finish(True)
     else:
         event.finish(False, 'The migration ended as %s before the abort '
-                            'took effect' % status)
+                            'took effect' % status,
+                     details=reasons.action_not_done(
+                         'abort', 'the migration ended as %s' % status))
 
 
 class Monitor(virt_driver.MigrationMonitor):
@@ -191,6 +229,10 @@ class Monitor(virt_driver.MigrationMonitor):
         db_api.migration_update(self.context, self.migration_id,
                                 {'status': 'running (post-copy)'},
                                 expected_status='running')
+
+    def timed_out(self, elapsed, action):
+        if self.job is not None:
+            self.job.note_reason(reasons.completion_timeout(elapsed, action))
 
 
 class MigrationJobs:
@@ -221,7 +263,6 @@ class MigrationJobs:
     def submit(self, job):
         with self._lock:
             if self._executor is None or self.stopping.is_set():
-                job.event.finish(False, 'The compute agent is stopping')
                 executor = None
             else:
                 executor = self._executor
@@ -229,7 +270,11 @@ class MigrationJobs:
                 job.future = executor.submit(self._run_job, job)
         if executor is None:
             self.settle(job.context, job.migration_id, job.instance_uuid,
-                        'cancelled', NOT_STARTED)
+                        'cancelled', NOT_STARTED,
+                        reason=reasons.AGENT_STOPPED)
+            # Unless the settle closed it already.
+            job.event.finish(False, reasons.AGENT_STOPPED,
+                             reasons.AGENT_STOPPED)
             return
         job.future.add_done_callback(lambda _f: self._job_done(job))
 
@@ -239,7 +284,9 @@ class MigrationJobs:
         except Exception as exc:
             LOG.exception('Migration %s broke', job.migration_id)
             self.settle(job.context, job.migration_id, job.instance_uuid,
-                        'error', NOT_STARTED + RUNNING, detail=describe(exc))
+                        'error', NOT_STARTED + RUNNING,
+                        reason=reasons.agent_error(exc),
+                        traceback=describe(exc))
 
     def _job_done(self, job):
         try:
@@ -285,12 +332,14 @@ class MigrationJobs:
             job.future.cancel()
 
     def settle(self, context, migration_id, instance_uuid, status, expected,
-               dest=None, detail=None, durable=False):
+               dest=None, reason=None, traceback=None, durable=False):
         """Move a migration to a terminal ``status`` if it is ``expected``.
 
         In the same transaction the server follows: on ``dest`` (the
         migration record, for success) it moves to the destination; else it
-        stays where it is; its task state is cleared either way.
+        stays where it is; its task state is cleared either way. And the
+        final event of the migration's action is closed with ``reason``
+        (words from ``reasons``) as its details and ``traceback``.
 
         :param durable: the outcome comes from the hypervisor and must not
             be lost: if the database refuses the write, it is kept in the
@@ -298,26 +347,30 @@ class MigrationJobs:
         :returns: ``(won, status)`` as ``db_api.migration_update``;
             ``(None, None)`` when a durable write was deferred.
         """
+        reason = reason or (reasons.COMPLETED if status == 'completed'
+                            else reasons.ended_as(status))
         write = functools.partial(self._settle, context, migration_id,
                                   instance_uuid, status, expected, dest,
-                                  detail)
+                                  reason, traceback)
         if not durable:
             return write()
         try:
             return write()
-        except outbox.RETRIABLE as exc:
+        except Exception as exc:
+            if not outbox.retriable(exc):
+                raise
             self.outbox.defer(write, 'that migration %s is %s'
                               % (migration_id, status), exc)
             job = self.job(migration_id)
             if job is not None:
                 # Its events are written through the outbox too, after
                 # this status change.
-                job.detail = detail or job.detail
+                job.detail = traceback or reason
                 job.ended(status)
             return None, None
 
     def _settle(self, context, migration_id, instance_uuid, status, expected,
-                dest, detail):
+                dest, reason, traceback):
         with db_api.writer(context):
             won, current = db_api.migration_update(
                 context, migration_id, {'status': status},
@@ -331,12 +384,15 @@ class MigrationJobs:
                 db_api.instance_update(context, instance_uuid,
                                        {'task_state': None},
                                        expected_task_state='migrating')
+            if won:
+                outcomes.record_end(context, migration_id, self.host,
+                                    status == 'completed', reason, traceback)
         if won:
-            LOG.info('Migration %(id)s is %(status)s',
-                     {'id': migration_id, 'status': status})
+            LOG.info('Migration %(id)s is %(status)s: %(reason)s',
+                     {'id': migration_id, 'status': status,
+                      'reason': reason})
             job = self.job(migration_id)
             if job is not None:
-                if detail:
-                    job.detail = detail
+                job.detail = traceback or reason
                 job.ended(status)
         return won, current

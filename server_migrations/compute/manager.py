@@ -27,6 +27,7 @@ import oslo_messaging as messaging
 
 from server_migrations.compute import jobs
 from server_migrations.compute import notifications
+from server_migrations.compute import reasons
 from server_migrations.compute import recovery
 from server_migrations.db import agent_actions
 from server_migrations.db import api as db_api
@@ -141,8 +142,9 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
             return
         if self.stopping.is_set():
             self.settle(context, migration_id, instance_uuid, 'cancelled',
-                        ('accepted',))
-            event.finish(False, 'The compute agent is stopping')
+                        ('accepted',), reason=reasons.AGENT_STOPPED)
+            # Unless the settle closed it already.
+            event.finish(False, reasons.AGENT_STOPPED, reasons.AGENT_STOPPED)
             return
         won, status = db_api.migration_update(
             context, migration_id, {'status': 'queued'},
@@ -154,6 +156,12 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
             event.finish(False, 'Migration %s is already %s; not starting '
                                 'it again' % (migration_id, status))
             return
+        try:
+            # Open now: the end of the migration closes it with its reason.
+            event.open()
+        except Exception:
+            LOG.warning('Could not record the start of migration %s yet',
+                        migration_id)
         # "auto" (microversion 2.25 and later) means: copy the disks unless
         # they are on storage both hosts share. No shared storage is
         # modelled, so they are copied.
@@ -165,6 +173,10 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
     def run(self, job):
         """Prepare and run one migration (in the bounded executor)."""
         ctx = job.context
+        if self.stopping.is_set():
+            # Taken from the queue while the agent stops: cleanup_host
+            # cancels it as not started.
+            return
         won, status = db_api.migration_update(
             ctx, job.migration_id, {'status': 'preparing'},
             expected_status='queued')
@@ -176,7 +188,9 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
             instance, migration = self._prepare(ctx, job)
         except exception.ServerMigrationsException as exc:
             self.settle(ctx, job.migration_id, job.instance_uuid, 'failed',
-                        ('preparing',), detail=exc.format_message())
+                        ('preparing',), reason=getattr(
+                            exc, 'reason', None) or reasons.not_startable(
+                            exc.format_message()))
             return
         won, status = db_api.migration_update(
             ctx, job.migration_id, {'status': 'running'},
@@ -196,8 +210,8 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
             LOG.exception('Live migration %s failed with an error',
                           job.migration_id)
             self.settle(ctx, job.migration_id, job.instance_uuid, 'error',
-                        jobs.RUNNING, detail=jobs.describe(exc),
-                        durable=True)
+                        jobs.RUNNING, reason=reasons.hypervisor_error(exc),
+                        traceback=jobs.describe(exc), durable=True)
             return
         if result == virt_driver.COMPLETED:
             self.settle(ctx, job.migration_id, job.instance_uuid,
@@ -205,11 +219,13 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
                         durable=True)
         elif result == virt_driver.CANCELLED:
             self.settle(ctx, job.migration_id, job.instance_uuid,
-                        'cancelled', jobs.RUNNING, durable=True)
+                        'cancelled', jobs.RUNNING,
+                        reason=job.reason or reasons.HYPERVISOR_CANCELLED,
+                        durable=True)
         else:
             self.settle(ctx, job.migration_id, job.instance_uuid, 'failed',
-                        jobs.RUNNING, detail='The hypervisor reported the '
-                                             'migration as %s' % result,
+                        jobs.RUNNING,
+                        reason=job.reason or reasons.HYPERVISOR_FAILED,
                         durable=True)
 
     def _prepare(self, ctx, job):
@@ -231,8 +247,10 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
             ctx, jobs.BINARY, self.conf.service_down_time)
             if s['host'] == dest]
         if not services:
-            raise exception.ServerMigrationsException(
+            exc = exception.ServerMigrationsException(
                 'Destination %s is not a live compute agent.' % dest)
+            exc.reason = reasons.destination_down(dest)
+            raise exc
         return instance, migration
 
     # -- force complete ----------------------------------------------------
@@ -296,9 +314,22 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
             if migration['status'] != 'running':
                 self._abort_not_started(context, instance, migration, event)
                 return
-        instance, migration, _result = self._act_first(
-            context, instance_uuid, migration_id, ('running',), 'abort',
-            self.driver.live_migration_abort)
+        # Noted before the driver call, so the copy that stops says why.
+        reason = reasons.aborted_by_request(context.request_id)
+        if job is not None:
+            job.note_reason(reason)
+        try:
+            instance, migration, _result = self._act_first(
+                context, instance_uuid, migration_id, ('running',), 'abort',
+                self.driver.live_migration_abort)
+        except Exception:
+            job = self.job(migration_id)
+            if job is not None and job.reason == reason:
+                job.reason = None  # refused: the copy goes on
+            raise
+        job = self.job(migration_id)
+        if job is not None and job.reason is None:
+            job.note_reason(reason)  # the copy had only just started
         try:
             event.open()
         except Exception:
@@ -313,7 +344,6 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
                 context, notifications.ABORT, 'end',
                 db_api.instance_get(context, instance_uuid),
                 db_api.migration_get(context, migration_id))
-        job = self.job(migration_id)
         if job is not None:
             job.on_end(ended)
         else:
@@ -325,7 +355,8 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
         migration_id = migration['id']
         won, status = self.settle(
             context, migration_id, instance['uuid'], 'cancelled',
-            jobs.NOT_STARTED, detail='Aborted before it started')
+            jobs.NOT_STARTED,
+            reason=reasons.aborted_by_request(context.request_id))
         if not won:
             if status == 'running':
                 # It started meanwhile: abort the copy.
@@ -402,7 +433,8 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
         else:
             LOG.exception('The %(what)s of migration %(id)s failed',
                           {'what': what, 'id': migration_id})
-        event.finish(False, jobs.describe(exc))
+        event.finish(False, jobs.describe(exc),
+                     reasons.action_not_done(what, exc))
 
 
 class ComputeEndpoint:

@@ -33,6 +33,18 @@ LOG = logging.getLogger(__name__)
 RETRIABLE = (db_exc.DBConnectionError, db_exc.DBDeadlock)
 
 
+def retriable(exc):
+    """Whether a write that raised ``exc`` may work when tried again.
+
+    SQLite's "database is locked" (another writer held it past the busy
+    timeout) is not translated by oslo.db; it is as transient as a lost
+    connection.
+    """
+    return isinstance(exc, RETRIABLE) or (
+        isinstance(exc, db_exc.DBError) and
+        'database is locked' in str(exc))
+
+
 class Outbox:
 
     def __init__(self):
@@ -58,7 +70,7 @@ class Outbox:
 
     def defer(self, write, what, exc):
         """Keep ``write`` for ``flush`` if ``exc`` says to try again."""
-        if not isinstance(exc, RETRIABLE):
+        if not retriable(exc):
             LOG.error('Could not record %s: %s', what, exc, exc_info=exc)
             return
         LOG.warning('Could not record %s yet (%s); it will be retried',
@@ -73,10 +85,10 @@ class Outbox:
                 write, what = self._writes[0]
                 try:
                     write()
-                except RETRIABLE as exc:
-                    LOG.debug('Still cannot record %s: %s', what, exc)
-                    break
                 except Exception as exc:
+                    if retriable(exc):
+                        LOG.debug('Still cannot record %s: %s', what, exc)
+                        break
                     LOG.error('Could not record %s: %s', what, exc,
                               exc_info=exc)
                 self._writes.popleft()

@@ -29,6 +29,7 @@ from oslo_utils import timeutils
 from server_migrations import compute
 from server_migrations.compute import jobs
 from server_migrations.compute import manager as compute_manager
+from server_migrations.compute import reasons
 from server_migrations import context as sm_context
 from server_migrations.db import agent_actions
 from server_migrations.db import api as db_api
@@ -99,8 +100,7 @@ class ActionPoller:
         cutoff = timeutils.utcnow() - datetime.timedelta(seconds=timeout)
         expired = 0
         for row in agent_actions.stale(ctx, cutoff, dead):
-            detail = ('Expired: the compute agent of host %s did not take '
-                      'this action within %d s' % (row['host'], timeout))
+            detail = reasons.action_expired(row['host'], timeout)
             if not agent_actions.expire(ctx, row['id'], detail):
                 continue  # its agent came back and claimed it
             expired += 1
@@ -110,12 +110,16 @@ class ActionPoller:
                             'migration': row['migration_id'],
                             'detail': detail})
             if row['method'] == compute_manager.START:
-                # Never started: the server is no longer "migrating".
-                self.manager.settle(ctx, row['migration_id'],
-                                    row['instance_uuid'], 'error',
-                                    ('accepted',), detail=detail)
+                # Never started: the server is no longer "migrating", and
+                # the migration's end closes the start's event.
+                won, _status = self.manager.settle(
+                    ctx, row['migration_id'], row['instance_uuid'], 'error',
+                    ('accepted',), reason=detail)
+                if won:
+                    continue
             jobs.Event(context_for(row), row['instance_uuid'],
                        compute_manager.EVENTS[row['method']], row['host'],
                        outbox=self.manager.outbox,
-                       action_id=row['action_id']).finish(False, detail)
+                       action_id=row['action_id']).finish(False, detail,
+                                                          detail)
         return expired

@@ -17,6 +17,7 @@ import time
 from oslo_log import log as logging
 
 from server_migrations.compute import jobs
+from server_migrations.compute import reasons
 from server_migrations import context as sm_context
 from server_migrations.db import agent_actions
 from server_migrations.db import api as db_api
@@ -44,11 +45,11 @@ class StartStop:
         for job in self.all_jobs():
             won, status = self.settle(
                 job.context, job.migration_id, job.instance_uuid,
-                'cancelled', jobs.NOT_STARTED,
-                detail='The compute agent stopped')
+                'cancelled', jobs.NOT_STARTED, reason=reasons.AGENT_STOPPED)
             if won:
                 self.cancel_queued(job.migration_id)
             elif status == 'running':
+                job.note_reason(reasons.AGENT_STOPPED_ABORTED)
                 instance = db_api.instance_get(job.context,
                                                job.instance_uuid)
                 try:
@@ -63,7 +64,7 @@ class StartStop:
             # Still copying after the deadline: nobody will finish it.
             self.settle(job.context, job.migration_id, job.instance_uuid,
                         'error', jobs.RUNNING,
-                        detail='The compute agent stopped mid-migration')
+                        reason=reasons.AGENT_STOPPED_RUNNING)
         self.stop_executor()
         self.driver.cleanup_host()
 
@@ -90,9 +91,9 @@ class StartStop:
                 if agent_actions.pending_for_migration(
                         ctx, migration['id'], 'live_migration'):
                     continue
-                detail = 'Its start request was lost'
+                reason = reasons.START_REQUEST_LOST
             else:
-                detail = 'The compute agent restarted mid-migration'
+                reason = reasons.AGENT_RESTARTED
                 instance = db_api.instance_get(ctx,
                                                migration['instance_uuid'])
                 if instance is not None:
@@ -103,9 +104,9 @@ class StartStop:
                                   instance['uuid'])
             won, _status = self.settle(
                 ctx, migration['id'], migration['instance_uuid'], 'error',
-                (migration['status'],), detail=detail)
+                (migration['status'],), reason=reason)
             if won:
                 LOG.warning('Migration %(id)s was %(status)s when this agent '
                             'stopped; it is now "error": %(why)s',
                             {'id': migration['id'],
-                             'status': migration['status'], 'why': detail})
+                             'status': migration['status'], 'why': reason})

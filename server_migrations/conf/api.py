@@ -17,6 +17,9 @@ from oslo_config import cfg
 GROUP = cfg.OptGroup('api', title='API options',
                      help='Options for the server-migrations HTTP API.')
 
+# The resources the plugin can serve in a host stack.
+RESOURCES = ('server-migrations', 'os-migrations', 'os-instance-actions')
+
 opts = [
     cfg.StrOpt(
         'auth_strategy',
@@ -50,6 +53,26 @@ opts = [
              '2.1 up to it with the behaviour of the newest change at or '
              'below it, and 406 above it. Set it to the maximum of the '
              'compute API this plugin is deployed beside.'),
+    cfg.IntOpt(
+        'max_limit',
+        default=1000,
+        min=1,
+        help='Most items one page of GET /os-migrations or GET '
+             '/servers/{server_id}/os-instance-actions holds (2.59 and '
+             '2.58 onwards); a larger "limit" is lowered to it. A full page '
+             'carries a "next" link to the following one.'),
+    cfg.ListOpt(
+        'filter_resources',
+        default=list(RESOURCES),
+        item_type=cfg.types.String(choices=RESOURCES),
+        help='Resources the paste filter (filter_factory) answers in a host '
+             'compute API\'s pipeline; every other request passes through '
+             'to the host. "server-migrations" is '
+             '/servers/{server_id}/migrations..., "os-migrations" is '
+             '/os-migrations, "os-instance-actions" is '
+             '/servers/{server_id}/os-instance-actions.... Leave out those '
+             'the host stack serves itself. The standalone application '
+             'always serves all of them.'),
     cfg.FloatOpt(
         'cast_timeout',
         default=10.0,

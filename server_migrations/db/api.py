@@ -349,10 +349,13 @@ def migrations_in_flight_by_host(context, host):
 
 def action_start(context, instance_uuid, action, message=None):
     """Record that ``action`` was requested on an instance; return its id."""
+    now = timeutils.utcnow()
+    # updated_at starts as start_time: the API's changes-since reads it.
     values = {'instance_uuid': instance_uuid, 'action': action,
               'request_id': context.request_id, 'user_id': context.user_id,
-              'project_id': context.project_id,
-              'start_time': timeutils.utcnow(), 'message': message}
+              'project_id': context.project_id, 'start_time': now,
+              'created_at': now, 'updated_at': now, 'deleted': 0,
+              'message': message}
     with _CTX.writer.connection.using(context) as conn:
         result = conn.execute(_ACTION_START, values)
         return result.inserted_primary_key[0]
@@ -389,19 +392,47 @@ def actions_get(context, instance_uuid):
 
 
 def action_event_start(context, action_id, event, host, start_time=None):
+    """Open an event under an action (whose ``updated_at`` follows).
+
+    ``start_time``: when the agent began acting, if it records after.
+    """
+    now = timeutils.utcnow()
     values = {'action_id': action_id, 'event': event, 'host': host,
-              'start_time': start_time or timeutils.utcnow()}
+              'start_time': start_time or now, 'created_at': now,
+              'deleted': 0}
     with _CTX.writer.using(context) as session:
         result = session.execute(sa.insert(EVENTS).values(**values))
+        session.execute(sa.update(ACTIONS).where(ACTIONS.c.id == action_id)
+                        .values(updated_at=now))
         return result.inserted_primary_key[0]
 
 
-def action_event_finish(context, event_id, result, traceback=None):
-    """Close an event with ``Success`` or ``Error`` (and the traceback)."""
+def action_event_finish(context, event_id, result, traceback=None,
+                        details=None):
+    """Close an open event with ``Success`` or ``Error``.
+
+    :param traceback: what went wrong, for admins.
+    :param details: why it ended, in words (microversion 2.84).
+    :returns: False if the event was already closed (it is left as it is:
+        the first to close an event says why it ended).
+    """
+    now = timeutils.utcnow()
     with _CTX.writer.using(context) as session:
-        session.execute(sa.update(EVENTS).where(EVENTS.c.id == event_id)
-                        .values(finish_time=timeutils.utcnow(),
-                                result=result, traceback=traceback))
+        closed = session.execute(
+            sa.update(EVENTS).where(EVENTS.c.id == event_id,
+                                    EVENTS.c.finish_time.is_(None))
+            .values(finish_time=now, updated_at=now, result=result,
+                    traceback=traceback, details=details)).rowcount == 1
+        if closed:
+            action = {'updated_at': now}
+            if result == 'Error':
+                # As the reference: an action with a failed event says so.
+                action['message'] = 'Error'
+            session.execute(sa.update(ACTIONS).where(
+                ACTIONS.c.id == sa.select(EVENTS.c.action_id).where(
+                    EVENTS.c.id == event_id).scalar_subquery())
+                .values(**action))
+        return closed
 
 
 def action_events_get(context, action_id):

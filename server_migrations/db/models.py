@@ -123,13 +123,27 @@ class Service(BASE, models.ModelBase, _Timestamps):
     deleted = sa.Column(sa.Integer, nullable=False, default=0)
 
 
-class InstanceAction(BASE, models.ModelBase):
+class _ActionRecord(models.ModelBase, _Timestamps):
+    """Timestamps and soft delete of the instance-action tables.
+
+    Added after the first schema, hence the server default of ``deleted``.
+    """
+
+    deleted_at = sa.Column(DateTime)
+    deleted = sa.Column(sa.Integer, nullable=False, default=0,
+                        server_default='0')
+
+
+class InstanceAction(BASE, _ActionRecord):
     """A user request on a server (e.g. live_migration_cancel)."""
 
     __tablename__ = 'instance_actions'
     __table_args__ = (
         sa.Index('instance_uuid_idx', 'instance_uuid'),
         sa.Index('request_id_idx', 'request_id'),
+        # Paging and changes-since of the instance-actions API.
+        sa.Index('instance_actions_instance_uuid_updated_at_idx',
+                 'instance_uuid', 'updated_at'),
     )
 
     id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
@@ -143,7 +157,7 @@ class InstanceAction(BASE, models.ModelBase):
     message = sa.Column(sa.String(255))
 
 
-class InstanceActionEvent(BASE, models.ModelBase):
+class InstanceActionEvent(BASE, _ActionRecord):
     """What an agent did about an action, and whether it worked."""
 
     __tablename__ = 'instance_actions_events'
@@ -160,6 +174,8 @@ class InstanceActionEvent(BASE, models.ModelBase):
     result = sa.Column(sa.String(255))
     traceback = sa.Column(sa.Text)
     host = sa.Column(sa.String(255))
+    # Why it ended, in words an operator can act on (see compute/reasons).
+    details = sa.Column(sa.Text)
 
 
 class AgentAction(BASE, models.ModelBase):

@@ -15,7 +15,9 @@
 import itertools
 
 from server_migrations.policies import base
+from server_migrations.policies import instance_actions
 from server_migrations.policies import migrate_server
+from server_migrations.policies import migrations
 from server_migrations.policies import server_migrations
 
 
@@ -24,4 +26,6 @@ def list_rules():
         base.list_rules(),
         server_migrations.list_rules(),
         migrate_server.list_rules(),
+        migrations.list_rules(),
+        instance_actions.list_rules(),
     ))

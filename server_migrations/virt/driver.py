@@ -51,6 +51,14 @@ class MigrationMonitor(abc.ABC):
         ``running (post-copy)``.
         """
 
+    def timed_out(self, elapsed, action):
+        """The copy outran its completion timeout; ``action`` is being taken.
+
+        :param elapsed: seconds the copy had run.
+        :param action: ``abort`` or ``force_complete``. The manager gives it
+            as the reason should the migration then end.
+        """
+
 
 class ComputeDriver(abc.ABC):
     """A hypervisor as the compute agent sees it."""

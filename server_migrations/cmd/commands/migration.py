@@ -18,29 +18,40 @@ import time
 from rich import progress as rich_progress
 
 from server_migrations.api import util as api_util
+from server_migrations.api import views
 from server_migrations.cmd import output
 from server_migrations.compute import api as compute_api
 from server_migrations import context as sm_context
 from server_migrations.db import api as db_api
 from server_migrations.db import models
+from server_migrations.db import outcomes
 from server_migrations import exception
 
-COLUMNS = [('id', 'Id'), ('uuid', 'UUID'), ('instance_uuid', 'Server UUID'),
+# The API's field names (GET /os-migrations, .../migrations/{id}).
+COLUMNS = [('id', 'Id'), ('uuid', 'UUID'), ('server_uuid', 'Server UUID'),
            ('migration_type', 'Type'), ('status', 'Status'),
            ('source_compute', 'Source Compute'),
            ('dest_compute', 'Dest Compute'),
-           ('memory_total', 'Memory Total Bytes'),
-           ('memory_processed', 'Memory Processed Bytes'),
-           ('memory_remaining', 'Memory Remaining Bytes'),
-           ('disk_total', 'Disk Total Bytes'),
-           ('disk_processed', 'Disk Processed Bytes'),
-           ('disk_remaining', 'Disk Remaining Bytes'),
+           ('memory_total_bytes', 'Memory Total Bytes'),
+           ('memory_processed_bytes', 'Memory Processed Bytes'),
+           ('memory_remaining_bytes', 'Memory Remaining Bytes'),
+           ('disk_total_bytes', 'Disk Total Bytes'),
+           ('disk_processed_bytes', 'Disk Processed Bytes'),
+           ('disk_remaining_bytes', 'Disk Remaining Bytes'),
            ('created_at', 'Created At'), ('updated_at', 'Updated At')]
 LIST_COLUMNS = COLUMNS[:7] + [('updated_at', 'Updated At')]
 SHOW_COLUMNS = COLUMNS + [
     ('source_node', 'Source Node'), ('dest_node', 'Dest Node'),
     ('dest_host', 'Dest Host'), ('user_id', 'User ID'),
-    ('project_id', 'Project ID')]
+    ('project_id', 'Project ID'), ('reason', 'Reason')]
+
+
+def as_api(row):
+    """A migration record under the API's field names."""
+    item = dict(row, server_uuid=row['instance_uuid'])
+    for api_name, column in views.PROGRESS_FIELDS:
+        item[api_name] = row[column]
+    return item
 
 
 class CommandError(Exception):
@@ -63,12 +74,13 @@ def add_parsers(subparsers):
     listing.add_argument('--host', dest='on_host',
                          help='only with this host as source or dest')
     listing.add_argument('-f', '--format', dest='fmt', default='table',
-                         choices=['table', 'json'])
+                         choices=output.FORMATS)
 
-    show = actions.add_parser('show', help='one migration by id')
+    show = actions.add_parser(
+        'show', help='one migration by id, with why it ended')
     show.add_argument('migration', help='migration id')
     show.add_argument('-f', '--format', dest='fmt', default='table',
-                      choices=['table', 'json'])
+                      choices=output.FORMATS)
 
     watch = actions.add_parser(
         'watch', help='progress bars of a server\'s in-progress live '
@@ -101,7 +113,8 @@ class MigrationCommands:
                                         instance_uuid=args.server,
                                         statuses=args.status,
                                         host=args.on_host)
-        print(output.render(rows, LIST_COLUMNS, args.fmt))
+        print(output.render([as_api(r) for r in rows], LIST_COLUMNS,
+                            args.fmt))
         return 0
 
     def _act(self, args, verb):
@@ -149,7 +162,9 @@ class MigrationCommands:
         return migration
 
     def show(self, args):
-        migration = self._get(args.migration)
+        migration = as_api(self._get(args.migration))
+        migration['reason'] = outcomes.migration_reason(self.context,
+                                                        migration)
         print(output.render([migration], SHOW_COLUMNS, args.fmt,
                             single=True))
         return 0

@@ -31,7 +31,7 @@ def add_parsers(subparsers):
     listing = actions.add_parser(
         'list', help='agents, their RPC versions, and whether they are up')
     listing.add_argument('-f', '--format', dest='fmt', default='table',
-                         choices=['table', 'json'])
+                         choices=output.FORMATS)
 
 
 class ServiceCommands:

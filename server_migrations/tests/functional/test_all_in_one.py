@@ -75,8 +75,9 @@ class TestAllInOne(base.BaseTestCase):
         commands = [line for line in lines
                     if line.startswith(('curl ', 'python3 ', 'env ',
                                         'server-migrations-manage '))]
-        self.assertEqual(6, len(commands), lines)
-        listing, force, abort, sdk, osc, watch = commands
+        self.assertEqual(9, len(commands), lines)
+        (listing, force, abort, sdk, osc, osc_list, osc_events, show,
+         watch) = commands
         if shutil.which('curl'):
             out = self.run_shell(listing)
             self.assertEqual(0, out.returncode, out.stderr)
@@ -100,6 +101,19 @@ class TestAllInOne(base.BaseTestCase):
         self.addCleanup(self._kill, watcher)
         self.assertIn('Watching', watcher.stdout.readline())
         self._kill(watcher)
+        # The history: it does not need a migration in progress.
+        if shutil.which('openstack'):
+            out = self.run_shell(osc_list + ' -f json')
+            self.assertEqual(0, out.returncode, out.stderr)
+            self.assertEqual(['live-migration'],
+                             [m['Type'] for m in json.loads(out.stdout)])
+            out = self.run_shell(osc_events + ' -f json')
+            self.assertEqual(0, out.returncode, out.stderr)
+            self.assertIn('live-migration',
+                          [a['Action'] for a in json.loads(out.stdout)])
+        out = self.run_shell(show)
+        self.assertEqual(0, out.returncode, out.stderr)
+        self.assertIn('Reason', out.stdout)
 
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=60)

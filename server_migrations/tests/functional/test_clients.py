@@ -30,6 +30,7 @@ from novaclient import client as nova_client
 import openstack
 
 from server_migrations.cmd import api as cmd_api
+from server_migrations import context
 from server_migrations.db import api as db_api
 from server_migrations.tests.functional.fixtures import stack
 
@@ -61,6 +62,25 @@ class ClientsTestCase(stack.APITestCase):
             'dest_host': '10.0.0.2', 'memory_total': 100,
             'memory_processed': 40, 'memory_remaining': 60,
             'user_id': 'u1', 'project_id': 'p1'})
+        self.ended = db_api.migration_create(self.context, {
+            'instance_uuid': self.server['uuid'], 'status': 'cancelled',
+            'migration_type': 'live-migration', 'source_compute': 'other',
+            'source_node': 'other', 'dest_compute': 'src',
+            'dest_node': 'src', 'user_id': 'u2', 'project_id': 'p1'})
+        for row in (self.migration, self.ended):
+            # Updated since (changes-since reads updated_at).
+            db_api.migration_update(self.context, row['id'], {})
+        # Its action, and the agent's final event saying why it ended.
+        ctx = context.RequestContext(user_id='u2', project_id='p1',
+                                     request_id='req-abc')
+        action_id = db_api.action_start(ctx, self.server['uuid'],
+                                        'live-migration')
+        event_id = db_api.action_event_start(ctx, action_id,
+                                             'compute_live_migration',
+                                             'other')
+        db_api.action_event_finish(ctx, event_id, 'Error',
+                                   traceback='Traceback ...',
+                                   details='aborted by request req-def')
 
     def _sdk(self, version):
         return openstack.connect(
@@ -130,7 +150,9 @@ class ClientsTestCase(stack.APITestCase):
 
     def _openstack(self, *args):
         env = {'PATH': os.environ.get('PATH', ''),
-               'HOME': self.useFixture(fixtures.TempDir()).path}
+               'HOME': self.useFixture(fixtures.TempDir()).path,
+               'OS_IDENTITY_API_VERSION': '3',
+               'OS_IDENTITY_ENDPOINT_OVERRIDE': self.url}
         cmd = [sys.executable, '-m', 'openstackclient.shell',
                '--os-auth-type', 'admin_token', '--os-endpoint', self.url,
                '--os-token', TOKEN] + list(args)
@@ -154,3 +176,73 @@ class ClientsTestCase(stack.APITestCase):
                                  str(mid))
         self.assertEqual(0, result.returncode, result.stderr)
         self._assert_cast('other', 'live_migration_abort')
+
+    # -- GET /os-migrations and os-instance-actions ----------------------
+
+    def test_openstacksdk_operator_views(self):
+        uuid = self.server['uuid']
+        conn = self._sdk('2.80')
+        listed = list(conn.compute.migrations(instance_uuid=uuid))
+        self.assertEqual([self.migration['id'], self.ended['id']],
+                         sorted(m.id for m in listed))
+        ended = [m for m in listed if m.id == self.ended['id']][0]
+        self.assertEqual(('cancelled', 'u2', 'live-migration'),
+                         (ended.status, ended.user_id,
+                          ended.migration_type))
+        self.assertEqual(['running'], [m.status for m in
+                                       conn.compute.migrations(
+                                           host='src', status='running')])
+        actions = list(conn.compute.server_actions(uuid))
+        self.assertEqual(['req-abc'], [a.request_id for a in actions])
+        conn = self._sdk('2.84')
+        action = conn.compute.get_server_action('req-abc', uuid)
+        self.assertEqual('live-migration', action.action)
+        self.assertEqual('aborted by request req-def',
+                         action.events[0].details)
+        self.assertEqual('Error', action.events[0].result)
+
+    def test_novaclient_operator_views(self):
+        uuid = self.server['uuid']
+        sess = ks_session.Session(auth=token_endpoint.Token(self.url, TOKEN))
+        nova = nova_client.Client('2.80', session=sess)
+        listed = nova.migrations.list(instance_uuid=uuid)
+        self.assertEqual(2, len(listed))
+        self.assertEqual({'running', 'cancelled'},
+                         {m.status for m in listed})
+        nova = nova_client.Client('2.84', session=sess)
+        actions = nova.instance_action.list(uuid)
+        self.assertEqual(['req-abc'], [a.request_id for a in actions])
+        action = nova.instance_action.get(uuid, 'req-abc')
+        self.assertEqual('aborted by request req-def',
+                         action.events[0]['details'])
+
+    def _openstack_json(self, *args):
+        result = self._openstack(*(args + ('-f', 'json')))
+        self.assertEqual(0, result.returncode, result.stderr)
+        return json.loads(result.stdout)
+
+    def test_openstack_cli_operator_views(self):
+        uuid = self.server['uuid']
+        rows = self._openstack_json('server', 'migration', 'list',
+                                    '--server', uuid)
+        self.assertEqual({'running', 'cancelled'},
+                         {r['Status'] for r in rows})
+        for flags, statuses in (
+                (('--host', 'src'), {'running', 'cancelled'}),
+                (('--status', 'cancelled'), {'cancelled'}),
+                (('--type', 'live-migration'), {'running', 'cancelled'}),
+                (('--limit', '1'), {'cancelled'}),
+                (('--marker', self.ended['uuid']), {'running'}),
+                (('--changes-since', '2000-01-01T00:00:00Z'),
+                 {'running', 'cancelled'}),
+                (('--user', 'u2'), {'cancelled'}),
+                (('--project', 'p1'), {'running', 'cancelled'})):
+            rows = self._openstack_json('server', 'migration', 'list',
+                                        '--server', uuid, *flags)
+            self.assertEqual(statuses, {r['Status'] for r in rows}, flags)
+        rows = self._openstack_json('server', 'event', 'list', 'vm1')
+        self.assertEqual(['req-abc'], [r['Request ID'] for r in rows])
+        shown = self._openstack_json('server', 'event', 'show', 'vm1',
+                                     'req-abc')
+        self.assertEqual('aborted by request req-def',
+                         shown['events'][0]['details'])

@@ -73,8 +73,8 @@ class FilterTestCase(_PasteBase):
 
     def setUp(self):
         super().setUp()
-        ini = os.path.join(self.useFixture(fixtures.TempDir()).path,
-                           'host-paste.ini')
+        self.ini = ini = os.path.join(
+            self.useFixture(fixtures.TempDir()).path, 'host-paste.ini')
         with open(ini, 'w') as f:
             f.write(HOST_INI)
         self.host = paste_deploy.loadapp('config:%s' % ini, name='host')
@@ -110,6 +110,43 @@ class FilterTestCase(_PasteBase):
             headers=self.identity, app=self.host,
             body={'force_complete': None})
         self.assertEqual(202, resp.status_code)
+
+    def test_operator_views_answered_by_plugin(self):
+        uuid = self.server['uuid']
+        resp = self.request('GET', '/v2.1/os-migrations', token=None,
+                            headers=self.identity, app=self.host)
+        self.assertEqual(200, resp.status_code)
+        self.assertEqual([self.migration['id']],
+                         [m['id'] for m in resp.json_body['migrations']])
+        resp = self.request('GET', '/v2.1/servers/%s/os-instance-actions'
+                            % uuid, token=None, headers=self.identity,
+                            app=self.host)
+        self.assertEqual({'instanceActions': []}, resp.json_body)
+        resp = self.request('GET', '/v2.1/servers/%s/os-instance-actions/r'
+                            % uuid, token=None, headers=self.identity,
+                            app=self.host)
+        self.assertEqual(404, resp.status_code)
+        self.assertEqual('Action r not found',
+                         resp.json_body['itemNotFound']['message'])
+        # The standalone service's identity refusals are not the plugin's.
+        resp = self.request('GET', '/v2.1/users', token=None,
+                            headers=self.identity, app=self.host)
+        self.assertEqual(True, resp.json_body['host'])
+
+    def test_filter_resources_chooses_what_is_claimed(self):
+        self.conf.set_override('filter_resources', ['server-migrations'],
+                               group='api')
+        host = paste_deploy.loadapp('config:%s' % self.ini, name='host')
+        uuid = self.server['uuid']
+        for path in ('/v2.1/os-migrations',
+                     '/v2.1/servers/%s/os-instance-actions' % uuid):
+            resp = self.request('GET', path, token=None,
+                                headers=self.identity, app=host)
+            self.assertEqual({'host': True, 'method': 'GET', 'path': path,
+                              'body': ''}, resp.json_body)
+        resp = self.request('GET', self.path, token=None,
+                            headers=self.identity, app=host)
+        self.assertIn('migrations', resp.json_body)
 
     def test_project_prefixed_migration_routes(self):
         resp = self.request('GET', self.path.replace('/v2.1', '/v2.1/p1'),

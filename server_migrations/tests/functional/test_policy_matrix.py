@@ -323,4 +323,6 @@ class SampleOverrideTestCase(stack.APITestCase):
             'os_compute_api:servers:migrations:delete': MANAGER_CHECK,
             'os_compute_api:servers:migrations:index': MANAGER_CHECK,
             'os_compute_api:os-migrate-server:migrate_live': MANAGER_CHECK,
+            # Managers listing their own project's migrations.
+            'os_compute_api:os-migrations:index': MANAGER_CHECK,
         }, documented_manager_override())

@@ -28,6 +28,7 @@ from server_migrations.cmd import api as cmd_api
 from server_migrations.compute import rpcapi
 from server_migrations import context as sm_context
 from server_migrations.db import api as db_api
+from server_migrations.db import outcomes
 from server_migrations.tests import base
 from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.integration import agents
@@ -164,6 +165,13 @@ class _AgentsMixin:
         self.assertEqual('Error', self.event(abort)['result'])
         self.assertEqual('completed', self.wait_status(mid2))
         self.assertEqual((self.b, self.b, None), self.where(uuid2))
+        # Why each ended, on the final event of its live-migration action.
+        self.assertEqual(
+            'agent restarted while the migration was running',
+            outcomes.migration_reason(self.context, db_api.migration_get(
+                self.context, mid1)))
+        self.assertEqual('completed', outcomes.migration_reason(
+            self.context, db_api.migration_get(self.context, mid2)))
 
     def test_sigterm_cancels_queued_and_settles_running(self):
         source = self.agent(self.a)

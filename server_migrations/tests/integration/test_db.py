@@ -25,6 +25,7 @@ from server_migrations.db import models
 from server_migrations.tests import base
 from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.unit.db import test_api
+from server_migrations.tests.unit.db import test_listings
 
 
 class _Backend(test_fixtures.OpportunisticDBTestMixin, base.TestCase):
@@ -38,6 +39,14 @@ class TestQueriesMySQL(test_api.QueriesTestMixin, _Backend):
 
 
 class TestQueriesPostgreSQL(test_api.QueriesTestMixin, _Backend):
+    FIXTURE = sm_fixtures.PostgresqlDatabase
+
+
+class TestListingsMySQL(test_listings.ListingsTestMixin, _Backend):
+    FIXTURE = sm_fixtures.MySQLDatabase
+
+
+class TestListingsPostgreSQL(test_listings.ListingsTestMixin, _Backend):
     FIXTURE = sm_fixtures.PostgresqlDatabase
 
 

@@ -257,6 +257,7 @@ class MigrationJob:
         LOG.warning('The live migration of instance %s has run %.1f s, '
                     'more than its completion timeout of %.1f s; action: '
                     '%s.', self._uuid, elapsed, self._timeout, action)
+        self._monitor.timed_out(elapsed, action)
         if action == 'force_complete':
             try:
                 if self._force_complete_now() == driver.POST_COPY:

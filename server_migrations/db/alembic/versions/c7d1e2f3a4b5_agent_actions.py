@@ -13,7 +13,7 @@
 """agent_actions: every accepted action, until its agent has carried it out.
 
 Revision ID: c7d1e2f3a4b5
-Revises: a1b2c3d4e5f6
+Revises: c3d9e1f2a7b4
 Create Date: 2026-12-06 03:00:00
 
 Created only if missing, so an interrupted run on a backend without
@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
 revision = 'c7d1e2f3a4b5'
-down_revision = 'a1b2c3d4e5f6'
+down_revision = 'c3d9e1f2a7b4'
 branch_labels = None
 depends_on = None
 

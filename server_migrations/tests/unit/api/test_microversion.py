@@ -127,7 +127,7 @@ class WindowsTestCase(base.TestCase):
                     self.assertLess(hi, lo2, '%s %s windows overlap' % (
                         method, path))
                 checked += 1
-        self.assertEqual(8, checked)
+        self.assertEqual(15, checked)
 
     def test_operation_minimums(self):
         minimums = {}

@@ -23,6 +23,7 @@ import fixtures
 from oslo_utils import timeutils
 from oslotest import base as oslo_base
 import sqlalchemy as sa
+import yaml
 
 from server_migrations.db import migration
 from server_migrations.db import models
@@ -59,7 +60,23 @@ class TestManageOperatorCommands(oslo_base.BaseTestCase):
                     dest_compute='dst', migration_type='live-migration',
                     status=status, hidden=False, deleted=0,
                     memory_total=1024 << 20, memory_processed=done,
-                    memory_remaining=(1024 << 20) - done, created_at=now))
+                    memory_remaining=(1024 << 20) - done,
+                    created_at=now - datetime.timedelta(
+                        hours=0 if done else 1)))
+            # The ended one's action, and the agent's final event.
+            started = now - datetime.timedelta(minutes=59)
+            action_id = conn.execute(sa.insert(
+                models.InstanceAction.__table__).values(
+                    instance_uuid=SERVER, action='live-migration',
+                    request_id='req-1', start_time=started,
+                    created_at=started, updated_at=started,
+                    deleted=0)).inserted_primary_key[0]
+            conn.execute(sa.insert(models.InstanceActionEvent.__table__)
+                         .values(action_id=action_id,
+                                 event='compute_live_migration',
+                                 start_time=started, finish_time=started,
+                                 result='Error', deleted=0,
+                                 details='aborted by request req-2'))
             conn.execute(sa.insert(models.Service.__table__).values(
                 host='src', binary='server-migrations-compute',
                 topic='compute', rpc_version='1.0', disabled=False,
@@ -94,6 +111,19 @@ class TestManageOperatorCommands(oslo_base.BaseTestCase):
         rows = self.manage_json('migration', 'list', '--host', 'old')
         self.assertEqual(['completed'], [r['status'] for r in rows])
 
+    def test_migration_list_formats(self):
+        out = self.manage('migration', 'list', '-f', 'value')
+        self.assertEqual(0, out.returncode, out.stderr)
+        first = out.stdout.splitlines()[0].split(' ')
+        self.assertEqual((SERVER, 'live-migration', 'completed'),
+                         tuple(first[2:5]))
+        out = self.manage('migration', 'list', '-f', 'yaml')
+        self.assertEqual(0, out.returncode, out.stderr)
+        rows = yaml.safe_load(out.stdout)
+        self.assertEqual(['completed', 'running'],
+                         [r['status'] for r in rows])
+        self.assertEqual(SERVER, rows[0]['server_uuid'])
+
     def test_migration_list_table(self):
         out = self.manage('migration', 'list')
         self.assertEqual(0, out.returncode, out.stderr)
@@ -104,8 +134,19 @@ class TestManageOperatorCommands(oslo_base.BaseTestCase):
         running = self.manage_json('migration', 'list', '--status',
                                    'running')[0]
         shown = self.manage_json('migration', 'show', str(running['id']))
-        self.assertEqual(512 << 20, shown['memory_processed'])
+        self.assertEqual(512 << 20, shown['memory_processed_bytes'])
+        self.assertEqual(SERVER, shown['server_uuid'])
+        self.assertIsNone(shown['reason'])
         self.assertEqual('dst', shown['dest_compute'])
+        done = self.manage_json('migration', 'list', '--status',
+                                'completed')[0]
+        shown = self.manage_json('migration', 'show', str(done['id']))
+        self.assertEqual('aborted by request req-2', shown['reason'])
+        out = self.manage('migration', 'show', str(done['id']), '-f',
+                          'value')
+        self.assertEqual(0, out.returncode, out.stderr)
+        self.assertEqual('aborted by request req-2',
+                         out.stdout.splitlines()[-1])
         out = self.manage('migration', 'show', 'abc')
         self.assertEqual(1, out.returncode)
         self.assertEqual('ERROR: Migration abc not found.',
@@ -126,8 +167,10 @@ class TestManageOperatorCommands(oslo_base.BaseTestCase):
         engine = sa.create_engine('sqlite:///%s' % self.db_path)
         self.addCleanup(engine.dispose)
         with engine.connect() as conn:
-            return [dict(r) for r in conn.execute(sa.select(
-                models.InstanceAction.__table__)).mappings()]
+            # Those the commands recorded (not the one of setUp).
+            table = models.InstanceAction.__table__
+            return [dict(r) for r in conn.execute(sa.select(table).where(
+                table.c.request_id != 'req-1')).mappings()]
 
     def test_force_complete_and_abort_record_and_cast(self):
         running = self.manage_json('migration', 'list', '--status',

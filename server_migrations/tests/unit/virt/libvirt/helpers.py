@@ -64,12 +64,16 @@ class RecordingMonitor(driver_mod.MigrationMonitor):
     def __init__(self):
         self.reports = []
         self.post_copy_count = 0
+        self.timeouts = []
 
     def progress(self, stats):
         self.reports.append(stats)
 
     def post_copy_started(self):
         self.post_copy_count += 1
+
+    def timed_out(self, elapsed, action):
+        self.timeouts.append((elapsed, action))
 
 
 class LibvirtTestCase(base.TestCase):

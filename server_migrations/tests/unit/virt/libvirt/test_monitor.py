@@ -179,6 +179,8 @@ class TestCompletionTimeout(helpers.LibvirtTestCase):
         self.assertIn('has run 2.5 s, more than its completion timeout of '
                       '2.0 s; action: abort.',
                       self.logs.output)
+        # The manager gives it as the reason the migration ended.
+        self.assertEqual([(2.5, 'abort')], self.monitor.timeouts)
 
     def test_copied_disk_counts(self):
         # 2 GiB + 10 GiB of root disk: 12 s, exceeded at read 26 (12.5 s).
@@ -207,6 +209,7 @@ class TestCompletionTimeout(helpers.LibvirtTestCase):
         self.assertEqual([('migrateToURI3', 0), ('migrateStartPostCopy', 6)],
                          domain.timeline)
         self.assertEqual(1, self.monitor.post_copy_count)
+        self.assertEqual([(2.5, 'force_complete')], self.monitor.timeouts)
 
     def test_force_complete_action_pauses_without_post_copy(self):
         self.flags(live_migration_timeout_action='force_complete')
