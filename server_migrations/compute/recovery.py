@@ -19,8 +19,16 @@ from oslo_log import log as logging
 from server_migrations.compute import jobs
 from server_migrations import context as sm_context
 from server_migrations.db import api as db_api
+from server_migrations.virt import driver as virt_driver
 
 LOG = logging.getLogger(__name__)
+
+_WHERE = {virt_driver.ON_SOURCE: 'the hypervisor runs the server on the '
+                                 'source',
+          virt_driver.ON_DESTINATION: 'the hypervisor runs the server on '
+                                      'the destination',
+          virt_driver.UNKNOWN: 'the hypervisor could not tell where the '
+                               'server runs'}
 
 
 class StartStop:
@@ -60,9 +68,10 @@ class StartStop:
             job.done.wait(max(0.0, deadline - time.monotonic()))
         for job in self.all_jobs():
             # Still copying after the deadline: nobody will finish it.
-            self.settle(job.context, job.migration_id, job.instance_uuid,
-                        'error', jobs.RUNNING,
-                        detail='The compute agent stopped mid-migration')
+            migration = db_api.migration_get(job.context, job.migration_id)
+            if migration is not None:
+                self.settle_lost(job.context, migration,
+                                 'The compute agent stopped mid-migration')
         self.stop_executor()
         self.driver.cleanup_host()
 
@@ -83,21 +92,46 @@ class StartStop:
             if migration['status'] == 'accepted':
                 self.unclaimed.add(migration['id'])
                 continue
-            instance = db_api.instance_get(ctx, migration['instance_uuid'])
-            if instance is not None:
-                try:
-                    self.driver.live_migration_abort(instance)
-                except Exception:
-                    LOG.debug('Nothing to abort for %s', instance['uuid'])
-            won, _status = self.settle(
-                ctx, migration['id'], migration['instance_uuid'], 'error',
-                (migration['status'],),
-                detail='The compute agent restarted mid-migration')
-            if won:
-                LOG.warning('Migration %(id)s was %(status)s when this agent '
-                            'stopped; it is now "error"',
-                            {'id': migration['id'],
-                             'status': migration['status']})
+            self.settle_lost(ctx, migration,
+                             'The compute agent restarted mid-migration')
+
+    def settle_lost(self, ctx, migration, detail):
+        """Settle a migration whose copy this agent no longer watches.
+
+        The hypervisor says where the guest is (the driver stops a copy
+        that can still be stopped): on the destination the migration is
+        ``completed``; on the source, ``error``. When it cannot tell, a
+        migration in post-copy ends ``error`` with the server on the
+        destination (the guest ran there from the switch on), any other
+        ``error`` on the source.
+        """
+        instance = db_api.instance_get(ctx, migration['instance_uuid'])
+        where = virt_driver.UNKNOWN
+        if instance is not None:
+            try:
+                where = self.driver.recover_migration(instance, migration)
+            except Exception:
+                LOG.exception('Could not ask the hypervisor where server %s '
+                              'is', migration['instance_uuid'])
+        post_copy = migration['status'] == 'running (post-copy)'
+        if where == virt_driver.ON_DESTINATION:
+            status, dest = 'completed', migration
+        elif where == virt_driver.UNKNOWN and post_copy:
+            status, dest = 'error', migration
+        else:
+            status, dest = 'error', None
+        won, _status = self.settle(
+            ctx, migration['id'], migration['instance_uuid'], status,
+            (migration['status'],), dest=dest,
+            detail='%s; %s' % (detail, _WHERE[where]))
+        if won:
+            LOG.warning('Migration %(id)s was %(was)s when this agent lost '
+                        'it; it is now "%(status)s", the server on the '
+                        '%(side)s (hypervisor: %(where)s)',
+                        {'id': migration['id'], 'was': migration['status'],
+                         'status': status, 'where': where,
+                         'side': 'destination' if dest else 'source'})
+        return won
 
     def sweep_unclaimed(self):
         """Settle ``accepted`` migrations no cast claimed after start-up."""

@@ -31,6 +31,12 @@ CANCELLED = 'cancelled'
 POST_COPY = 'post-copy'
 PAUSED = 'paused'
 
+# Where ``recover_migration`` found a guest after its migration's copy was
+# lost to the agent (a restart, a shutdown past its budget).
+ON_SOURCE = 'source'
+ON_DESTINATION = 'destination'
+UNKNOWN = 'unknown'
+
 
 class MigrationMonitor(abc.ABC):
     """Callbacks the manager hands to ``live_migration``."""
@@ -102,6 +108,23 @@ class ComputeDriver(abc.ABC):
         :raises exception.LiveMigrationAbortFailed: the hypervisor refused
             (e.g. post-copy is already running).
         """
+
+    def recover_migration(self, instance, migration):
+        """Settle on the hypervisor a migration this agent lost track of.
+
+        Called at agent start for each migration a previous run left
+        ``running`` or ``running (post-copy)``, and at shutdown for one
+        still copying past the deadline. Stops a copy that can still be
+        stopped (a job left running before post-copy), then says where the
+        guest runs now.
+
+        :param instance: the instance record (dict).
+        :param migration: the migration record (dict), with ``status``
+            and ``dest_compute``.
+        :returns: ON_SOURCE, ON_DESTINATION or UNKNOWN (the hypervisor
+            cannot tell now).
+        """
+        return UNKNOWN
 
 
 def load_driver(conf, host):
