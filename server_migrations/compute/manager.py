@@ -85,9 +85,8 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
         event = jobs.Event(context, instance_uuid, 'compute_live_migration',
                            self.host)
         # "auto" (microversion 2.25 and later) means: copy the disks unless
-        # they are on storage both hosts share. No shared storage is
-        # modelled, so they are copied.
-        block = (True if block_migration == 'auto'
+        # they are on storage both hosts share; the driver knows which.
+        block = (block_migration if block_migration == 'auto'
                  else bool(block_migration))
         self.submit(jobs.Job(context, migration_id, instance_uuid, block,
                              event))

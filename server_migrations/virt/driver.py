@@ -82,7 +82,8 @@ class ComputeDriver(abc.ABC):
 
         :param instance: the instance record (dict).
         :param migration: the migration record (dict).
-        :param block_migration: copy local disks too.
+        :param block_migration: copy local disks too: True, False, or
+            "auto" (copy them unless they are on shared storage).
         :param monitor: a MigrationMonitor for progress reports.
         :returns: COMPLETED, FAILED or CANCELLED.
         :raises: any exception for an error (the migration ends as

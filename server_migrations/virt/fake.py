@@ -62,6 +62,7 @@ class _Simulation:
         self.dirtied = int(guest.dirty_rate * step)
         self.memory_processed = 0
         self.memory_remaining = guest.memory
+        # "auto": no shared storage is simulated, so the disk is copied.
         self.disk_total = guest.disk if block_migration else 0
         self.disk_processed = 0
         self.disk_remaining = self.disk_total

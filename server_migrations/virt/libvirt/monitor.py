@@ -23,6 +23,7 @@ from server_migrations.virt import driver
 from server_migrations.virt.libvirt import errors
 from server_migrations.virt.libvirt import host as host_mod
 from server_migrations.virt.libvirt import migration
+from server_migrations.virt.libvirt import reconcile
 
 LOG = logging.getLogger(__name__)
 
@@ -37,6 +38,13 @@ OPERATION_GRACE_SECONDS = 60
 # ("no job is active"); it is tried again this often, this far apart.
 ABORT_RETRIES = 20
 ABORT_RETRY_SECONDS = 0.1
+# How long a force-complete waits for the monitor to act on it.
+ACTION_SECONDS = 60
+# How long a migration whose call failed waits for libvirt to answer
+# where the guest is (a daemon restarting).
+LOCATE_SECONDS = 30
+POST_COPY_REFUSAL = ('post-copy has started: the guest already runs on the '
+                     'destination, so the migration can only complete')
 
 
 class MigrationJob:
@@ -47,14 +55,23 @@ class MigrationJob:
     :meth:`abort` come from other threads (RPC handlers).
     """
 
-    def __init__(self, host, domain, instance_uuid, dest_uri, flags,
-                 timeout, libvirt_conf, monitor, clock):
+    def __init__(self, host, domain, instance_uuid, dest, flags,
+                 timeout, libvirt_conf, monitor, clock, params=None,
+                 memory_bytes=0, guest_paused=False):
         self._host = host
         self._lv = host.libvirt
         self._domain = domain
         self._uuid = instance_uuid
-        self._dest_uri = dest_uri
+        self._dest = dest
+        self._dest_uri = migration.destination_uri(
+            libvirt_conf.live_migration_uri, dest)
         self._flags = flags
+        self._params = params or {}
+        self._memory_bytes = memory_bytes
+        # Paused before the migration: force-complete has nothing to do
+        # and nobody resumes it afterwards.
+        self._guest_paused = guest_paused
+        self._last_stats = None
         self._timeout = timeout
         self._conf = libvirt_conf
         self._monitor = monitor
@@ -72,6 +89,9 @@ class MigrationJob:
         self._stats_supported = True
         self._op_done = threading.Event()
         self._op_error = None
+        # Whether the migration call's own connection was still up when
+        # the call failed: then the error is about the destination.
+        self._op_conn_alive = False
 
     # -- from RPC threads ---------------------------------------------------
 
@@ -89,14 +109,27 @@ class MigrationJob:
                     instance_id=self._uuid)
             self._tasks.append(future)
         self._wake.set()
-        return future.result()
+        try:
+            return future.result(timeout=ACTION_SECONDS)
+        except futures.TimeoutError:
+            with self._lock:
+                if future in self._tasks:
+                    self._tasks.remove(future)
+            raise errors.LiveMigrationForceCompleteFailed(
+                instance_id=self._uuid,
+                reason='the migration monitor did not act within %d s' %
+                ACTION_SECONDS)
 
     def abort(self):
         """Cancel the libvirt job; the monitor then sees it cancelled.
 
         :raises NoActiveMigrationForInstance: the migration already ended.
-        :raises LiveMigrationAbortFailed: libvirt refused, with its message.
+        :raises LiveMigrationAbortFailed: libvirt refused, with its message,
+            or post-copy has started.
         """
+        if self._post_copy:
+            raise exception.LiveMigrationAbortFailed(
+                instance_id=self._uuid, reason=POST_COPY_REFUSAL)
         with self._lock:
             if self._finished:
                 raise exception.NoActiveMigrationForInstance(
@@ -111,15 +144,19 @@ class MigrationJob:
             return
         for attempt in range(ABORT_RETRIES + 1):
             try:
-                self._domain.abortJob()
+                host_mod.bounded(self._domain.abortJob, what='abortJob')
                 break
-            except self._lv.libvirtError as e:
-                if (attempt < ABORT_RETRIES and self._job_not_ready(e) and
+            except (self._lv.libvirtError, host_mod.CallTimedOut) as e:
+                if (attempt < ABORT_RETRIES and
+                        isinstance(e, self._lv.libvirtError) and
+                        self._job_not_ready(e) and
                         not self._op_done.wait(ABORT_RETRY_SECONDS)):
                     continue
                 with self._lock:
                     self._abort_requested = previous
-                reason = host_mod.error_message(e)
+                reason = (POST_COPY_REFUSAL if self._post_copy or
+                          'post-copy' in host_mod.error_message(e)
+                          else host_mod.error_message(e))
                 LOG.error('Failed to cancel the live migration of instance '
                           '%s: %s', self._uuid, reason)
                 raise exception.LiveMigrationAbortFailed(
@@ -153,14 +190,28 @@ class MigrationJob:
                     instance_id=self._uuid))
 
     def _operation(self):
+        """The migration call, on a connection of its own.
+
+        On the shared connection, libvirt's client can hold back the
+        monitor's calls (job stats, suspend, post-copy) until this long
+        call returns; on its own connection nothing waits behind it.
+        """
         with self._lock:
             self._op_started = not self._abort_requested
+        conn = None
         try:
             if self._op_started:
-                self._domain.migrateToURI3(self._dest_uri, {}, self._flags)
+                conn = self._host.open_connection()
+                domain = self._host.lookup_domain(self._uuid, conn=conn)
+                domain.migrateToURI3(self._dest_uri, self._params,
+                                     self._flags)
         except Exception as e:
             self._op_error = e
+            self._op_conn_alive = (conn is not None and
+                                   self._host.is_alive(conn))
         finally:
+            if conn is not None:
+                self._host.close_quietly(conn)
             self._op_done.set()
 
     def _watch(self):
@@ -178,6 +229,12 @@ class MigrationJob:
             if job_type == lv.VIR_DOMAIN_JOB_UNBOUNDED:
                 self._job_seen = True
                 self._run_tasks()
+                if stats is not None:
+                    if not stats['memory_total']:
+                        # Still setting up: libvirt reports only zeros.
+                        stats = migration.setup_stats(self._memory_bytes)
+                    else:
+                        self._last_stats = stats
                 now = self._clock.now()
                 interval = self._conf.live_migration_monitor_interval
                 if last_report is None or now - last_report >= interval:
@@ -231,7 +288,7 @@ class MigrationJob:
             LOG.warning('The live migration of instance %s already runs in '
                         'post-copy mode.', self._uuid)
             return driver.POST_COPY
-        if self._paused:
+        if self._paused or self._guest_paused:
             return driver.PAUSED
         try:
             if self._flags & self._lv.VIR_MIGRATE_POSTCOPY:
@@ -287,6 +344,8 @@ class MigrationJob:
                 self._dest_uri, host_mod.error_message(error))
         if result != driver.COMPLETED and self._paused:
             self._resume()
+        if result == driver.COMPLETED and self._last_stats is not None:
+            self._monitor.progress(migration.final_stats(self._last_stats))
         LOG.info('Live migration of instance %s ended: %s.', self._uuid,
                  result)
         return result
@@ -297,18 +356,66 @@ class MigrationJob:
             return driver.COMPLETED if self._op_started else driver.CANCELLED
         if not isinstance(error, self._lv.libvirtError):
             raise error
-        if self._host.is_connection_error(error):
-            # Whether the guest moved is unknown: an error for the manager.
-            raise errors.HypervisorUnavailable(
-                uri=self._host.uri, reason=host_mod.error_message(error))
         with self._lock:
             aborted = self._abort_requested
         if aborted or (error.get_error_code() ==
                        self._lv.VIR_ERR_OPERATION_ABORTED):
             return driver.CANCELLED
-        return driver.FAILED
+        if self._host.is_connection_error(error) and self._op_conn_alive:
+            # The source daemon still answers us: the connection that
+            # failed is its own to the destination (down, unresolvable).
+            LOG.warning('The destination of instance %s failed: %s',
+                        self._uuid, host_mod.error_message(error))
+        return self._outcome_from_hypervisor(error)
+
+    def _outcome_from_hypervisor(self, error):
+        """Settle a failed call from where libvirt has the guest.
+
+        A job that outlived the call (our connection dropped, libvirtd's
+        did not) is watched again until it ends.
+        """
+        deadline = self._clock.now() + max(self._timeout or 0,
+                                           reconcile.JOB_END_SECONDS)
+        locate_until = self._clock.now() + LOCATE_SECONDS
+        while True:
+            where = reconcile.locate(self._host, self._conf, self._uuid,
+                                     self._dest)
+            verdict = reconcile.verdict(where)
+            now = self._clock.now()
+            if verdict == driver.ON_SOURCE:
+                return driver.FAILED
+            if verdict == driver.ON_DESTINATION:
+                return driver.COMPLETED
+            if where.job and now < deadline:
+                LOG.info('The migration job of instance %s still runs after '
+                         'its call failed; watching it until it ends.',
+                         self._uuid)
+            elif where.on_source is not None or now >= locate_until:
+                # Whether the guest moved is unknown: an error for the
+                # manager.
+                raise errors.HypervisorUnavailable(
+                    uri=self._host.uri, reason='%s; the guest is %s' % (
+                        host_mod.error_message(error),
+                        reconcile.describe(where)))
+            self._clock.wait(self._wake, POLL_SECONDS)
 
     def _resume(self):
+        """Resume the guest we paused, unless libvirt already did.
+
+        libvirt resumes a guest paused during its migration on the side
+        where it ends up; a second resume would fail.
+        """
+        try:
+            state = self._domain.state()[0]
+        except self._lv.libvirtError as e:
+            state = None
+            LOG.debug('State of instance %s: %s', self._uuid,
+                      host_mod.error_message(e))
+        if state is not None and state != self._lv.VIR_DOMAIN_PAUSED:
+            self._paused = False
+            LOG.info('Instance %s already runs again on the source.',
+                     self._uuid)
+            return
         try:
             self._domain.resume()
         except self._lv.libvirtError as e:
