@@ -344,8 +344,10 @@ class MigrationJob:
                 self._dest_uri, host_mod.error_message(error))
         if result != driver.COMPLETED and self._paused:
             self._resume()
-        if result == driver.COMPLETED and self._last_stats is not None:
-            self._monitor.progress(migration.final_stats(self._last_stats))
+        if result == driver.COMPLETED:
+            self._monitor.progress(migration.final_stats(
+                self._last_stats or
+                migration.setup_stats(self._memory_bytes)))
         LOG.info('Live migration of instance %s ended: %s.', self._uuid,
                  result)
         return result

@@ -145,6 +145,9 @@ class TestProgressAndParameters(helpers.LibvirtTestCase):
                          self.result(self.start(self.make_driver(domain))))
         self.assertEqual([{'memory_total': GIB, 'memory_processed': 0,
                            'memory_remaining': GIB, 'disk_total': 0,
+                           'disk_processed': 0, 'disk_remaining': 0},
+                          {'memory_total': GIB, 'memory_processed': GIB,
+                           'memory_remaining': 0, 'disk_total': 0,
                            'disk_processed': 0, 'disk_remaining': 0}],
                          self.monitor.reports)
 
