@@ -40,9 +40,6 @@ ABORT_RETRIES = 20
 ABORT_RETRY_SECONDS = 0.1
 # How long a force-complete waits for the monitor to act on it.
 ACTION_SECONDS = 60
-# How long a migration whose call failed waits for libvirt to answer
-# where the guest is (a daemon restarting).
-LOCATE_SECONDS = 30
 POST_COPY_REFUSAL = ('post-copy has started: the guest already runs on the '
                      'destination, so the migration can only complete')
 
@@ -368,38 +365,9 @@ class MigrationJob:
             # failed is its own to the destination (down, unresolvable).
             LOG.warning('The destination of instance %s failed: %s',
                         self._uuid, host_mod.error_message(error))
-        return self._outcome_from_hypervisor(error)
-
-    def _outcome_from_hypervisor(self, error):
-        """Settle a failed call from where libvirt has the guest.
-
-        A job that outlived the call (our connection dropped, libvirtd's
-        did not) is watched again until it ends.
-        """
-        deadline = self._clock.now() + max(self._timeout or 0,
-                                           reconcile.JOB_END_SECONDS)
-        locate_until = self._clock.now() + LOCATE_SECONDS
-        while True:
-            where = reconcile.locate(self._host, self._conf, self._uuid,
-                                     self._dest)
-            verdict = reconcile.verdict(where)
-            now = self._clock.now()
-            if verdict == driver.ON_SOURCE:
-                return driver.FAILED
-            if verdict == driver.ON_DESTINATION:
-                return driver.COMPLETED
-            if where.job and now < deadline:
-                LOG.info('The migration job of instance %s still runs after '
-                         'its call failed; watching it until it ends.',
-                         self._uuid)
-            elif where.on_source is not None or now >= locate_until:
-                # Whether the guest moved is unknown: an error for the
-                # manager.
-                raise errors.HypervisorUnavailable(
-                    uri=self._host.uri, reason='%s; the guest is %s' % (
-                        host_mod.error_message(error),
-                        reconcile.describe(where)))
-            self._clock.wait(self._wake, POLL_SECONDS)
+        return reconcile.outcome_of_failed_call(
+            self._host, self._conf, self._uuid, self._dest, error,
+            self._clock, self._wake, self._timeout)
 
     def _resume(self):
         """Resume the guest we paused, unless libvirt already did.

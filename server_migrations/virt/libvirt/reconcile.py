@@ -35,6 +35,9 @@ LOG = logging.getLogger(__name__)
 # How long recovery waits for a job it aborted (or a post-copy job) to end.
 JOB_END_SECONDS = 60
 POLL_SECONDS = 0.5
+# How long a migration whose call failed waits for libvirt to answer
+# where the guest is (a daemon restarting).
+LOCATE_SECONDS = 30
 
 # on_source / on_destination: True, False, or None when that daemon could
 # not be asked. job: a migration job runs on the source.
@@ -162,3 +165,31 @@ def recover(host, conf, uuid, dest, post_copy_recorded):
             time.sleep(POLL_SECONDS)
             where = locate(host, conf, uuid, dest)
     return verdict(where)
+
+
+def outcome_of_failed_call(host, conf, uuid, dest, error, clock, wake,
+                           timeout):
+    """FAILED or COMPLETED from where libvirt has the guest after a call
+    failed; a job that outlived the call is waited for until it ends.
+
+    :raises HypervisorUnavailable: libvirt cannot say where the guest is.
+    """
+    deadline = clock.now() + max(timeout or 0, JOB_END_SECONDS)
+    locate_until = clock.now() + LOCATE_SECONDS
+    while True:
+        where = locate(host, conf, uuid, dest)
+        found = verdict(where)
+        now = clock.now()
+        if found == driver.ON_SOURCE:
+            return driver.FAILED
+        if found == driver.ON_DESTINATION:
+            return driver.COMPLETED
+        if where.job and now < deadline:
+            LOG.info('The migration job of instance %s still runs after '
+                     'its call failed; waiting for it to end.', uuid)
+        elif where.on_source is not None or now >= locate_until:
+            # Whether the guest moved is unknown: an error for the manager.
+            raise errors.HypervisorUnavailable(
+                uri=host.uri, reason='%s; the guest is %s' % (
+                    host_mod.error_message(error), describe(where)))
+        clock.wait(wake, POLL_SECONDS)

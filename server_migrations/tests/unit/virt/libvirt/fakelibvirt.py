@@ -131,7 +131,8 @@ class FakeDomain:
                  post_copy_error=None, suspend_error=None,
                  migrate_error=None, stats_api='jobStats', report_end=True,
                  backing=None, abort_refusals=0, delegate=(),
-                 disks_xml='', resumes_itself=False, on_migrate=None):
+                 disks_xml='', resumes_itself=False, on_migrate=None,
+                 job_outlives_call=False):
         self.uuid = uuid
         self.errors = errors
         self.memory_kib = memory_kib
@@ -150,6 +151,9 @@ class FakeDomain:
         # again once the job fails or is cancelled.
         self.resumes_itself = resumes_itself
         self.on_migrate = on_migrate
+        # The call fails (its connection dropped) while the daemon's job
+        # goes on along the script.
+        self.job_outlives_call = job_outlives_call
         self.run_state = VIR_DOMAIN_RUNNING
         self.calls = []
         # (call, job reads before it): when in the job's life it came.
@@ -213,7 +217,8 @@ class FakeDomain:
             self.migrate_args = (uri, params, flags)
             self._cond.notify_all()
             if self.migrate_error is not None:
-                self.end = 'refused'
+                if not self.job_outlives_call:
+                    self.end = 'refused'
                 raise self.migrate_error
             if self.stats_api is None:
                 # Nobody reads the job: it runs to the script's end.

@@ -79,6 +79,17 @@ class TestWhereTheGuestIs(helpers.LibvirtTestCase):
         self.assertIn('on the source absent, on the destination present',
                       self.logs.output)
 
+    def test_job_that_outlives_its_call_decides(self):
+        # The call's connection dropped; libvirtd's job went on and was
+        # cancelled there: the monitor follows the job, not the call.
+        domain = fake.FakeDomain(
+            helpers.UUID, [fake.running(), fake.running(), fake.CANCELLED],
+            migrate_error=fake.libvirtError(*CONNECTION_RESET),
+            job_outlives_call=True)
+        driver = self.make_driver(domain)
+        self.assertEqual(driver_mod.CANCELLED,
+                         self.result(self.start(driver)))
+
     def test_recover_aborts_an_orphaned_job(self):
         domain = fake.FakeDomain(helpers.UUID, [fake.running()])
         domain.migrate_args = ('qemu+tcp://dest/system', {}, 0)
