@@ -258,6 +258,23 @@ class _LibvirtHostsMixin:
         self.assertEqual((self.pair.a.name, None), self.api_host(uuid))
         self.assert_runs_only_on(self.pair.a, uuid)
 
+    def test_agent_killed_in_post_copy_and_restarted(self):
+        source, _dest = self.agents(post_copy=True)
+        uuid = self.boot(BUSY_MIB)
+        mid = self.migrate(uuid)
+        self.wait_copying(uuid, mid)
+        self.sdk.compute.force_complete_server_migration(mid, uuid)
+        # Killed while post-copy runs: the guest already runs on the
+        # destination, which pulls the rest without the agent.
+        self.wait_status(mid, ('running (post-copy)',) + TERMINAL)
+        source.kill()
+        self.assertEqual('running (post-copy)', self.status(mid),
+                         'the kill came after the migration ended')
+        source.start(self.context)
+        self.assertEqual('completed', self.wait_status(mid))
+        self.assertEqual((self.pair.b.name, None), self.api_host(uuid))
+        self.assert_runs_only_on(self.pair.b, uuid)
+
     def test_destination_libvirtd_stopped_mid_migration(self):
         self.agents()
         uuid = self.boot(BUSY_MIB)

@@ -19,6 +19,7 @@ from server_migrations.tests.unit.virt.libvirt import fakeconn
 from server_migrations.tests.unit.virt.libvirt import fakelibvirt as fake
 from server_migrations.tests.unit.virt.libvirt import helpers
 from server_migrations.virt import driver as driver_mod
+from server_migrations.virt.libvirt import actions
 from server_migrations.virt.libvirt import errors
 from server_migrations.virt.libvirt import host as host_mod
 from server_migrations.virt.libvirt import monitor as monitor_mod
@@ -222,7 +223,7 @@ class TestAbortAtTheStart(ActionTestCase):
                          self.domain.calls)
 
     def test_refused_for_good_while_no_job_shows(self):
-        self.useFixture(fixtures.MockPatchObject(monitor_mod,
+        self.useFixture(fixtures.MockPatchObject(actions,
                                                  'ABORT_RETRIES', 2))
         future = self.running_migration([self.NO_JOB], abort_refusals=100)
 
