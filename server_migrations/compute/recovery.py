@@ -71,7 +71,8 @@ class StartStop:
             migration = db_api.migration_get(job.context, job.migration_id)
             if migration is not None:
                 self.settle_lost(job.context, migration,
-                                 'The compute agent stopped mid-migration')
+                                 'The compute agent stopped mid-migration',
+                                 timeout=1.0)
         self.stop_executor()
         self.driver.cleanup_host()
 
@@ -95,7 +96,7 @@ class StartStop:
             self.settle_lost(ctx, migration,
                              'The compute agent restarted mid-migration')
 
-    def settle_lost(self, ctx, migration, detail):
+    def settle_lost(self, ctx, migration, detail, timeout=None):
         """Settle a migration whose copy this agent no longer watches.
 
         The hypervisor says where the guest is (the driver stops a copy
@@ -109,7 +110,8 @@ class StartStop:
         where = virt_driver.UNKNOWN
         if instance is not None:
             try:
-                where = self.driver.recover_migration(instance, migration)
+                where = self.driver.recover_migration(instance, migration,
+                                                      timeout=timeout)
             except Exception:
                 LOG.exception('Could not ask the hypervisor where server %s '
                               'is', migration['instance_uuid'])

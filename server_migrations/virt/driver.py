@@ -110,7 +110,7 @@ class ComputeDriver(abc.ABC):
             (e.g. post-copy is already running).
         """
 
-    def recover_migration(self, instance, migration):
+    def recover_migration(self, instance, migration, timeout=None):
         """Settle on the hypervisor a migration this agent lost track of.
 
         Called at agent start for each migration a previous run left
@@ -122,6 +122,8 @@ class ComputeDriver(abc.ABC):
         :param instance: the instance record (dict).
         :param migration: the migration record (dict), with ``status``
             and ``dest_compute``.
+        :param timeout: seconds to wait at most for a copy to stop (None:
+            the driver's own bound; a shutdown has little time left).
         :returns: ON_SOURCE, ON_DESTINATION or UNKNOWN (the hypervisor
             cannot tell now).
         """

@@ -224,7 +224,7 @@ class FakeDriver(driver.ComputeDriver):
         sim.wake.set()
         return result
 
-    def recover_migration(self, instance, migration):
+    def recover_migration(self, instance, migration, timeout=None):
         """Where the simulated guest is once its migration is lost.
 
         A simulation still in this process is cancelled (before post-copy)

@@ -129,7 +129,7 @@ class LibvirtDriver(driver.ComputeDriver):
             disks = []
         return info[1], info[0] == lv.VIR_DOMAIN_PAUSED, disks
 
-    def recover_migration(self, instance, migration_rec):
+    def recover_migration(self, instance, migration_rec, timeout=None):
         """Ask libvirt on both hosts; abort an orphaned pre-copy job."""
         host = self._require_host()
         with self._jobs_lock:
@@ -143,7 +143,8 @@ class LibvirtDriver(driver.ComputeDriver):
         return reconcile.recover(
             host, self.conf.libvirt, instance['uuid'],
             migration_rec['dest_compute'],
-            migration_rec.get('status') == 'running (post-copy)')
+            migration_rec.get('status') == 'running (post-copy)',
+            timeout=timeout)
 
     def _job(self, instance):
         with self._jobs_lock:

@@ -147,7 +147,7 @@ def verdict(where):
     return driver.UNKNOWN
 
 
-def recover(host, conf, uuid, dest, post_copy_recorded):
+def recover(host, conf, uuid, dest, post_copy_recorded, timeout=None):
     """Stop or outwait an orphaned job, then say where the guest runs."""
     lv = host.libvirt
     where = locate(host, conf, uuid, dest)
@@ -160,7 +160,8 @@ def recover(host, conf, uuid, dest, post_copy_recorded):
                         host_mod.error_message(e))
     if where.job:
         # An aborted job, or post-copy which only the copy itself can end.
-        deadline = time.monotonic() + JOB_END_SECONDS
+        deadline = time.monotonic() + (JOB_END_SECONDS if timeout is None
+                                       else timeout)
         while where.job and time.monotonic() < deadline:
             time.sleep(POLL_SECONDS)
             where = locate(host, conf, uuid, dest)

@@ -205,7 +205,7 @@ class TestAbortAtTheStart(ActionTestCase):
         bindings = fakeconn.FakeBindings([domain])
         job = monitor_mod.MigrationJob(
             host_mod.Host('qemu:///system', bindings), domain, helpers.UUID,
-            'qemu+tcp://dest/system', 0, None, self.conf.libvirt,
+            'dest', 0, None, self.conf.libvirt,
             self.monitor, self.clock)
 
         job.abort()
