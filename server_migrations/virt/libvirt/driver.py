@@ -59,9 +59,13 @@ class LibvirtDriver(driver.ComputeDriver):
         """
         host = self._require_host()
         try:
-            version = host.call(lambda conn: conn.getLibVersion())
+            version = host_mod.bounded(
+                lambda: host.call(lambda conn: conn.getLibVersion()),
+                what='getLibVersion')
         except errors.HypervisorUnavailable as e:
             problem = e.format_message()
+        except host_mod.CallTimedOut as e:
+            problem = 'libvirt at %s does not answer: %s' % (host.uri, e)
         else:
             problem = None
         if problem is not None:

@@ -65,7 +65,7 @@ class CallTimedOut(Exception):
     """A libvirt call did not return within its deadline."""
 
 
-def bounded(func, seconds=CALL_DEADLINE_SECONDS, what='libvirt call'):
+def bounded(func, seconds=None, what='libvirt call'):
     """``func()`` in a thread of its own; wait at most ``seconds``.
 
     The caller gets an answer in time; a call that never returns is left
@@ -79,6 +79,8 @@ def bounded(func, seconds=CALL_DEADLINE_SECONDS, what='libvirt call'):
         except BaseException as e:
             future.set_exception(e)
 
+    if seconds is None:
+        seconds = CALL_DEADLINE_SECONDS
     threading.Thread(target=run, daemon=True, name=what).start()
     try:
         return future.result(timeout=seconds)
@@ -181,9 +183,13 @@ class Host:
     def ping(self):
         """Whether libvirt answers now; the reason is logged when not."""
         try:
-            self.call(lambda conn: conn.getLibVersion())
+            bounded(lambda: self.call(lambda conn: conn.getLibVersion()),
+                    what='getLibVersion')
         except errors.HypervisorUnavailable as e:
             LOG.warning('%s', e.format_message())
+            return False
+        except CallTimedOut as e:
+            LOG.warning('libvirt at %s does not answer: %s', self.uri, e)
             return False
         except self.libvirt.libvirtError as e:
             LOG.warning('libvirt at %s does not answer: %s', self.uri,

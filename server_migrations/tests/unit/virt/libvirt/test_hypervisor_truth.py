@@ -16,9 +16,17 @@ Each case here is a behaviour measured against real libvirtd and QEMU (see
 the real-hypervisor integration suite) and played by the scripted double.
 """
 
+import threading
+
+import fixtures
+
+from server_migrations.tests.unit.virt.libvirt import fakeconn
 from server_migrations.tests.unit.virt.libvirt import fakelibvirt as fake
 from server_migrations.tests.unit.virt.libvirt import helpers
 from server_migrations.virt import driver as driver_mod
+from server_migrations.virt.libvirt import actions
+from server_migrations.virt.libvirt import errors
+from server_migrations.virt.libvirt import host as host_mod
 
 INSTANCE = helpers.INSTANCE
 GIB = fake.GIB
@@ -45,6 +53,45 @@ class TestOwnConnection(helpers.LibvirtTestCase):
         self.assertEqual(driver_mod.COMPLETED, self.result(future))
         self.assertEqual([], [name for _, conn in self.bindings.opened
                               for name in conn.held_back])
+
+
+class TestDeadlines(helpers.LibvirtTestCase):
+    """A libvirt call that never returns holds nobody for good."""
+
+    def setUp(self):
+        super().setUp()
+        self.release = threading.Event()
+        self.addCleanup(self.release.set)
+
+    def test_health_check(self):
+        self.useFixture(fixtures.MockPatchObject(
+            host_mod, 'CALL_DEADLINE_SECONDS', 0.2))
+        driver = self.make_driver()
+        self.useFixture(fixtures.MockPatchObject(
+            fakeconn.FakeConnection, 'getLibVersion',
+            lambda conn: self.release.wait(fake.WAIT_SECONDS)))
+        self.assertFalse(driver.is_healthy())
+        self.assertIn('does not answer: getLibVersion did not return',
+                      self.logs.output)
+
+    def test_force_complete_while_the_monitor_is_stuck(self):
+        self.useFixture(fixtures.MockPatchObject(actions, 'ACTION_SECONDS',
+                                                 0.2))
+        domain = fake.FakeDomain(helpers.UUID, [fake.running()])
+        driver = self.make_driver(domain)
+        future = self.start(driver)
+        self.wait_holding(domain)
+        read = domain.jobStats
+        self.patch(domain, 'jobStats', lambda: (
+            self.release.wait(fake.WAIT_SECONDS), read())[1])
+        ex = self.assertRaises(errors.LiveMigrationForceCompleteFailed,
+                               driver.live_migration_force_complete,
+                               INSTANCE)
+        self.assertIn('did not act within', str(ex))
+        self.release.set()
+        domain.finish(fake.CANCELLED)
+        self.assertEqual(driver_mod.CANCELLED, self.result(future))
+        self.assertNotIn('suspend', domain.calls)
 
 
 class TestWhereTheGuestIs(helpers.LibvirtTestCase):
