@@ -108,6 +108,17 @@ class TestWhereTheGuestIs(helpers.LibvirtTestCase):
                       self.logs.output)
         self.assertIn('on the source present', self.logs.output)
 
+    def test_libvirtd_restarted_mid_migration(self):
+        # Our daemon restarted (ending its job); the guest never left.
+        domain = fake.FakeDomain(
+            helpers.UUID, [fake.COMPLETED],
+            migrate_error=fake.libvirtError(*CONNECTION_RESET),
+            on_migrate=lambda: self.bindings.restart_daemon())
+        driver = self.make_driver(domain)
+        self.assertEqual(driver_mod.FAILED, self.result(self.start(driver)))
+        self.assertNotIn('The destination of instance', self.logs.output)
+        self.assertIn('reconnecting', self.logs.output)
+
     def test_call_lost_but_the_guest_moved(self):
         # Our daemon restarted as the migration finished: the guest runs on
         # the destination and is gone from the source.
