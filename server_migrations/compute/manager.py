@@ -163,9 +163,8 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
             LOG.warning('Could not record the start of migration %s yet',
                         migration_id)
         # "auto" (microversion 2.25 and later) means: copy the disks unless
-        # they are on storage both hosts share. No shared storage is
-        # modelled, so they are copied.
-        block = (True if block_migration == 'auto'
+        # they are on storage both hosts share; the driver knows which.
+        block = (block_migration if block_migration == 'auto'
                  else bool(block_migration))
         self.submit(jobs.Job(context, migration_id, instance_uuid, block,
                              event))

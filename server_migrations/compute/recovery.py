@@ -21,8 +21,16 @@ from server_migrations.compute import reasons
 from server_migrations import context as sm_context
 from server_migrations.db import agent_actions
 from server_migrations.db import api as db_api
+from server_migrations.virt import driver as virt_driver
 
 LOG = logging.getLogger(__name__)
+
+_WHERE = {virt_driver.ON_SOURCE: 'the hypervisor runs the server on the '
+                                 'source',
+          virt_driver.ON_DESTINATION: 'the hypervisor runs the server on '
+                                      'the destination',
+          virt_driver.UNKNOWN: 'the hypervisor could not tell where the '
+                               'server runs'}
 
 
 class StartStop:
@@ -62,9 +70,10 @@ class StartStop:
             job.done.wait(max(0.0, deadline - time.monotonic()))
         for job in self.all_jobs():
             # Still copying after the deadline: nobody will finish it.
-            self.settle(job.context, job.migration_id, job.instance_uuid,
-                        'error', jobs.RUNNING,
-                        reason=reasons.AGENT_STOPPED_RUNNING)
+            migration = db_api.migration_get(job.context, job.migration_id)
+            if migration is not None:
+                self.settle_lost(job.context, migration,
+                                 reasons.AGENT_STOPPED_RUNNING, timeout=1.0)
         self.stop_executor()
         self.driver.cleanup_host()
 
@@ -91,22 +100,52 @@ class StartStop:
                 if agent_actions.pending_for_migration(
                         ctx, migration['id'], 'live_migration'):
                     continue
-                reason = reasons.START_REQUEST_LOST
-            else:
-                reason = reasons.AGENT_RESTARTED
-                instance = db_api.instance_get(ctx,
-                                               migration['instance_uuid'])
-                if instance is not None:
-                    try:
-                        self.driver.live_migration_abort(instance)
-                    except Exception:
-                        LOG.debug('Nothing to abort for %s',
-                                  instance['uuid'])
-            won, _status = self.settle(
-                ctx, migration['id'], migration['instance_uuid'], 'error',
-                (migration['status'],), reason=reason)
-            if won:
-                LOG.warning('Migration %(id)s was %(status)s when this agent '
-                            'stopped; it is now "error": %(why)s',
-                            {'id': migration['id'],
-                             'status': migration['status'], 'why': reason})
+                won, _status = self.settle(
+                    ctx, migration['id'], migration['instance_uuid'],
+                    'error', ('accepted',),
+                    reason=reasons.START_REQUEST_LOST)
+                if won:
+                    LOG.warning('Migration %s was accepted but its start '
+                                'request is lost; it is now "error"',
+                                migration['id'])
+                continue
+            self.settle_lost(ctx, migration, reasons.AGENT_RESTARTED)
+
+    def settle_lost(self, ctx, migration, reason, timeout=None):
+        """Settle a migration whose copy this agent no longer watches.
+
+        The hypervisor says where the guest is (the driver stops a copy
+        that can still be stopped): on the destination the migration is
+        ``completed``; on the source, ``error``. When it cannot tell, a
+        migration in post-copy ends ``error`` with the server on the
+        destination (the guest ran there from the switch on), any other
+        ``error`` on the source.
+        """
+        instance = db_api.instance_get(ctx, migration['instance_uuid'])
+        where = virt_driver.UNKNOWN
+        if instance is not None:
+            try:
+                where = self.driver.recover_migration(instance, migration,
+                                                      timeout=timeout)
+            except Exception:
+                LOG.exception('Could not ask the hypervisor where server %s '
+                              'is', migration['instance_uuid'])
+        post_copy = migration['status'] == 'running (post-copy)'
+        if where == virt_driver.ON_DESTINATION:
+            status, dest = 'completed', migration
+        elif where == virt_driver.UNKNOWN and post_copy:
+            status, dest = 'error', migration
+        else:
+            status, dest = 'error', None
+        won, _status = self.settle(
+            ctx, migration['id'], migration['instance_uuid'], status,
+            (migration['status'],), dest=dest,
+            reason='%s; %s' % (reason, _WHERE[where]))
+        if won:
+            LOG.warning('Migration %(id)s was %(was)s when this agent lost '
+                        'it; it is now "%(status)s", the server on the '
+                        '%(side)s (hypervisor: %(where)s)',
+                        {'id': migration['id'], 'was': migration['status'],
+                         'status': status, 'where': where,
+                         'side': 'destination' if dest else 'source'})
+        return won

@@ -28,6 +28,33 @@ opts = [
         help='Template of the destination\'s libvirt URI for peer-to-peer '
              'live migration; "%s" is replaced by the destination host name '
              '(e.g. "qemu+ssh://%s/system" or "qemu+tls://%s/system").'),
+    cfg.StrOpt(
+        'peer_connection_uri',
+        help='Template of the libvirt URI this agent uses itself to ask a '
+             'peer host\'s libvirtd whether it runs a guest (to settle a '
+             'migration whose outcome the agent lost); "%s" is replaced by '
+             'the host name. Default: live_migration_uri (which the source '
+             'libvirtd uses, with its own credentials).'),
+    cfg.StrOpt(
+        'live_migration_inbound_uri',
+        help='Template of the URI the source QEMU sends the guest\'s data '
+             'to ("%s" is replaced by the destination host name), e.g. '
+             '"tcp://%s-migration" for a dedicated migration network. '
+             'Default: libvirt\'s choice (the destination\'s host name).'),
+    cfg.IntOpt(
+        'live_migration_bandwidth',
+        default=0,
+        min=0,
+        help='Maximum bandwidth of a live migration in MiB/s; 0 means '
+             'unlimited.'),
+    cfg.BoolOpt(
+        'shared_storage',
+        default=False,
+        help='The guests\' disk files are on storage both the source and '
+             'the destination see (NFS, a cluster file system). With '
+             'block_migration "auto" the disks are then not copied. A guest '
+             'without local disk files (network disks only, or none) is '
+             'never block-migrated by "auto".'),
     cfg.BoolOpt(
         'live_migration_permit_post_copy',
         default=False,
@@ -35,7 +62,9 @@ opts = [
              'force-complete switches a running migration to post-copy (the '
              'guest runs on the destination and pulls its remaining memory '
              'pages); when false, force-complete pauses the guest until the '
-             'copy converges and resumes it if the migration then fails.'),
+             'copy converges and resumes it if the migration then fails. A '
+             'guest that is paused when its migration starts is never '
+             'switched to post-copy.'),
     cfg.IntOpt(
         'live_migration_monitor_interval',
         default=5,

@@ -31,6 +31,12 @@ CANCELLED = 'cancelled'
 POST_COPY = 'post-copy'
 PAUSED = 'paused'
 
+# Where ``recover_migration`` found a guest after its migration's copy was
+# lost to the agent (a restart, a shutdown past its budget).
+ON_SOURCE = 'source'
+ON_DESTINATION = 'destination'
+UNKNOWN = 'unknown'
+
 
 class MigrationMonitor(abc.ABC):
     """Callbacks the manager hands to ``live_migration``."""
@@ -84,7 +90,8 @@ class ComputeDriver(abc.ABC):
 
         :param instance: the instance record (dict).
         :param migration: the migration record (dict).
-        :param block_migration: copy local disks too.
+        :param block_migration: copy local disks too: True, False, or
+            "auto" (copy them unless they are on shared storage).
         :param monitor: a MigrationMonitor for progress reports.
         :returns: COMPLETED, FAILED or CANCELLED.
         :raises: any exception for an error (the migration ends as
@@ -110,6 +117,25 @@ class ComputeDriver(abc.ABC):
         :raises exception.LiveMigrationAbortFailed: the hypervisor refused
             (e.g. post-copy is already running).
         """
+
+    def recover_migration(self, instance, migration, timeout=None):
+        """Settle on the hypervisor a migration this agent lost track of.
+
+        Called at agent start for each migration a previous run left
+        ``running`` or ``running (post-copy)``, and at shutdown for one
+        still copying past the deadline. Stops a copy that can still be
+        stopped (a job left running before post-copy), then says where the
+        guest runs now.
+
+        :param instance: the instance record (dict).
+        :param migration: the migration record (dict), with ``status``
+            and ``dest_compute``.
+        :param timeout: seconds to wait at most for a copy to stop (None:
+            the driver's own bound; a shutdown has little time left).
+        :returns: ON_SOURCE, ON_DESTINATION or UNKNOWN (the hypervisor
+            cannot tell now).
+        """
+        return UNKNOWN
 
 
 def load_driver(conf, host):

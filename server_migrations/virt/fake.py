@@ -62,6 +62,7 @@ class _Simulation:
         self.dirtied = int(guest.dirty_rate * step)
         self.memory_processed = 0
         self.memory_remaining = guest.memory
+        # "auto": no shared storage is simulated, so the disk is copied.
         self.disk_total = guest.disk if block_migration else 0
         self.disk_processed = 0
         self.disk_remaining = self.disk_total
@@ -222,6 +223,23 @@ class FakeDriver(driver.ComputeDriver):
                 result = driver.PAUSED
         sim.wake.set()
         return result
+
+    def recover_migration(self, instance, migration, timeout=None):
+        """Where the simulated guest is once its migration is lost.
+
+        A simulation still in this process is cancelled (before post-copy)
+        or left to finish; one that died with a previous process left the
+        guest where post-copy had put it: on the destination once post-copy
+        started (it pulls the rest itself), else on the source.
+        """
+        with self._lock:
+            sim = self._active.get(instance['uuid'])
+            if sim is not None and not sim.post_copy:
+                sim.cancel_requested = True
+                sim.wake.set()
+            post_copy = sim.post_copy if sim is not None else (
+                migration.get('status') == 'running (post-copy)')
+        return driver.ON_DESTINATION if post_copy else driver.ON_SOURCE
 
     def live_migration_abort(self, instance):
         with self._lock:

@@ -30,7 +30,8 @@ RABBIT_URL = os.environ.get('SERVER_MIGRATIONS_RABBIT_URL',
 class AgentProcess:
     """``server-migrations-compute`` for one host, with its own config."""
 
-    def __init__(self, tmp, host, database_url, guests_file, **options):
+    def __init__(self, tmp, host, database_url, guests_file, extra=None,
+                 **options):
         self.host = host
         self.log_path = os.path.join(tmp, '%s.log' % host)
         self.config_path = os.path.join(tmp, '%s.conf' % host)
@@ -46,6 +47,8 @@ class AgentProcess:
             'database': {'connection': database_url},
             'compute': compute, 'fake_driver': fake,
         }
+        for name, values in (extra or {}).items():
+            sections.setdefault(name, {}).update(values)
         with open(self.config_path, 'w') as stream:
             for name, values in sections.items():
                 stream.write('[%s]\n' % name)

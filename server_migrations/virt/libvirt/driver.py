@@ -22,6 +22,7 @@ from server_migrations.virt.libvirt import errors
 from server_migrations.virt.libvirt import host as host_mod
 from server_migrations.virt.libvirt import migration
 from server_migrations.virt.libvirt import monitor as monitor_mod
+from server_migrations.virt.libvirt import reconcile
 
 LOG = logging.getLogger(__name__)
 
@@ -58,9 +59,13 @@ class LibvirtDriver(driver.ComputeDriver):
         """
         host = self._require_host()
         try:
-            version = host.call(lambda conn: conn.getLibVersion())
+            version = host_mod.bounded(
+                lambda: host.call(lambda conn: conn.getLibVersion()),
+                what='getLibVersion')
         except errors.HypervisorUnavailable as e:
             problem = e.format_message()
+        except host_mod.CallTimedOut as e:
+            problem = 'libvirt at %s does not answer: %s' % (host.uri, e)
         else:
             problem = None
         if problem is not None:
@@ -84,17 +89,22 @@ class LibvirtDriver(driver.ComputeDriver):
         host = self._require_host()
         conf = self.conf.libvirt
         uuid = instance['uuid']
-        dest_uri = migration.destination_uri(conf.live_migration_uri, dest)
         domain = host.lookup_domain(uuid)
-        memory_kib = self._domain_memory_kib(domain)
-        gib = migration.data_gib(instance, memory_kib, block_migration)
+        memory_kib, paused, disks = self._domain_facts(domain)
+        block = migration.wants_block_migration(
+            block_migration, disks, conf.shared_storage)
+        gib = migration.data_gib(instance, memory_kib, block)
+        lv = host.libvirt
         job = monitor_mod.MigrationJob(
-            host, domain, uuid, dest_uri,
-            migration.migration_flags(host.libvirt, block_migration,
-                                      conf.live_migration_permit_post_copy),
+            host, domain, uuid, dest,
+            migration.migration_flags(lv, block,
+                                      conf.live_migration_permit_post_copy,
+                                      paused=paused),
             migration.completion_timeout(
                 conf.live_migration_completion_timeout, gib),
-            conf, monitor, self._clock)
+            conf, monitor, self._clock,
+            params=migration.migration_params(lv, conf, dest, disks, block),
+            memory_bytes=memory_kib * 1024, guest_paused=paused)
         with self._jobs_lock:
             if uuid in self._jobs:
                 raise exception.InstanceInvalidState(
@@ -102,19 +112,43 @@ class LibvirtDriver(driver.ComputeDriver):
                     method='live migrate')
             self._jobs[uuid] = job
         LOG.info('Live migrating instance %s to %s (migration %s, block '
-                 'migration %s).', uuid, dest_uri, migration_rec.get('id'),
-                 bool(block_migration))
+                 'migration %s%s).', uuid, dest, migration_rec.get('id'),
+                 block, ', guest paused' if paused else '')
         try:
             return job.run()
         finally:
             with self._jobs_lock:
                 self._jobs.pop(uuid, None)
 
-    def _domain_memory_kib(self, domain):
+    def _domain_facts(self, domain):
+        """(memory KiB, paused, local disk targets) of a domain."""
+        lv = self._host.libvirt
         try:
-            return domain.info()[1]
-        except self._host.libvirt.libvirtError:
-            return 0
+            info = domain.info()
+        except lv.libvirtError:
+            info = [None, 0]
+        try:
+            disks = migration.local_disks(domain.XMLDesc(0))
+        except lv.libvirtError:
+            disks = []
+        return info[1], info[0] == lv.VIR_DOMAIN_PAUSED, disks
+
+    def recover_migration(self, instance, migration_rec, timeout=None):
+        """Ask libvirt on both hosts; abort an orphaned pre-copy job."""
+        host = self._require_host()
+        with self._jobs_lock:
+            job = self._jobs.get(instance['uuid'])
+        if job is not None:
+            try:
+                job.abort()
+            except exception.ServerMigrationsException as e:
+                LOG.info('Not aborting the migration of %s: %s',
+                         instance['uuid'], e.format_message())
+        return reconcile.recover(
+            host, self.conf.libvirt, instance['uuid'],
+            migration_rec['dest_compute'],
+            migration_rec.get('status') == 'running (post-copy)',
+            timeout=timeout)
 
     def _job(self, instance):
         with self._jobs_lock:

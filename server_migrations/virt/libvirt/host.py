@@ -12,6 +12,7 @@
 
 """The connection to the local libvirt daemon: lazy, shared, re-opened."""
 
+from concurrent import futures
 import threading
 
 from oslo_log import log as logging
@@ -21,6 +22,70 @@ from server_migrations import exception
 from server_migrations.virt.libvirt import errors
 
 LOG = logging.getLogger(__name__)
+
+# A connection whose daemon stops answering is closed after
+# KEEPALIVE_SECONDS * (KEEPALIVE_COUNT + 1): every call waiting on it then
+# fails instead of blocking for good.
+KEEPALIVE_SECONDS = 5
+KEEPALIVE_COUNT = 3
+# The longest any caller (a monitor, an RPC handler, a lock holder) waits
+# for one libvirt call whose connection stays up but does not answer.
+CALL_DEADLINE_SECONDS = 30
+
+_event_loop_lock = threading.Lock()
+_event_loop_started = False
+
+
+def start_event_loop(lv):
+    """Run libvirt's default event loop in a thread, once per process.
+
+    Keepalive needs it: without an event loop the client neither sends
+    nor answers keepalive messages, and a call on a connection whose peer
+    vanished can wait for ever.
+    """
+    global _event_loop_started
+    register = getattr(lv, 'virEventRegisterDefaultImpl', None)
+    if register is None:
+        return False
+    with _event_loop_lock:
+        if not _event_loop_started:
+            register()
+
+            def loop():
+                while True:
+                    lv.virEventRunDefaultImpl()
+
+            threading.Thread(target=loop, daemon=True,
+                             name='libvirt-event-loop').start()
+            _event_loop_started = True
+    return True
+
+
+class CallTimedOut(Exception):
+    """A libvirt call did not return within its deadline."""
+
+
+def bounded(func, seconds=None, what='libvirt call'):
+    """``func()`` in a thread of its own; wait at most ``seconds``.
+
+    The caller gets an answer in time; a call that never returns is left
+    to its (daemon) thread.
+    """
+    future = futures.Future()
+
+    def run():
+        try:
+            future.set_result(func())
+        except BaseException as e:
+            future.set_exception(e)
+
+    if seconds is None:
+        seconds = CALL_DEADLINE_SECONDS
+    threading.Thread(target=run, daemon=True, name=what).start()
+    try:
+        return future.result(timeout=seconds)
+    except futures.TimeoutError:
+        raise CallTimedOut('%s did not return within %s s' % (what, seconds))
 
 
 def import_libvirt():
@@ -54,6 +119,7 @@ class Host:
         self.libvirt = libvirt_module
         self._conn = None
         self._lock = threading.Lock()
+        self.keepalive = start_event_loop(libvirt_module)
         register = getattr(libvirt_module, 'registerErrorHandler', None)
         if register is not None:
             register(_quiet, None)
@@ -117,9 +183,13 @@ class Host:
     def ping(self):
         """Whether libvirt answers now; the reason is logged when not."""
         try:
-            self.call(lambda conn: conn.getLibVersion())
+            bounded(lambda: self.call(lambda conn: conn.getLibVersion()),
+                    what='getLibVersion')
         except errors.HypervisorUnavailable as e:
             LOG.warning('%s', e.format_message())
+            return False
+        except CallTimedOut as e:
+            LOG.warning('libvirt at %s does not answer: %s', self.uri, e)
             return False
         except self.libvirt.libvirtError as e:
             LOG.warning('libvirt at %s does not answer: %s', self.uri,
@@ -127,13 +197,17 @@ class Host:
             return False
         return True
 
-    def lookup_domain(self, instance_uuid):
+    def lookup_domain(self, instance_uuid, conn=None):
         """The domain of the instance, looked up by its UUID.
 
+        :param conn: a connection of the caller's own (default: the shared
+            one, re-opened if needed).
         :raises InstanceNotFound: libvirt has no such domain here.
         :raises HypervisorUnavailable: libvirt cannot be reached.
         """
         try:
+            if conn is not None:
+                return conn.lookupByUUIDString(instance_uuid)
             return self.call(
                 lambda conn: conn.lookupByUUIDString(instance_uuid))
         except self.libvirt.libvirtError as e:
@@ -148,20 +222,45 @@ class Host:
             self._close_quietly(conn)
             LOG.info('Closed the connection to libvirt at %s.', self.uri)
 
-    def _open(self):
+    def open_connection(self, uri=None, read_only=False):
+        """A new connection of the caller's own (it closes it).
+
+        Keepalive is on when the event loop runs. Opening is bounded:
+        connecting to a host that does not answer can take minutes.
+        :raises HypervisorUnavailable: libvirt cannot be reached.
+        """
+        uri = uri or self.uri
+        lv = self.libvirt
+        opener = lv.openReadOnly if read_only else lv.open
         try:
-            conn = self.libvirt.open(self.uri)
-        except self.libvirt.libvirtError as e:
-            raise errors.HypervisorUnavailable(uri=self.uri,
+            conn = bounded(lambda: opener(uri), what='open %s' % uri)
+        except (lv.libvirtError, CallTimedOut) as e:
+            raise errors.HypervisorUnavailable(uri=uri,
                                                reason=error_message(e))
+        if self.keepalive:
+            try:
+                conn.setKeepAlive(KEEPALIVE_SECONDS, KEEPALIVE_COUNT)
+            except lv.libvirtError as e:
+                LOG.debug('No keepalive on %s: %s', uri, error_message(e))
+        return conn
+
+    def _open(self):
+        conn = self.open_connection()
         LOG.info('Connected to libvirt at %s.', self.uri)
         return conn
+
+    def is_alive(self, conn):
+        """Whether ``conn`` (this host's daemon) still answers."""
+        return self._is_alive(conn)
 
     def _is_alive(self, conn):
         try:
             return bool(conn.isAlive())
         except self.libvirt.libvirtError:
             return False
+
+    def close_quietly(self, conn):
+        self._close_quietly(conn)
 
     def _close_quietly(self, conn):
         try:

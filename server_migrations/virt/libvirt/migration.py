@@ -13,6 +13,7 @@
 """What a libvirt live migration is made of: flags, URI, stats, timeout."""
 
 import time
+from xml.etree import ElementTree
 
 from oslo_log import log as logging
 
@@ -35,7 +36,7 @@ _JOB_INFO_INDEX = {'memory_total': 6, 'memory_processed': 7,
                    'disk_processed': 10, 'disk_remaining': 11}
 
 
-def migration_flags(lv, block_migration, permit_post_copy):
+def migration_flags(lv, block_migration, permit_post_copy, paused=False):
     """The virDomainMigrate flags for one migration.
 
     Peer-to-peer: the source libvirtd drives the migration itself, so the
@@ -48,21 +49,67 @@ def migration_flags(lv, block_migration, permit_post_copy):
              lv.VIR_MIGRATE_PERSIST_DEST | lv.VIR_MIGRATE_UNDEFINE_SOURCE)
     if block_migration:
         flags |= lv.VIR_MIGRATE_NON_SHARED_DISK
-    if permit_post_copy:
-        # Only permits the switch; it happens on migrateStartPostCopy.
+    if permit_post_copy and not paused:
+        # Only permits the switch; it happens on migrateStartPostCopy. A
+        # paused guest gains nothing from running on the destination early,
+        # and a failed post-copy would lose it.
         flags |= lv.VIR_MIGRATE_POSTCOPY
     return flags
 
 
-def destination_uri(template, dest):
+def local_disks(domain_xml):
+    """Target devices of the guest's disks that live on this host.
+
+    File and block disks (not CD-ROMs, not read-only or shareable ones);
+    network disks (Ceph, iSCSI) are reached from any host and never copied.
+    """
+    devices = ElementTree.fromstring(domain_xml).find('devices')
+    targets = []
+    for disk in devices.findall('disk') if devices is not None else ():
+        target = disk.find('target')
+        if (disk.get('type') in ('file', 'block') and
+                disk.get('device', 'disk') == 'disk' and
+                disk.find('readonly') is None and
+                disk.find('shareable') is None and target is not None):
+            targets.append(target.get('dev'))
+    return targets
+
+
+def wants_block_migration(requested, disks, shared_storage):
+    """Whether to copy the disks: ``requested`` is True, False or "auto".
+
+    "auto" copies them unless there is nothing local to copy or the
+    operator said the instance storage is shared.
+    """
+    if requested == 'auto':
+        return bool(disks) and not shared_storage
+    return bool(requested)
+
+
+def migration_params(lv, conf, dest, disks, block_migration):
+    """The typed parameters of virDomainMigrateToURI3."""
+    params = {}
+    if conf.live_migration_bandwidth:
+        params[lv.VIR_MIGRATE_PARAM_BANDWIDTH] = (
+            conf.live_migration_bandwidth)
+    if conf.live_migration_inbound_uri:
+        params[lv.VIR_MIGRATE_PARAM_URI] = destination_uri(
+            conf.live_migration_inbound_uri, dest,
+            'live_migration_inbound_uri')
+    if block_migration and disks:
+        params[lv.VIR_MIGRATE_PARAM_MIGRATE_DISKS] = list(disks)
+    return params
+
+
+def destination_uri(template, dest, option='live_migration_uri'):
     """The destination libvirtd's URI from ``[libvirt] live_migration_uri``.
 
     :raises ConfigurationError: the template has no "%s" for the host.
     """
     if template.count('%s') != 1:
         raise exception.ConfigurationError(
-            reason='[libvirt] live_migration_uri must contain "%%s" exactly '
-                   'once (the destination host name), not %r' % template)
+            reason='[libvirt] %s must contain "%%s" exactly once (the '
+                   'destination host name), not %r' % (option, template))
     return template % dest
 
 
@@ -89,6 +136,27 @@ def completion_timeout(seconds_per_gib, gib):
 def stats_from_job_stats(stats):
     """The six counters from a virDomainGetJobStats dict (missing: 0)."""
     return {key: int(stats.get(key) or 0) for key in STAT_KEYS}
+
+
+def setup_stats(memory_bytes):
+    """Progress while libvirt sets the job up (it reports only zeros)."""
+    stats = dict.fromkeys(STAT_KEYS, 0)
+    stats['memory_total'] = stats['memory_remaining'] = memory_bytes
+    return stats
+
+
+def final_stats(last):
+    """The counters of a completed migration from its last reading.
+
+    What remained at the last reading was sent in the final stop-and-copy
+    (or pulled by the destination in post-copy).
+    """
+    final = dict(last)
+    for kind in ('memory', 'disk'):
+        final[kind + '_processed'] = (last[kind + '_processed'] +
+                                      last[kind + '_remaining'])
+        final[kind + '_remaining'] = 0
+    return final
 
 
 def stats_from_job_info(info):

@@ -13,16 +13,16 @@
 """One running live migration: the libvirt call and its monitor loop."""
 
 import collections
-from concurrent import futures
 import threading
 
 from oslo_log import log as logging
 
 from server_migrations import exception
 from server_migrations.virt import driver
-from server_migrations.virt.libvirt import errors
+from server_migrations.virt.libvirt import actions
 from server_migrations.virt.libvirt import host as host_mod
 from server_migrations.virt.libvirt import migration
+from server_migrations.virt.libvirt import reconcile
 
 LOG = logging.getLogger(__name__)
 
@@ -33,13 +33,9 @@ POLL_SECONDS = 0.5
 # How long to wait for the migration call to return once the job stats
 # already show the job ended (libvirt finishes its bookkeeping first).
 OPERATION_GRACE_SECONDS = 60
-# An abort that comes while libvirt is still setting the job up is refused
-# ("no job is active"); it is tried again this often, this far apart.
-ABORT_RETRIES = 20
-ABORT_RETRY_SECONDS = 0.1
 
 
-class MigrationJob:
+class MigrationJob(actions.JobActions):
     """Drives one ``migrateToURI3`` call and watches it until it ends.
 
     :meth:`run` blocks in the caller's (the manager's worker) thread; the
@@ -47,14 +43,23 @@ class MigrationJob:
     :meth:`abort` come from other threads (RPC handlers).
     """
 
-    def __init__(self, host, domain, instance_uuid, dest_uri, flags,
-                 timeout, libvirt_conf, monitor, clock):
+    def __init__(self, host, domain, instance_uuid, dest, flags,
+                 timeout, libvirt_conf, monitor, clock, params=None,
+                 memory_bytes=0, guest_paused=False):
         self._host = host
         self._lv = host.libvirt
         self._domain = domain
         self._uuid = instance_uuid
-        self._dest_uri = dest_uri
+        self._dest = dest
+        self._dest_uri = migration.destination_uri(
+            libvirt_conf.live_migration_uri, dest)
         self._flags = flags
+        self._params = params or {}
+        self._memory_bytes = memory_bytes
+        # Paused before the migration: force-complete has nothing to do
+        # and nobody resumes it afterwards.
+        self._guest_paused = guest_paused
+        self._last_stats = None
         self._timeout = timeout
         self._conf = libvirt_conf
         self._monitor = monitor
@@ -72,66 +77,9 @@ class MigrationJob:
         self._stats_supported = True
         self._op_done = threading.Event()
         self._op_error = None
-
-    # -- from RPC threads ---------------------------------------------------
-
-    def force_complete(self):
-        """Queue a force-complete for the monitor; wait for its outcome.
-
-        :returns: driver.POST_COPY or driver.PAUSED.
-        :raises NoActiveMigrationForInstance: the migration ended first.
-        :raises LiveMigrationForceCompleteFailed: libvirt refused.
-        """
-        future = futures.Future()
-        with self._lock:
-            if self._finished:
-                raise exception.NoActiveMigrationForInstance(
-                    instance_id=self._uuid)
-            self._tasks.append(future)
-        self._wake.set()
-        return future.result()
-
-    def abort(self):
-        """Cancel the libvirt job; the monitor then sees it cancelled.
-
-        :raises NoActiveMigrationForInstance: the migration already ended.
-        :raises LiveMigrationAbortFailed: libvirt refused, with its message.
-        """
-        with self._lock:
-            if self._finished:
-                raise exception.NoActiveMigrationForInstance(
-                    instance_id=self._uuid)
-            previous, self._abort_requested = self._abort_requested, True
-            started = self._op_started
-        if not started:
-            # The migration call sees the request and is never made.
-            LOG.info('Cancelled the live migration of instance %s before '
-                     'it started.', self._uuid)
-            self._wake.set()
-            return
-        for attempt in range(ABORT_RETRIES + 1):
-            try:
-                self._domain.abortJob()
-                break
-            except self._lv.libvirtError as e:
-                if (attempt < ABORT_RETRIES and self._job_not_ready(e) and
-                        not self._op_done.wait(ABORT_RETRY_SECONDS)):
-                    continue
-                with self._lock:
-                    self._abort_requested = previous
-                reason = host_mod.error_message(e)
-                LOG.error('Failed to cancel the live migration of instance '
-                          '%s: %s', self._uuid, reason)
-                raise exception.LiveMigrationAbortFailed(
-                    instance_id=self._uuid, reason=reason)
-        LOG.info('Cancelled the live migration job of instance %s.',
-                 self._uuid)
-        self._wake.set()
-
-    def _job_not_ready(self, error):
-        """Whether libvirt refused only because the job is not set up yet."""
-        return (not self._job_seen and not self._op_done.is_set() and
-                error.get_error_code() == self._lv.VIR_ERR_OPERATION_INVALID)
+        # Whether the migration call's own connection was still up when
+        # the call failed: then the error is about the destination.
+        self._op_conn_alive = False
 
     # -- the worker thread --------------------------------------------------
 
@@ -153,14 +101,28 @@ class MigrationJob:
                     instance_id=self._uuid))
 
     def _operation(self):
+        """The migration call, on a connection of its own.
+
+        On the shared connection, libvirt's client can hold back the
+        monitor's calls (job stats, suspend, post-copy) until this long
+        call returns; on its own connection nothing waits behind it.
+        """
         with self._lock:
             self._op_started = not self._abort_requested
+        conn = None
         try:
             if self._op_started:
-                self._domain.migrateToURI3(self._dest_uri, {}, self._flags)
+                conn = self._host.open_connection()
+                domain = self._host.lookup_domain(self._uuid, conn=conn)
+                domain.migrateToURI3(self._dest_uri, self._params,
+                                     self._flags)
         except Exception as e:
             self._op_error = e
+            self._op_conn_alive = (conn is not None and
+                                   self._host.is_alive(conn))
         finally:
+            if conn is not None:
+                self._host.close_quietly(conn)
             self._op_done.set()
 
     def _watch(self):
@@ -178,6 +140,12 @@ class MigrationJob:
             if job_type == lv.VIR_DOMAIN_JOB_UNBOUNDED:
                 self._job_seen = True
                 self._run_tasks()
+                if stats is not None:
+                    if not stats['memory_total']:
+                        # Still setting up: libvirt reports only zeros.
+                        stats = migration.setup_stats(self._memory_bytes)
+                    else:
+                        self._last_stats = stats
                 now = self._clock.now()
                 interval = self._conf.live_migration_monitor_interval
                 if last_report is None or now - last_report >= interval:
@@ -212,64 +180,6 @@ class MigrationJob:
             self._stats_supported = False
         return self._lv.VIR_DOMAIN_JOB_NONE, None
 
-    def _run_tasks(self):
-        while True:
-            with self._lock:
-                if not self._tasks:
-                    return
-                future = self._tasks.popleft()
-            try:
-                result = self._force_complete_now()
-            except Exception as e:
-                future.set_exception(e)
-            else:
-                future.set_result(result)
-
-    def _force_complete_now(self):
-        """Switch to post-copy if permitted, else pause the guest."""
-        if self._post_copy:
-            LOG.warning('The live migration of instance %s already runs in '
-                        'post-copy mode.', self._uuid)
-            return driver.POST_COPY
-        if self._paused:
-            return driver.PAUSED
-        try:
-            if self._flags & self._lv.VIR_MIGRATE_POSTCOPY:
-                self._domain.migrateStartPostCopy()
-                self._post_copy = True
-                LOG.info('Switched the live migration of instance %s to '
-                         'post-copy.', self._uuid)
-                return driver.POST_COPY
-            self._domain.suspend()
-        except self._lv.libvirtError as e:
-            reason = host_mod.error_message(e)
-            LOG.warning('Could not force the live migration of instance %s '
-                        'to complete: %s', self._uuid, reason)
-            raise errors.LiveMigrationForceCompleteFailed(
-                instance_id=self._uuid, reason=reason)
-        self._paused = True
-        LOG.info('Paused instance %s so that its live migration converges; '
-                 'it is resumed if the migration fails.', self._uuid)
-        return driver.PAUSED
-
-    def _on_timeout(self, elapsed):
-        action = self._conf.live_migration_timeout_action
-        LOG.warning('The live migration of instance %s has run %.1f s, '
-                    'more than its completion timeout of %.1f s; action: '
-                    '%s.', self._uuid, elapsed, self._timeout, action)
-        self._monitor.timed_out(elapsed, action)
-        if action == 'force_complete':
-            try:
-                if self._force_complete_now() == driver.POST_COPY:
-                    self._monitor.post_copy_started()
-            except errors.LiveMigrationForceCompleteFailed:
-                pass  # logged; the migration goes on as it was
-            return
-        try:
-            self.abort()
-        except exception.ServerMigrationsException:
-            pass  # logged; the migration goes on as it was
-
     def _end(self, job_result):
         """The result: the job's end state, else the call's outcome."""
         if not self._op_done.wait(OPERATION_GRACE_SECONDS):
@@ -288,6 +198,10 @@ class MigrationJob:
                 self._dest_uri, host_mod.error_message(error))
         if result != driver.COMPLETED and self._paused:
             self._resume()
+        if result == driver.COMPLETED:
+            self._monitor.progress(migration.final_stats(
+                self._last_stats or
+                migration.setup_stats(self._memory_bytes)))
         LOG.info('Live migration of instance %s ended: %s.', self._uuid,
                  result)
         return result
@@ -298,18 +212,37 @@ class MigrationJob:
             return driver.COMPLETED if self._op_started else driver.CANCELLED
         if not isinstance(error, self._lv.libvirtError):
             raise error
-        if self._host.is_connection_error(error):
-            # Whether the guest moved is unknown: an error for the manager.
-            raise errors.HypervisorUnavailable(
-                uri=self._host.uri, reason=host_mod.error_message(error))
         with self._lock:
             aborted = self._abort_requested
         if aborted or (error.get_error_code() ==
                        self._lv.VIR_ERR_OPERATION_ABORTED):
             return driver.CANCELLED
-        return driver.FAILED
+        if self._host.is_connection_error(error) and self._op_conn_alive:
+            # The source daemon still answers us: the connection that
+            # failed is its own to the destination (down, unresolvable).
+            LOG.warning('The destination of instance %s failed: %s',
+                        self._uuid, host_mod.error_message(error))
+        return reconcile.outcome_of_failed_call(
+            self._host, self._conf, self._uuid, self._dest, error,
+            self._clock, self._wake, self._timeout)
 
     def _resume(self):
+        """Resume the guest we paused, unless libvirt already did.
+
+        libvirt resumes a guest paused during its migration on the side
+        where it ends up; a second resume would fail.
+        """
+        try:
+            state = self._domain.state()[0]
+        except self._lv.libvirtError as e:
+            state = None
+            LOG.debug('State of instance %s: %s', self._uuid,
+                      host_mod.error_message(e))
+        if state is not None and state != self._lv.VIR_DOMAIN_PAUSED:
+            self._paused = False
+            LOG.info('Instance %s already runs again on the source.',
+                     self._uuid)
+            return
         try:
             self._domain.resume()
         except self._lv.libvirtError as e:

@@ -18,6 +18,8 @@ import subprocess
 import sys
 import time
 
+import fixtures
+
 from server_migrations import compute
 from server_migrations.db import api as db_api
 from server_migrations.tests.unit.compute import agent_base
@@ -88,14 +90,33 @@ class RestartTest(agent_base.AgentTestCase):
         done = self.make_server(task_state=None)
         done_mid = self.make_migration(done, status='completed')['id']
         self.start_agent()
+        post_copy = left.pop('running (post-copy)')
         for uuid, mid in left.values():
             self.assertEqual('error', self.migration(mid)['status'])
             self.assert_on_source(uuid)
+        # Post-copy had started: the guest runs on the destination.
+        self.assertEqual('completed', self.migration(post_copy[1])['status'])
+        self.assert_on_destination(post_copy[0])
         for mid in (foreign_mid, inbound_mid):
             self.assertEqual('running', self.migration(mid)['status'])
         self.assertEqual('migrating', self.server(foreign['uuid'])[
             'task_state'])
         self.assertEqual('completed', self.migration(done_mid)['status'])
+
+    def test_restart_when_the_hypervisor_cannot_tell(self):
+        post_copy = self.make_server()
+        pc_mid = self.make_migration(post_copy,
+                                     status='running (post-copy)')['id']
+        pre_copy = self.make_server()
+        mid = self.make_migration(pre_copy, status='running')['id']
+        self.useFixture(fixtures.MockPatch(
+            'server_migrations.virt.fake.FakeDriver.recover_migration',
+            side_effect=RuntimeError('hypervisor unreachable')))
+        self.start_agent()
+        self.assertEqual('error', self.migration(pc_mid)['status'])
+        self.assert_on_destination(post_copy['uuid'])
+        self.assertEqual('error', self.migration(mid)['status'])
+        self.assert_on_source(pre_copy['uuid'])
 
     def test_cast_sent_while_the_agent_was_down_is_handled(self):
         # The fake transport keeps the cast for the server until it

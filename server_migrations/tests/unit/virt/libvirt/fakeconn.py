@@ -12,9 +12,56 @@
 
 """Stand-ins for the libvirt module and connection around FakeDomain."""
 
+import threading
+
 from server_migrations.tests.unit.virt.libvirt import fakelibvirt
 
 LIB_VERSION = 9000000
+
+
+class DomainHandle:
+    """A FakeDomain as seen through one connection.
+
+    Like libvirt's client without an event loop, a connection busy with a
+    migration call holds back every other call made through it until that
+    call returns.
+    """
+
+    def __init__(self, domain, conn):
+        self._domain = domain
+        self._conn = conn
+
+    def __getattr__(self, name):
+        attr = getattr(self._domain, name)
+        if not callable(attr):
+            return attr
+        conn = self._conn
+
+        def call(*args, **kwargs):
+            with conn.cond:
+                if name == 'migrateToURI3':
+                    conn.migrating += 1
+                elif not conn.cond.wait_for(lambda: not conn.migrating,
+                                            fakelibvirt.WAIT_SECONDS):
+                    conn.held_back.append(name)
+                    raise self._conn._bindings.libvirtError(
+                        '%s was held back behind the migration call on the '
+                        'same connection' % name)
+            try:
+                return attr(*args, **kwargs)
+            except self._conn._bindings.libvirtError:
+                # An error through a connection whose daemon restarted:
+                # the client has noticed, as libvirt's does.
+                if conn.generation != conn._bindings.generation:
+                    conn.noticed_broken = True
+                raise
+            finally:
+                if name == 'migrateToURI3':
+                    with conn.cond:
+                        conn.migrating -= 1
+                        conn.cond.notify_all()
+
+        return call
 
 
 class FakeConnection:
@@ -25,11 +72,15 @@ class FakeConnection:
     with an RPC error, and ``isAlive`` says False from then on.
     """
 
-    def __init__(self, bindings):
+    def __init__(self, bindings, domains):
         self._bindings = bindings
+        self._domains = domains
         self.generation = bindings.generation
         self.noticed_broken = False
         self.closed = False
+        self.cond = threading.Condition()
+        self.migrating = 0
+        self.held_back = []
 
     def _check(self):
         if self.closed:
@@ -52,7 +103,7 @@ class FakeConnection:
     def lookupByUUIDString(self, uuid):
         self._check()
         try:
-            return self._bindings.domains[uuid]
+            return DomainHandle(self._domains[uuid], self)
         except KeyError:
             raise self._bindings.libvirtError(
                 'Domain not found: no domain with matching uuid %r' % uuid,
@@ -71,9 +122,15 @@ class FakeBindings:
             setattr(self, name, value)
         self.libvirtError = errors
         self.domains = {domain.uuid: domain for domain in domains}
+        # What the destination's daemon holds (live_migration_uri's host
+        # is "dest" in these tests).
+        self.peer_domains = {}
         self.daemon_running = True
         self.generation = 0
         self.opened = []
+
+    def openReadOnly(self, uri):
+        return self.open(uri)
 
     def open(self, uri):
         if not self.daemon_running:
@@ -81,7 +138,8 @@ class FakeBindings:
                 "Failed to connect socket to '/var/run/libvirt/libvirt-sock'"
                 ": No such file or directory",
                 fakelibvirt.VIR_ERR_SYSTEM_ERROR, fakelibvirt.VIR_FROM_RPC)
-        conn = FakeConnection(self)
+        conn = FakeConnection(
+            self, self.peer_domains if '//dest/' in uri else self.domains)
         self.opened.append((uri, conn))
         return conn
 

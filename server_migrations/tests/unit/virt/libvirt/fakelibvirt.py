@@ -49,6 +49,10 @@ VIR_FROM_REMOTE = 13
 VIR_DOMAIN_RUNNING = 1
 VIR_DOMAIN_PAUSED = 3
 VIR_DOMAIN_SHUTOFF = 5
+VIR_DOMAIN_PAUSED_POSTCOPY = 12
+VIR_MIGRATE_PARAM_URI = 'migrate_uri'
+VIR_MIGRATE_PARAM_BANDWIDTH = 'bandwidth'
+VIR_MIGRATE_PARAM_MIGRATE_DISKS = 'migrate_disks'
 
 CONSTANTS = {name: value for name, value in globals().items()
              if name.startswith('VIR_')}
@@ -126,7 +130,9 @@ class FakeDomain:
                  memory_kib=1024 * 1024, on_post_copy=(), on_suspend=(),
                  post_copy_error=None, suspend_error=None,
                  migrate_error=None, stats_api='jobStats', report_end=True,
-                 backing=None, abort_refusals=0, delegate=()):
+                 backing=None, abort_refusals=0, delegate=(),
+                 disks_xml='', resumes_itself=False, on_migrate=None,
+                 job_outlives_call=False):
         self.uuid = uuid
         self.errors = errors
         self.memory_kib = memory_kib
@@ -140,6 +146,14 @@ class FakeDomain:
         self.backing = backing
         self.abort_refusals = abort_refusals
         self.delegate = delegate
+        self.disks_xml = disks_xml
+        # As real libvirt does: a guest paused during its migration runs
+        # again once the job fails or is cancelled.
+        self.resumes_itself = resumes_itself
+        self.on_migrate = on_migrate
+        # The call fails (its connection dropped) while the daemon's job
+        # goes on along the script.
+        self.job_outlives_call = job_outlives_call
         self.run_state = VIR_DOMAIN_RUNNING
         self.calls = []
         # (call, job reads before it): when in the job's life it came.
@@ -166,6 +180,13 @@ class FakeDomain:
             return self.backing.state()
         return [self.run_state, 0]
 
+    def isActive(self):
+        return int(self.run_state != VIR_DOMAIN_SHUTOFF)
+
+    def XMLDesc(self, flags=0):
+        return ("<domain type='qemu'><uuid>%s</uuid><devices>%s</devices>"
+                "</domain>" % (self.uuid, self.disks_xml))
+
     def suspend(self):
         self._record('suspend')
         if self.suspend_error:
@@ -190,11 +211,14 @@ class FakeDomain:
 
     def migrateToURI3(self, uri, params, flags):
         self._record('migrateToURI3')
+        if self.on_migrate is not None:
+            self.on_migrate()
         with self._cond:
             self.migrate_args = (uri, params, flags)
             self._cond.notify_all()
             if self.migrate_error is not None:
-                self.end = 'refused'
+                if not self.job_outlives_call:
+                    self.end = 'refused'
                 raise self.migrate_error
             if self.stats_api is None:
                 # Nobody reads the job: it runs to the script's end.
@@ -205,6 +229,8 @@ class FakeDomain:
         if self.end == 'completed':
             self.run_state = VIR_DOMAIN_SHUTOFF
             return 0
+        if self.resumes_itself and self.backing is None:
+            self.run_state = VIR_DOMAIN_RUNNING
         if self.end == 'failed':
             raise self.errors('operation failed: migration out job: '
                               'unexpectedly failed', VIR_ERR_OPERATION_FAILED)

@@ -39,8 +39,12 @@ class TestConnection(helpers.LibvirtTestCase):
         self.driver.init_host()
         self.assertTrue(self.driver.is_healthy())
         self.assertEqual(driver_mod.COMPLETED, self.migrate())
-        self.assertEqual(['qemu:///system'],
+        # The shared connection, then the migration call's own, closed
+        # once the call returned.
+        self.assertEqual(['qemu:///system', 'qemu:///system'],
                          [uri for uri, _ in self.bindings.opened])
+        self.assertEqual([False, True],
+                         [conn.closed for _, conn in self.bindings.opened])
         self.assertIn('libvirt driver ready on qemu:///system (libvirt '
                       '9.0.0)', self.logs.output)
 
@@ -88,13 +92,15 @@ class TestConnection(helpers.LibvirtTestCase):
         self.assertIn('dropped the connection (Cannot recv data: Connection '
                       'reset by peer); reconnecting', self.logs.output)
         self.assertEqual(driver_mod.COMPLETED, self.migrate())
-        self.assertEqual(2, len(self.bindings.opened))
+        # Plus the migration call's own connection.
+        self.assertEqual(3, len(self.bindings.opened))
 
     def test_domain_lookup_retried_after_restart(self):
         self.driver.init_host()
         self.bindings.restart_daemon()
         self.assertEqual(driver_mod.COMPLETED, self.migrate())
-        self.assertEqual(2, len(self.bindings.opened))
+        # The replaced shared connection and the migration's own.
+        self.assertEqual(3, len(self.bindings.opened))
 
     def test_dead_connection_replaced_without_a_failed_call(self):
         self.driver.init_host()

@@ -44,9 +44,10 @@ class TestEndStates(helpers.LibvirtTestCase):
 
         self.assertEqual(driver_mod.COMPLETED, self._run(domain))
 
-        # Readings every 0.5 s; progress at the first and then every 1 s.
+        # Readings every 0.5 s; progress at the first and then every 1 s,
+        # and a final report: what remained went in the stop-and-copy.
         self.assertEqual([counters(memory_processed=i * GIB)
-                          for i in (0, 2, 4)], self.monitor.reports)
+                          for i in (0, 2, 4, 4)], self.monitor.reports)
         self.assertEqual(('qemu+tcp://dest/system', {}, SHARED_FLAGS),
                          domain.migrate_args)
         self.assertEqual(['migrateToURI3'], domain.calls)
@@ -64,7 +65,10 @@ class TestEndStates(helpers.LibvirtTestCase):
                          domain.migrate_args[2])
         self.assertEqual([counters(disk_total=10 * GIB, disk_processed=0),
                           counters(disk_total=10 * GIB,
-                                   disk_processed=2 * GIB)],
+                                   disk_processed=2 * GIB),
+                          counters(memory_processed=4 * GIB,
+                                   disk_total=10 * GIB,
+                                   disk_processed=10 * GIB)],
                          self.monitor.reports)
 
     def test_destination_uri_from_template(self):
@@ -79,7 +83,8 @@ class TestEndStates(helpers.LibvirtTestCase):
                                  [fake.running(), fake.COMPLETED],
                                  report_end=False)
         self.assertEqual(driver_mod.COMPLETED, self._run(domain))
-        self.assertEqual([counters()], self.monitor.reports)
+        self.assertEqual([counters(), counters(memory_processed=4 * GIB)],
+                         self.monitor.reports)
 
     def test_failed_job(self):
         domain = fake.FakeDomain(helpers.UUID, [fake.running(), fake.FAILED])
@@ -105,20 +110,30 @@ class TestEndStates(helpers.LibvirtTestCase):
         self.assertEqual([], self.monitor.reports)
 
     def test_connection_lost_during_the_migration_is_an_error(self):
+        # The local libvirtd went away mid-call and stays down: nobody can
+        # tell whether the guest moved.
         lost = fake.libvirtError('Cannot recv data: Connection reset by peer',
                                  fake.VIR_ERR_SYSTEM_ERROR, fake.VIR_FROM_RPC)
+
+        def daemon_dies():
+            self.bindings.restart_daemon()
+            self.bindings.daemon_running = False
+
         domain = fake.FakeDomain(helpers.UUID, [fake.COMPLETED],
-                                 migrate_error=lost)
+                                 migrate_error=lost, on_migrate=daemon_dies)
         ex = self.assertRaises(errors.HypervisorUnavailable, self._run,
                                domain)
         self.assertIn('Connection reset by peer', str(ex))
+        self.assertIn('on the source unknown, on the destination unknown',
+                      str(ex))
 
     def test_job_info_fallback_reports_progress(self):
         domain = fake.FakeDomain(
             helpers.UUID, [fake.running(memory_processed=GIB),
                            fake.COMPLETED], stats_api='jobInfo')
         self.assertEqual(driver_mod.COMPLETED, self._run(domain))
-        self.assertEqual([counters(memory_processed=GIB)],
+        self.assertEqual([counters(memory_processed=GIB),
+                          counters(memory_processed=4 * GIB)],
                          self.monitor.reports)
 
     def test_no_job_stats_at_all_follows_the_migration_call(self):
@@ -127,7 +142,9 @@ class TestEndStates(helpers.LibvirtTestCase):
             domain = fake.FakeDomain(helpers.UUID, [fake.running(), end],
                                      stats_api=None)
             self.assertEqual(expected, self._run(domain))
-        self.assertEqual([], self.monitor.reports)
+        # Only the final report of the completed one: all memory sent.
+        self.assertEqual([counters(memory_total=GIB, memory_processed=GIB)],
+                         self.monitor.reports)
         self.assertIn('reports no job statistics', self.logs.output)
 
     def test_instance_not_on_this_hypervisor(self):

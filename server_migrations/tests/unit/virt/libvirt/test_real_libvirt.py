@@ -143,10 +143,10 @@ class TestScriptedJobOnARealGuest(RealLibvirtTestCase):
         super().setUp()
         original = host_mod.Host.lookup_domain
 
-        def lookup(host, uuid):
+        def lookup(host, uuid, conn=None):
             # The driver's own connection finds the real guest; the double
             # wraps it with a scripted migration job.
-            self.domain.backing = original(host, uuid)
+            self.domain.backing = original(host, uuid, conn=conn)
             return self.domain
 
         self.useFixture(fixtures.MockPatchObject(host_mod.Host,
@@ -205,7 +205,7 @@ class TestScriptedJobOnARealGuest(RealLibvirtTestCase):
         ex = self.assertRaises(exception.LiveMigrationAbortFailed,
                                self.driver.live_migration_abort,
                                self.instance)
-        self.assertIn('cannot abort migration in post-copy mode', str(ex))
+        self.assertIn('post-copy has started', str(ex))
 
         self.domain.finish(fake.COMPLETED)
         self.assertEqual(driver_mod.COMPLETED, self.result(future))
