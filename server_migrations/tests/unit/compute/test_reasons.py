@@ -133,8 +133,10 @@ class RestartReasonTest(_Base):
         self.start_agent()
         self.assertEqual('error', self.migration(migration['id'])['status'])
         event = self.final_event(instance['uuid'], migration['id'])
-        self.assertEqual(('Error', reasons.AGENT_RESTARTED),
-                         (event['result'], event['details']))
+        # With where the hypervisor says the guest is.
+        self.assertEqual(
+            ('Error', reasons.AGENT_RESTARTED + '; the hypervisor runs the '
+             'server on the source'), (event['result'], event['details']))
         action = db_api.actions_get(self.context, instance['uuid'])[0]
         self.assertEqual('Error', action['message'])
 
