@@ -20,7 +20,8 @@ import sys
 import urllib.request
 
 import fixtures
-import testtools
+
+from server_migrations.tests import base
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..',
                                     '..'))
@@ -44,7 +45,7 @@ def _free_port():
         return sock.getsockname()[1]
 
 
-class _CommandBase(testtools.TestCase):
+class _CommandBase(base.BaseTestCase):
     """A config file (noauth2, SQLite file, fake:/) and a synced database."""
 
     def setUp(self):

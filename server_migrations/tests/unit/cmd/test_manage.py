@@ -21,16 +21,16 @@ import sys
 
 import fixtures
 from oslo_utils import timeutils
-from oslotest import base as oslo_base
 import sqlalchemy as sa
 
 from server_migrations.db import migration
 from server_migrations.db import models
+from server_migrations.tests import base as sm_base
 
 SERVER = '8f1f7c1e-0d6f-4a47-9a52-2d0c6f5b1a01'
 
 
-class TestManageOperatorCommands(oslo_base.BaseTestCase):
+class TestManageOperatorCommands(sm_base.BaseTestCase):
 
     def setUp(self):
         super().setUp()
