@@ -95,7 +95,7 @@ class Trend:
         shrink = (left0 - left1) / elapsed
         if shrink <= 0:
             return rate, ('not converging: the guest dirties memory as '
-                          'fast as it is copied (force-complete it?)')
+                          'fast as it is copied; force-complete it?')
         return rate, 'converging, about %s left' % _duration(left1 / shrink)
 
 
@@ -122,9 +122,10 @@ class Bars:
 
     COLUMNS = (rich_progress.TextColumn('{task.description}'),
                rich_progress.BarColumn(bar_width=30),
-               rich_progress.TextColumn('{task.fields[left]}'),
-               rich_progress.TextColumn('{task.fields[rate]}'),
-               rich_progress.TextColumn('{task.fields[verdict]}'))
+               rich_progress.TextColumn('{task.fields[left]}', markup=False),
+               rich_progress.TextColumn('{task.fields[rate]}', markup=False),
+               rich_progress.TextColumn('{task.fields[verdict]}',
+                                        markup=False))
 
     def __init__(self, console=None, window=WINDOW_SECONDS):
         self.progress = rich_progress.Progress(*self.COLUMNS,
@@ -166,14 +167,15 @@ class Bars:
             total, completed, left = fields
             # The rate and verdict are for the whole migration: shown once.
             extra = dict(left=left, rate=rate if first else '',
-                         verdict=('%s [%s]' % (verdict, migration['status'])
+                         verdict=('%s | %s' % (verdict, migration['status'])
                                   if first else ''))
             first = False
             if self.plain:
                 self.progress.console.print(
                     'migration %s %s: %s' % (ident, kind, ', '.join(
                         v for v in (left, extra['rate'], extra['verdict'])
-                        if v)), highlight=False, soft_wrap=True)
+                        if v)), markup=False, highlight=False,
+                    soft_wrap=True)
                 continue
             if key not in self.tasks:
                 self.tasks[key] = self.progress.add_task(

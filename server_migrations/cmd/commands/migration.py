@@ -35,6 +35,8 @@ COLUMNS = [('id', 'Id'), ('uuid', 'UUID'), ('instance_uuid', 'Server UUID'),
            ('disk_processed', 'Disk Processed Bytes'),
            ('disk_remaining', 'Disk Remaining Bytes'),
            ('created_at', 'Created At'), ('updated_at', 'Updated At')]
+IN_FLIGHT = ('accepted',) + models.IN_PROGRESS_STATUSES + (
+    'running (post-copy)',)
 LIST_COLUMNS = COLUMNS[:7] + [('updated_at', 'Updated At')]
 SHOW_COLUMNS = COLUMNS + [
     ('source_node', 'Source Node'), ('dest_node', 'Dest Node'),
@@ -157,9 +159,10 @@ class MigrationCommands:
         server = db_api.instance_get(self.context, args.server)
         if server is None:
             raise CommandError('Server %s not found.' % args.server)
-        watched = {m['id']: m for m in
-                   db_api.migration_get_in_progress_by_instance(
-                       self.context, args.server)}
+        # In flight: the API's "in progress" ones, and those not started yet
+        # or in post-copy, which the API does not list.
+        watched = {m['id']: m for m in db_api.migration_get_all(
+            self.context, instance_uuid=args.server, statuses=IN_FLIGHT)}
         if not watched:
             print('Server %s has no live migration in progress.'
                   % args.server)
@@ -189,7 +192,6 @@ class MigrationCommands:
                 watched[ident], status='deleted')
             watched[ident] = migration
             bars.update(migration)
-            if migration['status'] in models.IN_PROGRESS_STATUSES + (
-                    'accepted', 'running (post-copy)'):
+            if migration['status'] in IN_FLIGHT:
                 active += 1
         return active

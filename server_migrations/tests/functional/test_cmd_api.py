@@ -12,14 +12,17 @@
 
 """server-migrations-api as a process: flags, config and a taken port."""
 
+import http.client
 import json
 import os
 import socket
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 
 import fixtures
+import testtools
 
 from server_migrations.tests import base
 
@@ -37,6 +40,10 @@ connection = sqlite:///%(state)s/db.sqlite
 auth_strategy = noauth2
 bind_port = 1
 """
+
+
+# Connections held open at once by the embedded server's test.
+CONNECTIONS = 500
 
 
 def _free_port():
@@ -106,6 +113,65 @@ class APICommandTestCase(_CommandBase):
                           % port], lines)
         self.assertNotIn('Traceback', err)
 
+    def _serving(self):
+        port = _free_port()
+        proc = self._start(port)
+        banner = 'listening on http://127.0.0.1:%d/' % port
+        lines = []
+        for _ in range(50):
+            lines.append(proc.stdout.readline())
+            if banner in lines[-1] or not lines[-1]:
+                break
+        self.assertIn(banner, lines[-1], lines)
+        return proc, port
+
+    def test_holds_500_connections_with_keep_alive(self):
+        proc, port = self._serving()
+        # Bounded: 500 loopback connections, two requests on each.
+        conns = [http.client.HTTPConnection('127.0.0.1', port, timeout=120)
+                 for _ in range(CONNECTIONS)]
+        self.addCleanup(lambda: [c.close() for c in conns])
+        for conn in conns:
+            conn.connect()
+        # All connected at once; now a request on each, then the answers.
+        for round_ in range(2):
+            for conn in conns:
+                conn.request('GET', '/v2.1')
+            statuses = []
+            for conn in conns:
+                resp = conn.getresponse()
+                body = resp.read()
+                statuses.append(resp.status)
+                self.assertEqual('v2.1', json.loads(body)['version']['id'])
+                # Kept open for the next request (HTTP/1.1 keep-alive).
+                self.assertFalse(resp.will_close, round_)
+            self.assertEqual([200] * CONNECTIONS, statuses)
+        self.assertIsNone(proc.poll())
+
+    def test_sigterm_stops_it(self):
+        proc, _port = self._serving()
+        proc.terminate()
+        _out, err = proc.communicate(timeout=30)
+        self.assertEqual(0, proc.returncode, err)
+        self.assertNotIn('Traceback', err)
+
+    def test_logs_what_a_dev_token_looks_like(self):
+        proc, port = self._serving()
+        req = urllib.request.Request(
+            'http://127.0.0.1:%d/v2.1/servers/x/migrations' % port,
+            headers={'X-Auth-Token': 'not-a-token'})
+        for _ in range(2):
+            with testtools.ExpectedException(urllib.error.HTTPError,
+                                             'HTTP Error 401'):
+                urllib.request.urlopen(req, timeout=30)
+        proc.terminate()
+        out, err = proc.communicate(timeout=30)
+        logged = out + err
+        # Once at start-up and once at the first refused token only.
+        self.assertEqual(2, logged.count('X-Auth-Token: <user_id>:'
+                                         '<project_id>'), logged)
+        self.assertEqual(1, logged.count('Refused a malformed token'))
+
 
 class WSGIModuleTestCase(_CommandBase):
     """server_migrations.wsgi.api:application, as uWSGI loads it."""
@@ -126,8 +192,8 @@ class WSGIModuleTestCase(_CommandBase):
         result = subprocess.run([sys.executable, '-c', code], env=env,
                                 capture_output=True, text=True, timeout=120)
         self.assertEqual(0, result.returncode, result.stderr)
-        self.assertEqual(['200', '200', '401'],
-                         result.stdout.split()[-3:])
+        codes = [ln for ln in result.stdout.splitlines() if ln.isdigit()]
+        self.assertEqual(['200', '200', '401'], codes)
 
     def test_absent_files_are_not_passed(self):
         # oslo.config would refuse a --config-file that does not exist.
