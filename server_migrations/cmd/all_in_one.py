@@ -257,11 +257,11 @@ def main(argv=None):
     common.log_dev_token(conf)
 
     signals = Signals()
-    signals.install()
     stop = threading.Event()
     hosts = ['compute%d' % (i + 1) for i in range(flags.agents)]
     agents = []
     try:
+        signals.install()
         dev = Demo(conf, hosts)
         agents = _start_agents(conf, hosts, dev.slots)
         threading.Thread(target=server.serve_forever, name='api',

@@ -55,11 +55,6 @@ def main(argv=None):
     server = wsgi_server.make_server(
         app, flags.host or conf.api.bind_host,
         conf.api.bind_port if flags.port is None else flags.port)
-    host, port = server.address
-    LOG.info('server-migrations-api listening on http://%s:%s/', host, port)
-    common.log_dev_token(conf)
-    common.say('server-migrations-api listening on http://%s:%s/'
-               % (host, port))
     # Serve in a thread so that the main thread is free to take signals.
     web = threading.Thread(target=server.serve_forever, name='http',
                            daemon=True)
@@ -67,7 +62,13 @@ def main(argv=None):
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     web.start()
+    host, port = server.address
+    LOG.info('server-migrations-api listening on http://%s:%s/', host, port)
+    common.log_dev_token(conf)
+    common.say('server-migrations-api listening on http://%s:%s/'
+               % (host, port))
     while not stop.wait(0.5) and web.is_alive():
         pass
     server.stop()
-    return 0
+    # Stopped by a signal: 0; the server thread died on its own: 1.
+    return 0 if stop.is_set() else 1

@@ -229,6 +229,17 @@ class TestStopping(_AllInOneBase):
         proc.send_signal(signal.SIGTERM)
         self.assertStops(proc)
 
+    def test_a_second_signal_exits_at_once(self):
+        proc, _lines = self.start()
+        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.communicate(timeout=STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.fail('still running %d s after two signals' % STOP_SECONDS)
+        # Stopped cleanly before the second one arrived, or cut short by it.
+        self.assertIn(proc.returncode, (0, 128 + signal.SIGTERM))
+
     def test_sigterm_during_start_up(self):
         proc = subprocess.Popen(
             [sys.executable, '-m', 'server_migrations.cmd.all_in_one',

@@ -68,8 +68,11 @@ class QuietByDefaultTest(base.BaseTestCase):
     def test_failing_test_shows_output_and_logs(self):
         out = self.run_noisy(NOISY_FAILS='1')
         self.assertEqual(1, out.returncode, out.stdout + out.stderr)
-        for mark in ('stdout', 'stderr', 'debug', 'warning'):
+        for mark in ('stdout', 'stderr', 'warning'):
             self.assertIn('MARK-%s' % mark, out.stdout + out.stderr)
+        # DEBUG records too when asked for (oslotest's OS_DEBUG).
+        out = self.run_noisy(NOISY_FAILS='1', OS_DEBUG='1')
+        self.assertIn('MARK-debug', out.stdout + out.stderr)
 
     def test_capture_can_be_turned_off_for_debugging(self):
         out = self.run_noisy(OS_STDOUT_CAPTURE='0')
