@@ -193,15 +193,37 @@ AGENT_CONF = ('[compute]\nmax_concurrent_live_migrations = 250\n'
               'permit_post_copy = true\n')
 
 
-def agent_section():
-    """200 migrations on one agent; 202 -> driver call at 100 actions/s."""
+def agent_section(drop_casts=False):
+    """200 migrations on one agent; 202 -> driver call at 100 actions/s.
+
+    With ``drop_casts`` the API casts to an exchange no agent listens on:
+    the cast is lost, and the agent's poll of the database carries every
+    action out (``[compute] action_poll_interval``, 2 s).
+    """
     url = DATABASES['postgresql']
     _create_database('postgresql', url)
     work = Workdir(url, broker.TRANSPORT_URL, AGENT_CONF)
+    env = dict(work.env)
+    if drop_casts:
+        with open(os.path.join(work.path, 'dropped.conf'), 'w') as f:
+            f.write('[DEFAULT]\ncontrol_exchange = sm-bench-dropped\n')
+        env['OS_SERVER_MIGRATIONS_CONFIG_FILES'] = (
+            'server-migrations.conf;dropped.conf')
     result = agent.agent_case(
         work, url, HEADERS, seed.PROJECT,
         lambda: servers.Server('uwsgi', 'server_migrations.wsgi.api', 2,
-                               work.env))
+                               env),
+        count=50 if drop_casts else 200,
+        rate=10.0 if drop_casts else 100.0)
+    if drop_casts:
+        latency = result['ms_from_202_to_driver'] or {}
+        print('agent, casts dropped: %d force-completes at %.0f/s carried '
+              'out by the poll: 202 -> driver call p50 %.0f ms, p99 %.0f '
+              'ms, max %.0f ms' % (
+                  result['driver_calls'], result['rate_per_s'],
+                  latency.get('p50', -1), latency.get('p99', -1),
+                  latency.get('max', -1)), flush=True)
+        return result
     latency = result['ms_from_202_to_driver'] or {}
     progress = result['progress']
     print('agent: 202 -> cast received p50 %(p50).2f ms p99 %(p99).2f ms'
@@ -229,10 +251,12 @@ def main(argv=None):
     parser.add_argument('--output', default=os.path.join(
         os.path.dirname(__file__), 'results.json'))
     parser.add_argument('--databases', default='sqlite,postgresql,mariadb')
-    parser.add_argument('--sections', default='http,rows,actions,agent',
+    parser.add_argument('--sections',
+                        default='http,rows,actions,agent,agent-dropped',
                         help='any of http (servers and databases), rows '
                         '(table size), actions (RabbitMQ), agent (202 to '
-                        'driver call, 200 migrations on one agent)')
+                        'driver call, 200 migrations on one agent), '
+                        'agent-dropped (the same with every cast lost)')
     args = parser.parse_args(argv)
     sections = args.sections.split(',')
     seconds, rounds = (2, 1) if args.quick else (5, 3)
@@ -279,7 +303,8 @@ def main(argv=None):
     failed = False
     for name, run_section in (
             ('actions', lambda: actions(seconds, rounds, other_rows)),
-            ('agent', agent_section)):
+            ('agent', agent_section),
+            ('agent-dropped', lambda: agent_section(drop_casts=True))):
         if name not in sections:
             continue
         try:

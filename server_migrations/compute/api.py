@@ -13,12 +13,12 @@
 """The compute API: preconditions, records and casts behind the handlers."""
 
 from oslo_log import log as logging
-from oslo_utils import excutils
 from oslo_utils import uuidutils
 
 from server_migrations import compute
 from server_migrations.compute import rpcapi
 from server_migrations import context as sm_context
+from server_migrations.db import agent_actions
 from server_migrations.db import api as db_api
 from server_migrations.db import models
 from server_migrations import exception
@@ -30,6 +30,10 @@ MIGRATING = 'migrating'
 LIVE_MIGRATION = 'live-migration'
 LIVE_MIGRATION_FORCE_COMPLETE = 'live_migration_force_complete'
 LIVE_MIGRATION_CANCEL = 'live_migration_cancel'
+# What the agent is asked to do (agent_actions.method, the RPC methods).
+START = 'live_migration'
+FORCE_COMPLETE = 'live_migration_force_complete'
+ABORT = 'live_migration_abort'
 
 FORCE_COMPLETE_STATUSES = ('running',)
 ABORT_STATUSES = ('running',)
@@ -157,10 +161,8 @@ class API:
                 migration_id=migration_id, instance_uuid=instance['uuid'],
                 state=migration['status'], method='force complete')
         host = migration['source_compute'] or instance['host']
-        self._record_and_cast(
-            context, instance['uuid'], LIVE_MIGRATION_FORCE_COMPLETE,
-            lambda: self.compute_rpcapi.live_migration_force_complete(
-                context, host, instance['uuid'], migration['id']))
+        self._accept(context, instance['uuid'], LIVE_MIGRATION_FORCE_COMPLETE,
+                     host, migration['id'], FORCE_COMPLETE)
 
     def live_migrate_abort(self, context, instance, migration_id,
                            support_abort_in_queue=False):
@@ -174,37 +176,25 @@ class API:
             raise exception.InvalidMigrationState(
                 migration_id=migration_id, instance_uuid=instance['uuid'],
                 state=migration['status'], method='abort live migration')
-        self._record_and_cast(
-            context, instance['uuid'], LIVE_MIGRATION_CANCEL,
-            lambda: self.compute_rpcapi.live_migration_abort(
-                context, instance['host'], instance['uuid'],
-                migration['id']))
+        self._accept(context, instance['uuid'], LIVE_MIGRATION_CANCEL,
+                     instance['host'], migration['id'], ABORT)
 
-    def _record_and_cast(self, context, uuid, action, cast):
-        """Commit the action record, then cast; a refused cast undoes it.
+    def _accept(self, context, uuid, action, host, migration_id, method):
+        """Commit the action for ``host``'s agent, then wake the agent up.
 
-        The record is committed first because the agent looks it up by
-        request id to write its event: a cast sent from inside the
-        transaction can be acted on before the commit, and the agent would
-        find no record (seen on MariaDB under concurrent requests). If the
-        broker refuses, the record is deleted before the 503, so a refused
-        request still leaves nothing behind.
+        The instance action and the agent's copy of the request are written
+        in one transaction: once it commits, the 202 is a promise the agent
+        keeps even if the wake-up cast is lost (it polls the database). A
+        database that does not take the transaction fails the request
+        (503) with nothing changed.
         """
-        action_id = db_api.action_start(context, uuid, action)
-        try:
-            cast()
-        except Exception:
-            with excutils.save_and_reraise_exception():
-                self._forget_action(context, action_id)
-
-    def _forget_action(self, context, action_id):
-        try:
-            db_api.action_purge(context, action_id)
-        except Exception:
-            # The database failed right after it worked: the record stays,
-            # without events, for a request that was answered 503.
-            LOG.exception('Could not delete action %s of a refused request',
-                          action_id)
+        with db_api.writer(context):
+            action_id = db_api.action_start(context, uuid, action)
+            ident = agent_actions.create(context, action_id, uuid,
+                                         migration_id, host, method)
+        self.compute_rpcapi.wake(context, host, method, ident,
+                                 instance_uuid=uuid,
+                                 migration_id=migration_id)
 
     # -- starting a live migration -----------------------------------------
 
@@ -231,7 +221,7 @@ class API:
         return min(candidates, key=lambda h: (load[h], h))
 
     def live_migrate(self, context, instance, host, block_migration):
-        """Record a live migration and cast it to the source host.
+        """Record a live migration for the source host and wake it up.
 
         :returns: the migration record.
         """
@@ -261,21 +251,11 @@ class API:
                 'project_id': context.project_id,
             })
             action_id = db_api.action_start(context, uuid, LIVE_MIGRATION)
-        # Committed before the cast: the agent re-reads the migration.
-        try:
-            self.compute_rpcapi.live_migration(
-                context, instance['host'], uuid, migration['id'],
-                block_migration)
-        except Exception:
-            with excutils.save_and_reraise_exception():
-                self._undo_live_migrate(context, uuid, migration['id'],
-                                        action_id)
+            ident = agent_actions.create(
+                context, action_id, uuid, migration['id'], instance['host'],
+                START, block_migration=block_migration)
+        self.compute_rpcapi.wake(context, instance['host'], START, ident,
+                                 instance_uuid=uuid,
+                                 migration_id=migration['id'],
+                                 block_migration=block_migration)
         return migration
-
-    def _undo_live_migrate(self, context, uuid, migration_id, action_id):
-        """Forget a live migration whose cast never left (nothing changed)."""
-        with db_api.writer(context):
-            db_api.migration_purge(context, migration_id)
-            db_api.action_purge(context, action_id)
-            db_api.instance_update(context, uuid, {'task_state': None},
-                                   expected_task_state=MIGRATING)

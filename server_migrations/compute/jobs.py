@@ -13,13 +13,17 @@
 """The agent's migration jobs: executor, status swaps, events, progress."""
 
 from concurrent import futures
+import functools
 import threading
 import traceback
 import weakref
 
 from oslo_log import log as logging
+from oslo_utils import timeutils
 
 from server_migrations import compute
+from server_migrations.compute import outbox
+from server_migrations.db import agent_actions
 from server_migrations.db import api as db_api
 from server_migrations.virt import driver as virt_driver
 
@@ -45,33 +49,67 @@ def describe(exc):
 class Event:
     """An instance action event (``compute_...``) under the request's action.
 
-    The API recorded the action with the request id that came over RPC; an
-    operator reads the event's result to learn whether a 202 worked. No
-    action (a cast from a test or a tool): nothing is recorded.
+    Written after the agent acted, never before: ``open`` writes the start
+    (with the time the event was created), ``finish`` the result, and with
+    it closes the request's ``agent_actions`` row in the same transaction.
+    A write the database refuses is handed to ``outbox`` and retried, so an
+    outcome the agent knows is not lost. With no instance action (a cast
+    from a test or a tool) nothing is recorded.
     """
 
-    def __init__(self, context, instance_uuid, name, host):
+    def __init__(self, context, instance_uuid, name, host, outbox=None,
+                 action_id=None, agent_action_id=None):
         self.context = context
+        self.instance_uuid = instance_uuid
+        self.name = name
+        self.host = host
+        self.outbox = outbox
+        self.action_id = action_id
+        self.agent_action_id = agent_action_id
+        self.start_time = timeutils.utcnow()
         self.id = None
-        try:
+        self.finished = False
+
+    def open(self):
+        """Write the event's start; safe to call more than once."""
+        if self.id is not None:
+            return
+        if self.action_id is None:
             action = db_api.action_get_by_request_id(
-                context, instance_uuid, context.request_id)
-            if action is not None:
-                self.id = db_api.action_event_start(
-                    context, action['id'], name, host)
-        except Exception:
-            LOG.exception('Could not record event %s', name)
+                self.context, self.instance_uuid, self.context.request_id)
+            if action is None:
+                return
+            self.action_id = action['id']
+        self.id = db_api.action_event_start(
+            self.context, self.action_id, self.name, self.host,
+            start_time=self.start_time)
 
     def finish(self, ok, detail=None):
-        if self.id is None:
+        """Record the outcome once (retried by the outbox if need be)."""
+        if self.finished:
             return
-        event_id, self.id = self.id, None
-        try:
-            db_api.action_event_finish(
-                self.context, event_id, 'Success' if ok else 'Error',
-                traceback=None if ok else detail)
-        except Exception:
-            LOG.exception('Could not finish event %s', event_id)
+        self.finished = True
+        result = 'Success' if ok else 'Error'
+        what = 'event %s of server %s' % (self.name, self.instance_uuid)
+        write = functools.partial(self._write, result, detail)
+        if self.outbox is None:
+            try:
+                write()
+            except Exception:
+                LOG.exception('Could not record %s', what)
+        else:
+            self.outbox.put(write, what)
+
+    def _write(self, result, detail):
+        with db_api.writer(self.context):
+            self.open()
+            if self.id is not None:
+                db_api.action_event_finish(
+                    self.context, self.id, result,
+                    traceback=None if result == 'Success' else detail)
+            if self.agent_action_id is not None:
+                agent_actions.finish(self.context, self.agent_action_id,
+                                     result, detail)
 
 
 class Job:
@@ -84,17 +122,59 @@ class Job:
         self.instance_uuid = instance_uuid
         self.block_migration = block_migration
         self.event = event
+        self.instance = None
+        self.post_copy = False
         self.future = None
         self.detail = None
+        self.final_status = None
         self.done = threading.Event()
+        self._lock = threading.Lock()
+        self._on_end = []
+
+    def ended(self, status):
+        """The migration reached ``status``: run the waiting callbacks."""
+        with self._lock:
+            self.final_status = status
+            callbacks, self._on_end = self._on_end, []
+        for callback in callbacks:
+            _run_callback(callback, status)
+
+    def on_end(self, callback):
+        """Call ``callback(status)`` when the migration ends (now if it has).
+
+        Abort events are closed this way, by whoever settles the migration,
+        so no RPC thread waits for an aborted copy to stop.
+        """
+        with self._lock:
+            if self.final_status is None:
+                self._on_end.append(callback)
+                return
+            status = self.final_status
+        _run_callback(callback, status)
+
+
+def _run_callback(callback, status):
+    try:
+        callback(status)
+    except Exception:
+        LOG.exception('A callback at the end of a migration failed')
+
+
+def finish_abort(event, status):
+    if status == 'cancelled':
+        event.finish(True)
+    else:
+        event.finish(False, 'The migration ended as %s before the abort '
+                            'took effect' % status)
 
 
 class Monitor(virt_driver.MigrationMonitor):
     """Writes a running migration's progress; records a post-copy switch."""
 
-    def __init__(self, context, migration_id):
+    def __init__(self, context, migration_id, job=None):
         self.context = context
         self.migration_id = migration_id
+        self.job = job
 
     def progress(self, stats):
         try:
@@ -106,6 +186,8 @@ class Monitor(virt_driver.MigrationMonitor):
                           self.migration_id)
 
     def post_copy_started(self):
+        if self.job is not None:
+            self.job.post_copy = True
         db_api.migration_update(self.context, self.migration_id,
                                 {'status': 'running (post-copy)'},
                                 expected_status='running')
@@ -123,7 +205,7 @@ class MigrationJobs:
         self._action_locks = weakref.WeakValueDictionary()
         self._executor = None
         self.stopping = threading.Event()
-        self.unclaimed = set()
+        self.outbox = outbox.Outbox()
 
     def start_executor(self, workers):
         self.stopping.clear()
@@ -161,10 +243,19 @@ class MigrationJobs:
 
     def _job_done(self, job):
         try:
-            migration = db_api.migration_get(job.context, job.migration_id)
-            status = migration['status'] if migration else None
+            status = job.final_status
+            if status is None:
+                # Another writer (an abort before the start, a restart)
+                # ended it: the record says how.
+                migration = db_api.migration_get(job.context,
+                                                 job.migration_id)
+                status = migration['status'] if migration else None
             job.event.finish(status == 'completed', job.detail or
                              'The migration ended as %s' % status)
+        except Exception:
+            LOG.exception('Could not read how migration %s ended',
+                          job.migration_id)
+            job.event.finish(False, job.detail or 'The migration ended')
         finally:
             with self._lock:
                 if self._jobs.get(job.migration_id) is job:
@@ -194,14 +285,39 @@ class MigrationJobs:
             job.future.cancel()
 
     def settle(self, context, migration_id, instance_uuid, status, expected,
-               dest=None, detail=None):
+               dest=None, detail=None, durable=False):
         """Move a migration to a terminal ``status`` if it is ``expected``.
 
         In the same transaction the server follows: on ``dest`` (the
         migration record, for success) it moves to the destination; else it
         stays where it is; its task state is cleared either way.
-        :returns: ``(won, status)`` as ``db_api.migration_update``.
+
+        :param durable: the outcome comes from the hypervisor and must not
+            be lost: if the database refuses the write, it is kept in the
+            outbox and retried until it is taken.
+        :returns: ``(won, status)`` as ``db_api.migration_update``;
+            ``(None, None)`` when a durable write was deferred.
         """
+        write = functools.partial(self._settle, context, migration_id,
+                                  instance_uuid, status, expected, dest,
+                                  detail)
+        if not durable:
+            return write()
+        try:
+            return write()
+        except Exception as exc:
+            self.outbox.defer(write, 'that migration %s is %s'
+                              % (migration_id, status), exc)
+            job = self.job(migration_id)
+            if job is not None:
+                # Its events are written through the outbox too, after
+                # this status change.
+                job.detail = detail or job.detail
+                job.ended(status)
+            return None, None
+
+    def _settle(self, context, migration_id, instance_uuid, status, expected,
+                dest, detail):
         with db_api.writer(context):
             won, current = db_api.migration_update(
                 context, migration_id, {'status': status},
@@ -219,6 +335,8 @@ class MigrationJobs:
             LOG.info('Migration %(id)s is %(status)s',
                      {'id': migration_id, 'status': status})
             job = self.job(migration_id)
-            if job is not None and detail:
-                job.detail = detail
+            if job is not None:
+                if detail:
+                    job.detail = detail
+                job.ended(status)
         return won, current

@@ -28,6 +28,7 @@ import oslo_messaging as messaging
 from server_migrations.compute import jobs
 from server_migrations.compute import notifications
 from server_migrations.compute import recovery
+from server_migrations.db import agent_actions
 from server_migrations.db import api as db_api
 from server_migrations import exception
 from server_migrations.virt import driver as virt_driver
@@ -35,10 +36,16 @@ from server_migrations.virt import driver as virt_driver
 LOG = logging.getLogger(__name__)
 
 # How long an action waits for the copy to register with the driver (the
-# status is already "running" but the driver has not started yet), and
-# for an aborted copy to stop.
+# status is already "running" but the driver has not started yet).
 DRIVER_START_WAIT = 10.0
-ABORT_SETTLE_WAIT = 30.0
+
+START = 'live_migration'
+FORCE_COMPLETE = 'live_migration_force_complete'
+ABORT = 'live_migration_abort'
+# The instance action event each action records.
+EVENTS = {START: 'compute_live_migration',
+          FORCE_COMPLETE: 'compute_live_migration_force_complete',
+          ABORT: 'compute_live_migration_abort'}
 
 
 class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
@@ -56,10 +63,69 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
         self.notifier = notifications.Notifier(conf, host, notifier)
         super().__init__()
 
+    # -- taking an action ---------------------------------------------------
+
+    def take_action(self, context, ident):
+        """Claim committed action ``ident`` for this host and carry it out.
+
+        A cast and the poll may both bring the same action here, or a cast
+        may arrive twice: only the caller that wins the claim acts.
+        :returns: True if this call carried it out.
+        """
+        row = agent_actions.claim(context, ident, self.host)
+        if row is None:
+            LOG.info('Action %s is taken already or not for %s', ident,
+                     self.host)
+            return False
+        block = row['block_migration']
+        if block not in (None, 'auto'):
+            block = block == 'True'
+        self._dispatch(context, row['method'], row['instance_uuid'],
+                       row['migration_id'], block, row)
+        return True
+
+    def take_cast(self, context, method, instance_uuid, migration_id,
+                  block_migration=None, action_id=None):
+        """Carry out a cast.
+
+        With ``action_id`` (1.1) its action; else (1.0) the migration's
+        pending actions of that kind, or with none a bare cast from a test
+        or a tool, of which nothing is recorded.
+        """
+        if action_id is not None:
+            self.take_action(context, action_id)
+            return
+        pending = agent_actions.pending_for_migration(context, migration_id,
+                                                      method)
+        for ident in pending:
+            self.take_action(context, ident)
+        if not pending:
+            self._dispatch(context, method, instance_uuid, migration_id,
+                           block_migration, None)
+
+    def _dispatch(self, context, method, instance_uuid, migration_id,
+                  block_migration, row):
+        event = jobs.Event(
+            context, instance_uuid, EVENTS[method], self.host,
+            outbox=self.outbox,
+            action_id=row['action_id'] if row else None,
+            agent_action_id=row['id'] if row else None)
+        if method == START:
+            self.live_migration(context, instance_uuid, migration_id,
+                                block_migration, event)
+        elif method == FORCE_COMPLETE:
+            self.live_migration_force_complete(context, instance_uuid,
+                                               migration_id, event)
+        elif method == ABORT:
+            self.live_migration_abort(context, instance_uuid, migration_id,
+                                      event)
+        else:
+            event.finish(False, 'Unknown action %r' % method)
+
     # -- live_migration ----------------------------------------------------
 
     def live_migration(self, context, instance_uuid, migration_id,
-                       block_migration):
+                       block_migration, event):
         """Accept a migration into the queue (``accepted`` → ``queued``)."""
         migration = db_api.migration_get_by_id_and_instance(
             context, migration_id, instance_uuid)
@@ -69,10 +135,14 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
                         '%(host)s', {'id': migration_id,
                                      'uuid': instance_uuid,
                                      'host': self.host})
+            event.finish(False, 'Migration %s of server %s with source %s '
+                                'not found' % (migration_id, instance_uuid,
+                                               self.host))
             return
         if self.stopping.is_set():
             self.settle(context, migration_id, instance_uuid, 'cancelled',
                         ('accepted',))
+            event.finish(False, 'The compute agent is stopping')
             return
         won, status = db_api.migration_update(
             context, migration_id, {'status': 'queued'},
@@ -81,9 +151,9 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
             LOG.info('Ignoring live_migration of migration %(id)s: it is '
                      'already %(status)s (duplicate or stale cast)',
                      {'id': migration_id, 'status': status})
+            event.finish(False, 'Migration %s is already %s; not starting '
+                                'it again' % (migration_id, status))
             return
-        event = jobs.Event(context, instance_uuid, 'compute_live_migration',
-                           self.host)
         # "auto" (microversion 2.25 and later) means: copy the disks unless
         # they are on storage both hosts share. No shared storage is
         # modelled, so they are copied.
@@ -116,7 +186,8 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
                      {'id': job.migration_id, 'status': status})
             return
         migration['status'] = 'running'
-        monitor = jobs.Monitor(ctx, job.migration_id)
+        job.instance = instance
+        monitor = jobs.Monitor(ctx, job.migration_id, job)
         try:
             result = self.driver.live_migration(
                 instance, migration, migration['dest_compute'],
@@ -125,18 +196,21 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
             LOG.exception('Live migration %s failed with an error',
                           job.migration_id)
             self.settle(ctx, job.migration_id, job.instance_uuid, 'error',
-                        jobs.RUNNING, detail=jobs.describe(exc))
+                        jobs.RUNNING, detail=jobs.describe(exc),
+                        durable=True)
             return
         if result == virt_driver.COMPLETED:
             self.settle(ctx, job.migration_id, job.instance_uuid,
-                        'completed', jobs.RUNNING, dest=migration)
+                        'completed', jobs.RUNNING, dest=migration,
+                        durable=True)
         elif result == virt_driver.CANCELLED:
             self.settle(ctx, job.migration_id, job.instance_uuid,
-                        'cancelled', jobs.RUNNING)
+                        'cancelled', jobs.RUNNING, durable=True)
         else:
             self.settle(ctx, job.migration_id, job.instance_uuid, 'failed',
                         jobs.RUNNING, detail='The hypervisor reported the '
-                                             'migration as %s' % result)
+                                             'migration as %s' % result,
+                        durable=True)
 
     def _prepare(self, ctx, job):
         """Check that the move still makes sense before copying anything."""
@@ -164,27 +238,30 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
     # -- force complete ----------------------------------------------------
 
     def live_migration_force_complete(self, context, instance_uuid,
-                                      migration_id):
-        """Post-copy, or pause the guest, so the copy converges."""
-        event = jobs.Event(context, instance_uuid,
-                           'compute_live_migration_force_complete', self.host)
+                                      migration_id, event):
+        """Post-copy, or pause the guest, so the copy converges.
+
+        The driver is called first, on the job this agent runs, and the
+        records are written after.
+        """
         with self.action_lock(migration_id):
             try:
-                instance, migration = self._current(
+                instance, migration, result = self._act_first(
                     context, instance_uuid, migration_id, ('running',),
-                    'force complete')
-                self.notifier.notify(context, notifications.FORCE_COMPLETE,
-                                     'start', instance, migration)
-                result = self._driver_call(
-                    migration_id, self.driver.live_migration_force_complete,
-                    instance)
+                    'force complete',
+                    self.driver.live_migration_force_complete)
                 if result == virt_driver.POST_COPY:
+                    job = self.job(migration_id)
+                    if job is not None:
+                        job.post_copy = True
                     db_api.migration_update(
                         context, migration_id,
                         {'status': 'running (post-copy)'},
                         expected_status='running')
                 LOG.info('Force-complete of migration %(id)s: %(result)s',
                          {'id': migration_id, 'result': result})
+                self.notifier.notify(context, notifications.FORCE_COMPLETE,
+                                     'start', instance, migration)
                 self.notifier.notify(
                     context, notifications.FORCE_COMPLETE, 'end', instance,
                     db_api.migration_get(context, migration_id) or migration)
@@ -196,49 +273,99 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
 
     # -- abort -------------------------------------------------------------
 
-    def live_migration_abort(self, context, instance_uuid, migration_id):
-        """Cancel a migration; the server stays on its source."""
-        event = jobs.Event(context, instance_uuid,
-                           'compute_live_migration_abort', self.host)
+    def live_migration_abort(self, context, instance_uuid, migration_id,
+                             event):
+        """Cancel a migration; the server stays on its source.
+
+        A running copy is aborted in the driver at once; the event is closed
+        by whoever settles the migration (``Job.ended``), so no RPC thread
+        waits for the copy to stop.
+        """
         with self.action_lock(migration_id):
             try:
-                self._abort(context, instance_uuid, migration_id)
+                self._abort(context, instance_uuid, migration_id, event)
             except Exception as exc:
                 self._failed_action(event, 'abort', migration_id, exc)
-                return
-        event.finish(True)
 
-    def _abort(self, context, instance_uuid, migration_id):
-        instance, migration = self._current(
-            context, instance_uuid, migration_id, jobs.ABORTABLE, 'abort')
+    def _abort(self, context, instance_uuid, migration_id, event):
+        job = self.job(migration_id)
+        if job is None or job.instance is None:
+            instance, migration = self._current(
+                context, instance_uuid, migration_id, jobs.ABORTABLE,
+                'abort')
+            if migration['status'] != 'running':
+                self._abort_not_started(context, instance, migration, event)
+                return
+        instance, migration, _result = self._act_first(
+            context, instance_uuid, migration_id, ('running',), 'abort',
+            self.driver.live_migration_abort)
+        try:
+            event.open()
+        except Exception:
+            LOG.warning('Could not record the start of the abort of '
+                        'migration %s yet', migration_id)
         self.notifier.notify(context, notifications.ABORT, 'start',
                              instance, migration)
-        status = migration['status']
-        if status != 'running':
-            won, status = self.settle(
-                context, migration_id, instance_uuid, 'cancelled',
-                jobs.NOT_STARTED, detail='Aborted before it started')
-            if won:
-                self.cancel_queued(migration_id)
-                self.notifier.notify(
-                    context, notifications.ABORT, 'end', instance,
-                    db_api.migration_get(context, migration_id))
-                return
-            if status != 'running':
-                raise jobs.Ignored('Migration %s is %s; cannot abort it.'
-                                   % (migration_id, status))
-        self._driver_call(migration_id, self.driver.live_migration_abort,
-                          instance)
+
+        def ended(status):
+            jobs.finish_abort(event, status)
+            self.notifier.notify(
+                context, notifications.ABORT, 'end',
+                db_api.instance_get(context, instance_uuid),
+                db_api.migration_get(context, migration_id))
         job = self.job(migration_id)
         if job is not None:
-            job.done.wait(ABORT_SETTLE_WAIT)
-        final = db_api.migration_get(context, migration_id)
-        if final['status'] != 'cancelled':
-            raise jobs.Ignored('Migration %s ended as %s despite the abort.'
-                               % (migration_id, final['status']))
-        self.notifier.notify(context, notifications.ABORT, 'end',
-                             db_api.instance_get(context, instance_uuid),
-                             final)
+            job.on_end(ended)
+        else:
+            # The copy ended meanwhile: the record says how.
+            final = db_api.migration_get(context, migration_id)
+            ended(final['status'] if final else None)
+
+    def _abort_not_started(self, context, instance, migration, event):
+        migration_id = migration['id']
+        won, status = self.settle(
+            context, migration_id, instance['uuid'], 'cancelled',
+            jobs.NOT_STARTED, detail='Aborted before it started')
+        if not won:
+            if status == 'running':
+                # It started meanwhile: abort the copy.
+                self._abort(context, instance['uuid'], migration_id, event)
+                return
+            raise jobs.Ignored('Migration %s is %s; cannot abort it.'
+                               % (migration_id, status))
+        self.cancel_queued(migration_id)
+        self.notifier.notify(context, notifications.ABORT, 'start',
+                             instance, migration)
+        self.notifier.notify(context, notifications.ABORT, 'end', instance,
+                             db_api.migration_get(context, migration_id))
+        event.finish(True)
+
+    def _act_first(self, context, instance_uuid, migration_id, statuses,
+                   what, method):
+        """Call ``method`` on the running copy, then check the records.
+
+        The fast path: this agent runs the copy, so the driver acts on it
+        without reading the database first. Otherwise (the copy is still
+        starting, or is not ours) the records are checked first.
+        :returns: ``(instance, migration, result)``.
+        """
+        job = self.job(migration_id)
+        if job is not None and job.instance is not None:
+            if job.post_copy and 'running (post-copy)' not in statuses:
+                raise jobs.Ignored('Migration %s is running (post-copy); '
+                                   'cannot %s it.' % (migration_id, what))
+            try:
+                result = method(job.instance)
+            except exception.NoActiveMigrationForInstance:
+                pass  # still starting, or just ended: the slow path says
+            else:
+                migration = (db_api.migration_get(context, migration_id) or
+                             {'id': migration_id})
+                return job.instance, migration, result
+        instance, migration = self._current(
+            context, instance_uuid, migration_id, statuses, what)
+        return instance, migration, self._driver_call(migration_id, method,
+                                                      instance)
 
     # -- helpers -----------------------------------------------------------
 
@@ -283,24 +410,26 @@ class ComputeEndpoint:
 
     oslo.messaging dispatches to every public method of an endpoint; the
     manager's own (start-up, shutdown, status swaps) must not be callable
-    from the bus.
+    from the bus. From 1.1 each cast names its committed action
+    (``action_id``); a 1.0 cast is matched to the migration's pending ones.
     """
 
-    target = messaging.Target(version='1.0')
+    target = messaging.Target(version='1.1')
 
     def __init__(self, manager):
         self._manager = manager
 
     def live_migration(self, context, instance_uuid, migration_id,
-                       block_migration):
-        self._manager.live_migration(context, instance_uuid, migration_id,
-                                     block_migration)
+                       block_migration, action_id=None):
+        self._manager.take_cast(context, START, instance_uuid, migration_id,
+                                block_migration, action_id)
 
     def live_migration_force_complete(self, context, instance_uuid,
-                                      migration_id):
-        self._manager.live_migration_force_complete(context, instance_uuid,
-                                                    migration_id)
+                                      migration_id, action_id=None):
+        self._manager.take_cast(context, FORCE_COMPLETE, instance_uuid,
+                                migration_id, action_id=action_id)
 
-    def live_migration_abort(self, context, instance_uuid, migration_id):
-        self._manager.live_migration_abort(context, instance_uuid,
-                                           migration_id)
+    def live_migration_abort(self, context, instance_uuid, migration_id,
+                             action_id=None):
+        self._manager.take_cast(context, ABORT, instance_uuid, migration_id,
+                                action_id=action_id)

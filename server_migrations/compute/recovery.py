@@ -18,6 +18,7 @@ from oslo_log import log as logging
 
 from server_migrations.compute import jobs
 from server_migrations import context as sm_context
+from server_migrations.db import agent_actions
 from server_migrations.db import api as db_api
 
 LOG = logging.getLogger(__name__)
@@ -70,46 +71,41 @@ class StartStop:
         """Settle the migrations this host was running before it started.
 
         Their copy died with the previous process: they end as ``error``
-        with the server on its source. ``accepted`` ones may still have
-        their cast waiting in the queue; they are remembered and settled
-        by ``sweep_unclaimed`` if no cast claims them.
+        with the server on its source. An ``accepted`` one waits for its
+        start action, which the poll takes (claims the previous run left
+        open are released first); one with no such action was started by
+        a request that is lost, and ends as ``error`` too.
         """
         ctx = sm_context.get_admin_context()
-        self.unclaimed = set()
+        released = agent_actions.release_claims(ctx, self.host)
+        if released:
+            LOG.warning('%d action(s) claimed by the previous run of %s '
+                        'were not finished; taking them again', released,
+                        self.host)
         for migration in db_api.migrations_in_flight_by_host(ctx, self.host):
             if (migration['source_compute'] != self.host or
                     migration['migration_type'] != 'live-migration'):
                 continue
             if migration['status'] == 'accepted':
-                self.unclaimed.add(migration['id'])
-                continue
-            instance = db_api.instance_get(ctx, migration['instance_uuid'])
-            if instance is not None:
-                try:
-                    self.driver.live_migration_abort(instance)
-                except Exception:
-                    LOG.debug('Nothing to abort for %s', instance['uuid'])
+                if agent_actions.pending_for_migration(
+                        ctx, migration['id'], 'live_migration'):
+                    continue
+                detail = 'Its start request was lost'
+            else:
+                detail = 'The compute agent restarted mid-migration'
+                instance = db_api.instance_get(ctx,
+                                               migration['instance_uuid'])
+                if instance is not None:
+                    try:
+                        self.driver.live_migration_abort(instance)
+                    except Exception:
+                        LOG.debug('Nothing to abort for %s',
+                                  instance['uuid'])
             won, _status = self.settle(
                 ctx, migration['id'], migration['instance_uuid'], 'error',
-                (migration['status'],),
-                detail='The compute agent restarted mid-migration')
+                (migration['status'],), detail=detail)
             if won:
                 LOG.warning('Migration %(id)s was %(status)s when this agent '
-                            'stopped; it is now "error"',
+                            'stopped; it is now "error": %(why)s',
                             {'id': migration['id'],
-                             'status': migration['status']})
-
-    def sweep_unclaimed(self):
-        """Settle ``accepted`` migrations no cast claimed after start-up."""
-        ctx = sm_context.get_admin_context()
-        for migration_id in list(getattr(self, 'unclaimed', ())):
-            self.unclaimed.discard(migration_id)
-            migration = db_api.migration_get(ctx, migration_id)
-            if migration is None:
-                continue
-            won, _status = self.settle(
-                ctx, migration_id, migration['instance_uuid'], 'error',
-                ('accepted',), detail='Its start request was lost')
-            if won:
-                LOG.warning('Migration %s was never started (its request '
-                            'was lost); it is now "error"', migration_id)
+                             'status': migration['status'], 'why': detail})

@@ -15,50 +15,48 @@
 Payloads are plain JSON-able values: ids and uuids, never ORM objects. The
 agent re-reads the records it acts on, so a stale payload cannot overwrite
 newer state.
+
+A cast here is a wake-up, not the request itself: the API has already
+committed the action to the database (``agent_actions``) when it casts, and
+the agent polls for actions whose wake-up never arrived. So a cast never
+fails a request and never holds one: it is handed to the process's single
+sender thread (``waker``), which publishes it on the process's one broker
+connection; a cast the broker does not take is dropped and logged.
 """
 
-import functools
 import threading
-import time
 
-import kombu.exceptions as kombu_exc
 from oslo_log import log as logging
 import oslo_messaging as messaging
 
 from server_migrations import compute
-from server_migrations.compute import cast_guard
+from server_migrations.compute import waker
 from server_migrations.db import api as db_api
 from server_migrations import exception
 from server_migrations import rpc
 
 LOG = logging.getLogger(__name__)
 
-# What a cast raises when the broker does not take the message. The rabbit
-# driver opens its first connection outside its retry wrapper, so a broker
-# that is down surfaces as kombu's (or the socket's) error, not as a
-# MessagingException.
-_BROKER_ERRORS = (messaging.MessagingException, kombu_exc.KombuError,
-                  OSError)
-
-# Routing key of the probe message: no queue is bound to it, so the broker
-# accepts and drops it.
-PROBE_TOPIC = 'server_migrations_probe'
+# Routing key of the warm-up message that opens the broker connection at
+# start-up: no queue is bound to it, so the broker accepts and drops it.
+WARM_UP_TOPIC = 'server_migrations_warm_up'
 
 
 class ComputeAPI:
     """Casts to the compute agent of a host.
 
-    A cast either reaches the broker within ``[api] cast_timeout`` seconds
-    or fails with ``MessagingUnavailable`` and is never sent afterwards
-    (see ``cast_guard``), so the API can answer 503 with nothing changed.
+    Casts are sent by the process's ``waker.Waker`` (one thread, one
+    connection), or inline on the in-process ``fake://`` transport.
 
     API version history:
 
     * 1.0 - Initial version: ``live_migration``,
       ``live_migration_force_complete`` and ``live_migration_abort``.
+    * 1.1 - The three casts carry ``action_id``, the id of the committed
+      ``agent_actions`` row the agent claims before acting.
     """
 
-    VERSION = '1.0'
+    VERSION = '1.1'
     TOPIC = rpc.TOPIC
 
     def __init__(self, conf):
@@ -66,7 +64,8 @@ class ComputeAPI:
         self._lock = threading.Lock()
         self._client = None
         self._generation = None
-        self._warming = None
+        self._waker = waker.Waker()
+        self._fake_transport = None
 
     # -- version cap -------------------------------------------------------
 
@@ -108,115 +107,62 @@ class ComputeAPI:
             return client
 
     def warm(self, context):
-        """Create the client now and open its broker connection.
+        """Start the sender and open its broker connection now.
 
-        The connection is opened by a probe cast in a background thread, so
-        a slow or absent broker does not delay start-up, and the first
-        request does not pay for the connection (about 100 ms with
-        RabbitMQ on loopback). Call it in the process that serves requests
-        (after a WSGI server's fork): a forked child never uses its
-        parent's connections (see ``rpc``) and would open its own anyway.
+        The first action would otherwise pay for the connection (about
+        100 ms with RabbitMQ on loopback). Call it in the process that
+        serves requests (after a WSGI server's fork): a forked child never
+        uses its parent's connections (see ``rpc``).
         """
-        client = self._get_client(context)
         if self._in_process():
-            return None
-        probe = functools.partial(
-            client.prepare(topic=PROBE_TOPIC, version=self.VERSION,
-                           retry=0).cast, context, 'probe')
-        attempt = cast_guard.GuardedCast(
-            probe=probe, send=lambda: None,
-            timeout=self.conf.api.cast_timeout, what='the connection probe')
+            return
+        self._waker.submit(self._warm_up, context, what='the warm-up')
 
-        def _open():
-            try:
-                attempt.run()
-            except Exception as exc:
-                LOG.warning('Could not open the broker connection yet (%s); '
-                            'the first cast will', exc)
-
-        thread = threading.Thread(target=_open, daemon=True,
-                                  name='broker connection warm-up')
-        self._warming = thread
-        thread.start()
-        return thread
-
-    def _wait_for_warm_up(self, timeout):
-        """Wait up to ``timeout`` s for the warm-up; return the time left.
-
-        A cast during the warm-up would open a second pooled connection; it
-        waits for the first instead, within its own bound.
-        """
-        warming = self._warming
-        if warming is None:
-            return timeout
-        started = time.monotonic()
-        # The warm-up's own guard may overrun its bound by the same margin.
-        warming.join(timeout + min(1.0, timeout / 4.0))
-        if not warming.is_alive():
-            self._warming = None
-        return timeout - (time.monotonic() - started)
+    def _warm_up(self, context):
+        client = self._get_client(context)
+        client.prepare(topic=WARM_UP_TOPIC, version='1.0',
+                       retry=0).cast(context, 'warm_up')
 
     def can_send_version(self, context, version):
         return self._get_client(context).can_send_version(version)
 
-    # -- casts -------------------------------------------------------------
+    def wake(self, context, host, method, action_id, **kwargs):
+        """Cast ``method`` to ``host``'s agent for its committed action.
 
-    def _cast(self, context, host, method, version='1.0', **kwargs):
+        Never raises and never waits for the broker: the action is in the
+        database already, and the agent finds it by polling if this cast is
+        lost. ``kwargs`` are the 1.0 arguments, for agents capped there.
+        """
+        if self._in_process():
+            try:
+                self._send(context, host, method, action_id, kwargs)
+            except Exception:
+                LOG.exception('Could not cast %(method)s to %(host)s; its '
+                              'agent will find action %(id)s by polling',
+                              {'method': method, 'host': host,
+                               'id': action_id})
+        else:
+            self._waker.submit(self._send, context, host, method, action_id,
+                               kwargs, what='%s to %s' % (method, host))
+
+    def _send(self, context, host, method, action_id, kwargs):
         if not host:
             raise exception.ServerMigrationsException(
                 'Unable to find the host to send %s to.' % method)
         client = self._get_client(context)
-        # retry=0: a broker that refuses the message fails the request
-        # (the API answers 503 with nothing changed) instead of hanging.
-        cctxt = client.prepare(server=host, version=version, retry=0)
-        if self._in_process():
-            send = functools.partial(cctxt.cast, context, method, **kwargs)
-            return self._translate(send, method, host)
-        timeout = self._wait_for_warm_up(self.conf.api.cast_timeout)
-        if timeout <= 0:
-            # The broker did not even answer the warm-up's probe in time.
-            raise exception.MessagingUnavailable()
-        attempt = cast_guard.GuardedCast(
-            probe=functools.partial(
-                client.prepare(topic=PROBE_TOPIC, version=version,
-                               retry=1).cast, context, 'probe'),
-            send=functools.partial(cctxt.cast, context, method, **kwargs),
-            timeout=timeout, what='%s to %s' % (method, host))
-        self._translate(attempt.run, method, host)
+        version = '1.0'
+        if client.can_send_version('1.1'):
+            version = '1.1'
+            kwargs = dict(kwargs, action_id=action_id)
+        # retry=0: a broker that is away drops the wake-up at once; the
+        # agent's poll carries the action out.
+        client.prepare(server=host, version=version, retry=0).cast(
+            context, method, **kwargs)
 
     def _in_process(self):
-        # The fake driver has no broker that could be away; a probe there
-        # would only pile up in an unconsumed in-memory queue.
-        url = messaging.TransportURL.parse(self.conf,
-                                           self.conf.transport_url)
-        return (url.transport or 'rabbit') == 'fake'
-
-    @staticmethod
-    def _translate(send, method, host):
-        try:
-            send()
-        except messaging.RPCVersionCapError:
-            raise  # a bug of the caller, not the broker's fault
-        except _BROKER_ERRORS as exc:
-            LOG.warning('Cast of %(method)s to %(host)s failed: %(exc)s',
-                        {'method': method, 'host': host, 'exc': exc})
-            raise exception.MessagingUnavailable()
-
-    def live_migration(self, context, host, instance_uuid, migration_id,
-                       block_migration):
-        """Start a live migration on its source ``host``."""
-        self._cast(context, host, 'live_migration',
-                   instance_uuid=instance_uuid, migration_id=migration_id,
-                   block_migration=block_migration)
-
-    def live_migration_force_complete(self, context, host, instance_uuid,
-                                      migration_id):
-        """Ask the source ``host`` to force a migration to complete."""
-        self._cast(context, host, 'live_migration_force_complete',
-                   instance_uuid=instance_uuid, migration_id=migration_id)
-
-    def live_migration_abort(self, context, host, instance_uuid,
-                             migration_id):
-        """Ask the server's ``host`` to abort a migration."""
-        self._cast(context, host, 'live_migration_abort',
-                   instance_uuid=instance_uuid, migration_id=migration_id)
+        # oslo.messaging's in-memory transport cannot block: no thread.
+        if self._fake_transport is None:
+            url = messaging.TransportURL.parse(self.conf,
+                                               self.conf.transport_url)
+            self._fake_transport = (url.transport or 'rabbit') == 'fake'
+        return self._fake_transport

@@ -23,6 +23,7 @@ import oslo_messaging as messaging
 
 from server_migrations import compute
 from server_migrations.compute import manager as compute_manager
+from server_migrations.compute import poller
 from server_migrations import context as sm_context
 from server_migrations.db import api as db_api
 from server_migrations import rpc
@@ -45,6 +46,8 @@ class ComputeService:
             conf, self.host, driver=driver, notifier=notifier)
         self._server = None
         self._heartbeat_thread = None
+        self._poll_thread = None
+        self.poller = poller.ActionPoller(conf, self.host, self.manager)
         self._stopped = threading.Event()
         self._healthy = True
 
@@ -64,6 +67,10 @@ class ComputeService:
             target=self._heartbeat_loop, name='heartbeat-%s' % self.host,
             daemon=True)
         self._heartbeat_thread.start()
+        self._poll_thread = threading.Thread(
+            target=self._poll_loop, name='action-poll-%s' % self.host,
+            daemon=True)
+        self._poll_thread.start()
         LOG.info('Compute agent %(host)s started (RPC %(version)s)',
                  {'host': self.host, 'version': self.rpc_version})
 
@@ -105,18 +112,18 @@ class ComputeService:
 
     def _heartbeat_loop(self):
         interval = self.conf.compute.heartbeat_interval
-        swept = False
         while not self._stopped.wait(interval):
             self.heartbeat()
-            if not swept:
-                # Casts queued while the agent was down have arrived by
-                # now; an "accepted" migration none of them claimed never
-                # will be started.
-                try:
-                    self.manager.sweep_unclaimed()
-                    swept = True
-                except Exception:
-                    LOG.exception('Could not settle unclaimed migrations')
+
+    def _poll_loop(self):
+        """Take the actions no cast brought; the first round at once."""
+        interval = self.conf.compute.action_poll_interval
+        while not self._stopped.is_set():
+            try:
+                self.poller.poll()
+            except Exception:
+                LOG.exception('Polling the actions of %s failed', self.host)
+            self._stopped.wait(interval)
 
     def stop(self, timeout=25.0):
         """Stop within about ``timeout`` seconds, migrations settled."""
@@ -128,9 +135,10 @@ class ComputeService:
         if self._server is not None:
             self._server.wait()
             self._server = None
-        if self._heartbeat_thread is not None:
-            self._heartbeat_thread.join(5)
-            self._heartbeat_thread = None
+        for thread in (self._heartbeat_thread, self._poll_thread):
+            if thread is not None:
+                thread.join(5)
+        self._heartbeat_thread = self._poll_thread = None
         try:
             # Down at once rather than after service_down_time, so it is not
             # chosen as a destination while it is gone.

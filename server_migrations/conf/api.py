@@ -54,9 +54,14 @@ opts = [
         'cast_timeout',
         default=10.0,
         min=0.1,
-        help='Seconds the API waits for the message broker to accept a '
-             'force-complete or abort cast. When the broker does not answer '
-             'in time the request fails with 503 and nothing is recorded.'),
+        deprecated_for_removal=True,
+        deprecated_since='0.2.0',
+        deprecated_reason='The API no longer waits for the broker: an '
+                          'accepted action is committed to the database and '
+                          'the cast that follows only wakes the agent up '
+                          '(see [compute] action_poll_interval).',
+        help='Unused. The API used to wait this long for the broker to '
+             'accept a cast.'),
 ]
 
 

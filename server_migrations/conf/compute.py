@@ -42,6 +42,24 @@ opts = [
         min=1,
         help='Seconds between two heartbeats of the agent in the services '
              'table. Must be well below [DEFAULT] service_down_time.'),
+    cfg.FloatOpt(
+        'action_poll_interval',
+        default=2.0,
+        min=0.1,
+        help='Seconds between two polls of the database for actions of '
+             'this host (start, force-complete, abort) that no RPC cast '
+             'delivered: the broker was away, the cast was lost, or the API '
+             'stopped before sending it. The cast is only the fast path; '
+             'such an action is carried out within about this interval.'),
+    cfg.IntOpt(
+        'action_timeout',
+        default=600,
+        min=1,
+        help='Seconds an accepted action may wait for the agent of its host '
+             'while that agent is down. Past it, a live agent closes the '
+             'action with an Error event that says so (a live migration '
+             'that never started ends as "error"). An agent that comes back '
+             'within it carries the action out.'),
 ]
 
 upgrade_opts = [

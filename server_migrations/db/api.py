@@ -388,9 +388,9 @@ def actions_get(context, instance_uuid):
         return [dict(r) for r in session.execute(statement).mappings()]
 
 
-def action_event_start(context, action_id, event, host):
+def action_event_start(context, action_id, event, host, start_time=None):
     values = {'action_id': action_id, 'event': event, 'host': host,
-              'start_time': timeutils.utcnow()}
+              'start_time': start_time or timeutils.utcnow()}
     with _CTX.writer.using(context) as session:
         result = session.execute(sa.insert(EVENTS).values(**values))
         return result.inserted_primary_key[0]

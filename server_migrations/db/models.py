@@ -160,3 +160,38 @@ class InstanceActionEvent(BASE, models.ModelBase):
     result = sa.Column(sa.String(255))
     traceback = sa.Column(sa.Text)
     host = sa.Column(sa.String(255))
+
+
+class AgentAction(BASE, models.ModelBase):
+    """An accepted request a compute agent must carry out, until it has.
+
+    Written in the same transaction as the request's instance action, so a
+    202 always has its row. The cast that follows only wakes the agent up;
+    the agent claims the row (``pending`` → ``claimed``, a compare-and-swap)
+    before it acts, whether a cast or its periodic poll brought it there,
+    and closes it (``done``) with the outcome.
+    """
+
+    __tablename__ = 'agent_actions'
+    __table_args__ = (
+        sa.Index('agent_actions_host_state_idx', 'host', 'state'),
+        sa.Index('agent_actions_migration_id_idx', 'migration_id'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    action_id = sa.Column(sa.Integer, sa.ForeignKey('instance_actions.id'),
+                          nullable=False)
+    instance_uuid = sa.Column(sa.String(36), nullable=False)
+    migration_id = sa.Column(sa.Integer, nullable=False)
+    host = sa.Column(sa.String(255), nullable=False)
+    method = sa.Column(sa.String(64), nullable=False)
+    block_migration = sa.Column(sa.String(8))
+    request_id = sa.Column(sa.String(255))
+    user_id = sa.Column(sa.String(255))
+    project_id = sa.Column(sa.String(255))
+    state = sa.Column(sa.String(16), nullable=False, default='pending')
+    created_at = sa.Column(DateTime, default=timeutils.utcnow)
+    claimed_at = sa.Column(DateTime)
+    finished_at = sa.Column(DateTime)
+    result = sa.Column(sa.String(16))
+    detail = sa.Column(sa.Text)

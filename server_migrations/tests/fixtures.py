@@ -144,3 +144,24 @@ class HTTPServer(fixtures.Fixture):
         self.addCleanup(server.stop)
         self.port = server.address[1]
         self.url = 'http://127.0.0.1:%d/v2.1' % self.port
+
+
+def accept_action(context, compute_rpcapi, uuid, migration_id, name, method,
+                  host, cast=True, block_migration=None):
+    """Commit an action as the API does, then wake its agent (unless told).
+
+    :returns: ``(instance action id, agent action id)``.
+    """
+    # Imported here: the unit fixtures load before any agent code.
+    from server_migrations.db import agent_actions
+    with db_api.writer(context):
+        action_id = db_api.action_start(context, uuid, name)
+        ident = agent_actions.create(context, action_id, uuid, migration_id,
+                                     host, method,
+                                     block_migration=block_migration)
+    if cast:
+        kwargs = {'instance_uuid': uuid, 'migration_id': migration_id}
+        if method == 'live_migration':
+            kwargs['block_migration'] = block_migration
+        compute_rpcapi.wake(context, host, method, ident, **kwargs)
+    return action_id, ident

@@ -13,10 +13,13 @@
 """The casts the API sends over oslo.messaging's fake transport."""
 
 import datetime
+
 import fixtures
+from oslo_db import exception as db_exc
 import oslo_messaging as messaging
 
 from server_migrations import compute
+from server_migrations.db import agent_actions
 from server_migrations.db import api as db_api
 from server_migrations.tests.functional.fixtures import stack
 
@@ -76,6 +79,11 @@ class CastTestCase(_Base):
         self.assertEqual(['live_migration_force_complete'],
                          [a['action'] for a in actions])
         self.assertEqual(ctxt.request_id, actions[0]['request_id'])
+        # The cast names the committed action it wakes the agent up for.
+        row = agent_actions.get(self.context,
+                                self.computes.endpoints['src'].action_ids[0])
+        self.assertEqual((actions[0]['id'], 'src', 'pending'),
+                         (row['action_id'], row['host'], row['state']))
 
     def test_force_complete_falls_back_to_instance_host(self):
         server = self._server(host='other')
@@ -187,39 +195,87 @@ class CastTestCase(_Base):
 
 
 class BrokerDownTestCase(_Base):
-    """A broker that does not take the message: 503 and nothing changed."""
+    """A broker that does not take the message: the 202 still holds.
+
+    The action is committed before the cast; the agent takes it from the
+    database when the cast is lost.
+    """
 
     def setUp(self):
         super().setUp()
         self.useFixture(mock_cast_failure())
 
-    def test_force_complete_503_leaves_no_action(self):
+    def _pending(self, host):
+        return agent_actions.pending_for_host(self.context, host)
+
+    def test_force_complete_is_accepted_and_kept(self):
         server = self._server()
         migration = self._migration(server)
         resp = self.request('POST', self._path(server, migration, True),
                             body={'force_complete': None})
-        self.assertEqual(503, resp.status_code)
-        self.assertEqual('serviceUnavailable',
-                         list(resp.json_body)[0])
-        self.assertEqual([], db_api.actions_get(self.context,
-                                                server['uuid']))
+        self.assertEqual(202, resp.status_code)
+        [row] = self._pending('src')
+        self.assertEqual(('live_migration_force_complete', migration['id']),
+                         (row['method'], row['migration_id']))
+        [action] = db_api.actions_get(self.context, server['uuid'])
+        self.assertEqual(action['id'], row['action_id'])
 
-    def test_abort_503_leaves_no_action(self):
+    def test_abort_is_accepted_and_kept(self):
         server = self._server()
         migration = self._migration(server)
         resp = self.request('DELETE', self._path(server, migration))
-        self.assertEqual(503, resp.status_code)
-        self.assertEqual([], db_api.actions_get(self.context,
-                                                server['uuid']))
+        self.assertEqual(202, resp.status_code)
+        self.assertEqual(['live_migration_abort'],
+                         [r['method'] for r in self._pending('src')])
 
-    def test_live_migrate_503_is_undone(self):
+    def test_live_migrate_is_accepted_and_kept(self):
         server = self._server(task_state=None)
         resp = self.request(
             'POST', '/v2.1/servers/%s/action' % server['uuid'],
             body={'os-migrateLive': {'host': 'dst',
                                      'block_migration': 'auto'}})
-        self.assertEqual(503, resp.status_code)
-        self.assertEqual(503, resp.json_body['serviceUnavailable']['code'])
+        self.assertEqual(202, resp.status_code)
+        [migration] = db_api.migration_get_all(
+            self.context, instance_uuid=server['uuid'])
+        self.assertEqual('accepted', migration['status'])
+        [row] = self._pending('src')
+        self.assertEqual(('live_migration', migration['id'], 'auto'),
+                         (row['method'], row['migration_id'],
+                          row['block_migration']))
+
+
+class DatabaseDownTestCase(_Base):
+    """A database that does not take the action: 503, nothing changed."""
+
+    def _refuse(self):
+        def refuse(*args, **kwargs):
+            raise db_exc.DBConnectionError('database went away')
+        self.useFixture(fixtures.MonkeyPatch(
+            'server_migrations.db.agent_actions.create', refuse))
+
+    def test_actions_503_and_nothing_recorded_or_cast(self):
+        server = self._server()
+        migration = self._migration(server)
+        self._refuse()
+        for method, path, body in (
+                ('POST', self._path(server, migration, True),
+                 {'force_complete': None}),
+                ('DELETE', self._path(server, migration), None)):
+            resp = self.request(method, path, body=body)
+            self.assertEqual(503, resp.status_code, resp.body)
+            self.assertEqual('serviceUnavailable', list(resp.json_body)[0])
+        self.assertEqual([], db_api.actions_get(self.context,
+                                                server['uuid']))
+        self.assertEqual([], self.computes.all_casts()['src'])
+
+    def test_live_migrate_503_changes_nothing(self):
+        server = self._server(task_state=None)
+        self._refuse()
+        resp = self.request(
+            'POST', '/v2.1/servers/%s/action' % server['uuid'],
+            body={'os-migrateLive': {'host': 'dst',
+                                     'block_migration': 'auto'}})
+        self.assertEqual(503, resp.status_code, resp.body)
         instance = db_api.instance_get(self.context, server['uuid'])
         self.assertIsNone(instance['task_state'])
         self.assertEqual([], db_api.migration_get_all(

@@ -81,18 +81,17 @@ class _AgentsMixin:
             self.context, uuid, source_compute=source, source_node=source,
             dest_compute=dest, dest_node=dest, dest_host=dest,
             status='accepted')['id']
-        ctx = self.ctx()
-        db_api.action_start(ctx, uuid, 'live-migration')
-        self.rpcapi.live_migration(ctx, source, uuid, mid, False)
+        sm_fixtures.accept_action(self.ctx(), self.rpcapi, uuid, mid,
+                                  'live-migration', 'live_migration',
+                                  source, block_migration=False)
         return uuid, mid
 
     def act(self, action, host, uuid, mid):
-        ctx = self.ctx()
         name = {'abort': 'live_migration_cancel',
                 'force_complete': 'live_migration_force_complete'}[action]
-        action_id = db_api.action_start(ctx, uuid, name)
-        cast = getattr(self.rpcapi, 'live_migration_' + action)
-        cast(ctx, host, uuid, mid)
+        action_id, _ident = sm_fixtures.accept_action(
+            self.ctx(), self.rpcapi, uuid, mid, name,
+            'live_migration_' + action, host)
         return action_id
 
     def status(self, mid):

@@ -20,6 +20,7 @@ from oslo_utils import uuidutils
 
 from server_migrations.api import deploy
 from server_migrations import compute
+from server_migrations.db import agent_actions
 from server_migrations.db import api as db_api
 from server_migrations import rpc
 from server_migrations.tests import fixtures as sm_fixtures
@@ -178,10 +179,13 @@ class TestAPIRabbitMQ(test_fixtures.OpportunisticDBTestMixin,
                           'migration_id': self.migration['id']}, kwargs)
         self.assertEqual('admin', ctxt.user_id)
 
-    def test_broker_down_is_503_and_nothing_recorded(self):
+    def test_broker_down_still_accepts_and_keeps_the_action(self):
+        # The action is committed; the agent takes it from the database.
         path = self._setup('rabbit://guest:guest@127.0.0.1:1/')
         resp = self.request('DELETE', path)
-        self.assertEqual(503, resp.status_code)
-        self.assertEqual(503, resp.json_body['serviceUnavailable']['code'])
-        self.assertEqual([], db_api.actions_get(self.context,
-                                                self.server['uuid']))
+        self.assertEqual(202, resp.status_code)
+        [action] = db_api.actions_get(self.context, self.server['uuid'])
+        [row] = agent_actions.for_instance_action(self.context,
+                                                  action['id'])
+        self.assertEqual(('live_migration_abort', self.src, 'pending'),
+                         (row['method'], row['host'], row['state']))

@@ -17,6 +17,7 @@ import os
 import threading
 
 import fixtures
+import oslo_messaging as messaging
 from oslo_utils import uuidutils
 
 from server_migrations import compute
@@ -24,7 +25,9 @@ from server_migrations.compute import rpcapi
 from server_migrations.compute import service
 from server_migrations import context as sm_context
 from server_migrations.db import api as db_api
+from server_migrations import rpc
 from server_migrations.tests import base
+from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.unit.db import test_api
 from server_migrations.tests import utils
 
@@ -123,25 +126,42 @@ class AgentTestCase(base.TestCase):
         return test_api.make_migration(self.context, instance['uuid'],
                                        **values)
 
-    def start_migration(self, guest=None, block_migration=False, **values):
+    def start_migration(self, guest=None, block_migration=False,
+                        cast=True, **values):
         """What the API does: records, action, cast; returns the ids."""
         instance = self.make_server(guest=guest, **values)
         migration = self.make_migration(instance)
-        ctx = self.request_context()
-        db_api.action_start(ctx, instance['uuid'], 'live-migration')
-        self.rpcapi.live_migration(ctx, self.src, instance['uuid'],
-                                   migration['id'], block_migration)
+        self.accept(instance['uuid'], migration['id'], 'live-migration',
+                    'live_migration', cast=cast,
+                    block_migration=block_migration)
         return instance['uuid'], migration['id']
 
-    def act(self, action, uuid, migration_id, host=None):
-        """Cast force-complete or abort as the API does (with an action)."""
-        ctx = self.request_context()
+    def accept(self, uuid, migration_id, name, method, host=None, cast=True,
+               block_migration=None):
+        """Commit an action as the API does, then cast (unless told not).
+
+        :returns: the instance action's id.
+        """
+        action_id, _ident = sm_fixtures.accept_action(
+            self.request_context(), self.rpcapi, uuid, migration_id, name,
+            method, host or self.src, cast=cast,
+            block_migration=block_migration)
+        return action_id
+
+    def bare_cast(self, method, uuid, migration_id, **kwargs):
+        """A 1.0 cast with no committed action, as a tool could send."""
+        client = rpc.get_client(self.conf, messaging.Target(
+            topic=rpc.TOPIC, version='1.0'))
+        client.prepare(server=self.src).cast(
+            self.request_context(), method, instance_uuid=uuid,
+            migration_id=migration_id, **kwargs)
+
+    def act(self, action, uuid, migration_id, host=None, cast=True):
+        """Force-complete or abort as the API does (with an action)."""
         name = {'abort': 'live_migration_cancel',
                 'force_complete': 'live_migration_force_complete'}[action]
-        action_id = db_api.action_start(ctx, uuid, name)
-        getattr(self.rpcapi, 'live_migration_' + action)(
-            ctx, host or self.src, uuid, migration_id)
-        return action_id
+        return self.accept(uuid, migration_id, name,
+                           'live_migration_' + action, host=host, cast=cast)
 
     def migration(self, migration_id):
         return db_api.migration_get(self.context, migration_id)

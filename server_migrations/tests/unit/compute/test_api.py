@@ -14,9 +14,13 @@
 
 import datetime
 
+import fixtures
+from oslo_db import exception as db_exc
+
 from server_migrations import compute
 from server_migrations.compute import api as compute_api
 from server_migrations import context as sm_context
+from server_migrations.db import agent_actions
 from server_migrations.db import api as db_api
 from server_migrations import exception
 from server_migrations.tests import base
@@ -25,33 +29,26 @@ LAUNCHED = datetime.datetime(2020, 1, 1)
 
 
 class FakeComputeRPC:
-    """Records casts; fails them when ``fail`` is set."""
+    """Records the wake-up casts; ``lose`` drops them, as a broker could."""
 
     def __init__(self):
         self.casts = []
-        self.fail = False
-
-    def _cast(self, method, *args):
-        if self.fail:
-            raise exception.MessagingUnavailable()
-        self.casts.append((method,) + args)
+        self.action_ids = []
+        self.lose = False
 
     def warm(self, context):
         pass
 
-    def live_migration(self, ctx, host, instance_uuid, migration_id,
-                       block_migration):
-        self._cast('live_migration', host, instance_uuid, migration_id,
-                   block_migration)
+    def wake(self, ctx, host, method, action_id, instance_uuid,
+             migration_id, **kwargs):
+        if self.lose:
+            return
+        self.action_ids.append(action_id)
+        self._cast(method, host, instance_uuid, migration_id,
+                   *kwargs.values())
 
-    def live_migration_force_complete(self, ctx, host, instance_uuid,
-                                      migration_id):
-        self._cast('live_migration_force_complete', host, instance_uuid,
-                   migration_id)
-
-    def live_migration_abort(self, ctx, host, instance_uuid, migration_id):
-        self._cast('live_migration_abort', host, instance_uuid,
-                   migration_id)
+    def _cast(self, method, *args):
+        self.casts.append((method,) + args)
 
 
 class ComputeAPITestCase(base.TestCase):
@@ -168,14 +165,36 @@ class ComputeAPITestCase(base.TestCase):
         self.assertEqual(('launched_at', None),
                          (exc.kwargs['attr'], exc.kwargs['state']))
 
-    def test_force_complete_failed_cast_records_nothing(self):
+    def test_lost_cast_leaves_the_action_for_the_agent(self):
         instance = self._instance()
         migration = self._migration(instance)
-        self.rpc.fail = True
-        self.assertRaises(exception.MessagingUnavailable,
-                          self.api.live_migrate_force_complete,
-                          self.context, instance, migration['id'])
+        self.rpc.lose = True
+        self.api.live_migrate_force_complete(self.context, instance,
+                                             migration['id'])
+        self.assertEqual(['live_migration_force_complete'],
+                         self._actions(instance))
+        [row] = agent_actions.pending_for_host(self.context, 'src')
+        self.assertEqual(
+            ('live_migration_force_complete', migration['id'],
+             instance['uuid'], self.context.request_id),
+            (row['method'], row['migration_id'], row['instance_uuid'],
+             row['request_id']))
+
+    def test_database_refusing_the_action_changes_nothing(self):
+        instance = self._instance()
+        migration = self._migration(instance)
+
+        def refuse(*args, **kwargs):
+            raise db_exc.DBConnectionError('database went away')
+        self.useFixture(fixtures.MonkeyPatch(
+            'server_migrations.db.agent_actions.create', refuse))
+        for call in (self.api.live_migrate_force_complete,
+                     self.api.live_migrate_abort):
+            self.assertRaises(db_exc.DBConnectionError, call, self.context,
+                              instance, migration['id'])
+        # The instance action of the same transaction was rolled back.
         self.assertEqual([], self._actions(instance))
+        self.assertEqual([], self.rpc.casts)
 
     def test_action_is_committed_before_the_cast(self):
         # The agent looks the action up by request id as soon as the cast
@@ -198,15 +217,6 @@ class ComputeAPITestCase(base.TestCase):
             ('live_migration_abort',
              ['live_migration_force_complete', 'live_migration_cancel'])],
             seen)
-
-    def test_abort_failed_cast_records_nothing(self):
-        instance = self._instance()
-        migration = self._migration(instance)
-        self.rpc.fail = True
-        self.assertRaises(exception.MessagingUnavailable,
-                          self.api.live_migrate_abort,
-                          self.context, instance, migration['id'])
-        self.assertEqual([], self._actions(instance))
 
     # abort ----------------------------------------------------------------
 
@@ -277,6 +287,10 @@ class ComputeAPITestCase(base.TestCase):
                                        migration['project_id']))
         self.assertEqual([('live_migration', 'src', instance['uuid'],
                            migration['id'], 'auto')], self.rpc.casts)
+        row = agent_actions.get(self.context, self.rpc.action_ids[0])
+        self.assertEqual(('live_migration', 'src', 'auto', 'pending'),
+                         (row['method'], row['host'],
+                          row['block_migration'], row['state']))
         self.assertEqual('migrating', db_api.instance_get(
             self.context, instance['uuid'])['task_state'])
         # The second request sees the claim and loses.
@@ -299,15 +313,18 @@ class ComputeAPITestCase(base.TestCase):
         self.assertEqual([], db_api.migration_get_all(
             self.context, instance_uuid=instance['uuid']))
 
-    def test_live_migrate_failed_cast_is_undone(self):
+    def test_live_migrate_with_the_cast_lost_stays_accepted(self):
+        # The agent takes the start from the database; nothing is undone.
         self._agents('src', 'dst')
         instance = self._instance(task_state=None)
-        self.rpc.fail = True
-        self.assertRaises(exception.MessagingUnavailable,
-                          self.api.live_migrate, self.context, instance,
-                          'dst', False)
-        self.assertIsNone(db_api.instance_get(
+        self.rpc.lose = True
+        migration = self.api.live_migrate(self.context, instance, 'dst',
+                                          False)
+        self.assertEqual('accepted', migration['status'])
+        self.assertEqual('migrating', db_api.instance_get(
             self.context, instance['uuid'])['task_state'])
-        self.assertEqual([], db_api.migration_get_all(
-            self.context, instance_uuid=instance['uuid']))
-        self.assertEqual([], self._actions(instance))
+        self.assertEqual(['live-migration'], self._actions(instance))
+        [row] = agent_actions.pending_for_host(self.context, 'src')
+        self.assertEqual(('live_migration', migration['id'], 'False'),
+                         (row['method'], row['migration_id'],
+                          row['block_migration']))

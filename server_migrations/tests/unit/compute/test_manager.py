@@ -175,8 +175,8 @@ class LifecycleTest(agent_base.AgentTestCase):
         instance = self.make_server()
         migration = self.make_migration(instance, dest_compute='nowhere',
                                         dest_node='nowhere')
-        self.rpcapi.live_migration(self.request_context(), self.src,
-                                   instance['uuid'], migration['id'], False)
+        self.bare_cast('live_migration', instance['uuid'], migration['id'],
+                       block_migration=False)
         self.assertEqual('failed', self.wait_status(migration['id'])[
             'status'])
         self.assert_on_source(instance['uuid'])

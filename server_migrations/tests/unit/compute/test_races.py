@@ -35,8 +35,8 @@ class StaleCastTest(agent_base.AgentTestCase):
         self.assertEqual('completed', self.wait_status(mid)['status'])
         before = self.migration(mid)
         # A replayed start: logged and ignored, no second migration.
-        self.rpcapi.live_migration(self.request_context(), self.src, uuid,
-                                   mid, False)
+        self.bare_cast('live_migration', uuid, mid,
+                       block_migration=False)
         agent_base.wait_for(lambda: 'duplicate or stale cast' in
                             self.log.output, what='the ignored cast')
         for action in ('abort', 'force_complete'):
@@ -50,8 +50,8 @@ class StaleCastTest(agent_base.AgentTestCase):
     def test_duplicate_start_of_a_running_migration(self):
         uuid, mid = self.start_migration(guest=BUSY)
         self.wait_running_with_progress(mid)
-        self.rpcapi.live_migration(self.request_context(), self.src, uuid,
-                                   mid, False)
+        self.bare_cast('live_migration', uuid, mid,
+                       block_migration=False)
         agent_base.wait_for(lambda: 'duplicate or stale cast' in
                             self.log.output, what='the ignored cast')
         self.assertEqual('running', self.migration(mid)['status'])
@@ -81,10 +81,10 @@ class StaleCastTest(agent_base.AgentTestCase):
         event = self.event(self.act('abort', other['uuid'], mine['id']))
         self.assertIn('not found', event['traceback'])
         elsewhere = self.make_migration(other, source_compute='elsewhere')
-        self.rpcapi.live_migration(self.request_context(), self.src,
-                                   other['uuid'], elsewhere['id'], False)
-        self.rpcapi.live_migration(self.request_context(), self.src,
-                                   other['uuid'], 999999, False)
+        self.bare_cast('live_migration', other['uuid'], elsewhere['id'],
+                       block_migration=False)
+        self.bare_cast('live_migration', other['uuid'], 999999,
+                       block_migration=False)
         agent_base.wait_for(lambda: self.log.output.count(
             'no such migration') == 2, what='two ignored casts')
         self.assertEqual('accepted', self.migration(elsewhere['id'])[
@@ -143,7 +143,7 @@ class EndpointTest(agent_base.AgentTestCase):
                         if not name.startswith('_') and name != 'target')
         self.assertEqual(['live_migration', 'live_migration_abort',
                           'live_migration_force_complete'], public)
-        self.assertEqual('1.0', endpoint.target.version)
+        self.assertEqual('1.1', endpoint.target.version)
 
     def test_internal_methods_cannot_be_cast(self):
         log = self.useFixture(fixtures.FakeLogger(level='INFO'))

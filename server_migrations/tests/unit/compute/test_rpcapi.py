@@ -15,7 +15,6 @@
 import datetime
 import socket
 import threading
-import time
 
 import fixtures
 import oslo_messaging as messaging
@@ -23,18 +22,17 @@ from oslo_utils import timeutils
 import sqlalchemy as sa
 
 from server_migrations import compute
-from server_migrations.compute import cast_guard
 from server_migrations.compute import rpcapi
+from server_migrations.compute import waker
 from server_migrations import context as sm_context
 from server_migrations.db import api as db_api
 from server_migrations.db import models
-from server_migrations import exception
 from server_migrations import rpc
 from server_migrations.tests import base
 
 
 class Recorder:
-    target = messaging.Target(version='1.0')
+    target = messaging.Target(version='1.1')
 
     def __init__(self):
         self.calls = []
@@ -74,18 +72,31 @@ class CastTest(base.TestCase):
         self.recorder.arrived.clear()
         return self.recorder.calls.pop()
 
-    def test_casts_carry_plain_ids_and_the_request_context(self):
-        self.api.live_migration(self.ctx, self.host, 'uuid-1', 7, True)
+    def test_casts_carry_plain_ids_the_action_and_the_request_context(self):
+        self.api.wake(self.ctx, self.host, 'live_migration', 3,
+                      instance_uuid='uuid-1', migration_id=7,
+                      block_migration=True)
         self.assertEqual(('live_migration', self.ctx.request_id, 'u1',
                           {'instance_uuid': 'uuid-1', 'migration_id': 7,
-                           'block_migration': True}), self._one())
-        self.api.live_migration_force_complete(self.ctx, self.host,
-                                               'uuid-1', 7)
+                           'block_migration': True, 'action_id': 3}),
+                         self._one())
+        self.api.wake(self.ctx, self.host, 'live_migration_force_complete',
+                      4, instance_uuid='uuid-1', migration_id=7)
         self.assertEqual('live_migration_force_complete', self._one()[0])
-        self.api.live_migration_abort(self.ctx, self.host, 'uuid-1', 7)
+        self.api.wake(self.ctx, self.host, 'live_migration_abort', 5,
+                      instance_uuid='uuid-1', migration_id=7)
         self.assertEqual(('live_migration_abort',
-                          {'instance_uuid': 'uuid-1', 'migration_id': 7}),
+                          {'instance_uuid': 'uuid-1', 'migration_id': 7,
+                           'action_id': 5}),
                          (lambda c: (c[0], c[3]))(self._one()))
+
+    def test_capped_at_1_0_the_cast_has_no_action_id(self):
+        self.conf_fixture.config(compute='1.0', group='upgrade_levels')
+        api = rpcapi.ComputeAPI(self.conf)
+        api.wake(self.ctx, self.host, 'live_migration_abort', 5,
+                 instance_uuid='uuid-1', migration_id=7)
+        self.assertEqual({'instance_uuid': 'uuid-1', 'migration_id': 7},
+                         self._one()[3])
 
     def test_in_process_transport_needs_no_warm_up(self):
         self.assertIsNone(self.api.warm(self.ctx))
@@ -99,10 +110,14 @@ class CastTest(base.TestCase):
         self.assertIsNot(transport, rpc.get_transport(self.conf))
         self.assertIsNot(client, self.api._get_client(self.ctx))
 
-    def test_no_host(self):
-        self.assertRaises(exception.ServerMigrationsException,
-                          self.api.live_migration_abort, self.ctx, None,
-                          'uuid-1', 7)
+    def test_a_cast_that_fails_is_logged_not_raised(self):
+        logger = self.useFixture(fixtures.FakeLogger(
+            name='server_migrations.compute.rpcapi'))
+        # No host: oslo.messaging refuses the target; the request that
+        # committed the action must still be answered 202.
+        self.api.wake(self.ctx, None, 'live_migration_abort', 9,
+                      instance_uuid='uuid-1', migration_id=7)
+        self.assertIn('find action 9 by polling', logger.output)
 
 
 class VersionCapTest(base.TestCase):
@@ -139,8 +154,8 @@ class VersionCapTest(base.TestCase):
     def test_auto_without_agents_is_not_cached(self):
         self.conf_fixture.config(compute='auto', group='upgrade_levels')
         api = rpcapi.ComputeAPI(self.conf)
-        self.assertTrue(api.can_send_version(self.context, '1.0'))
-        self.assertFalse(api.can_send_version(self.context, '1.1'))
+        self.assertTrue(api.can_send_version(self.context, '1.1'))
+        self.assertFalse(api.can_send_version(self.context, '1.2'))
         self._service('old', '0.5')
         self.assertFalse(api.can_send_version(self.context, '1.0'))
 
@@ -163,88 +178,70 @@ class SilentBroker:
 
 
 class UnreachableBrokerTest(base.TestCase):
-    """No RabbitMQ needed: nobody, or a mute peer, answers the port."""
+    """No RabbitMQ needed: nobody, or a mute peer, answers the port.
 
-    def _api(self, port, timeout):
+    A wake-up never fails or holds the request that committed its action:
+    the sender thread gives up on its own and says so.
+    """
+
+    def _api(self, port):
         self.conf_fixture.config(
             transport_url='rabbit://guest:guest@127.0.0.1:%d/' % port)
-        self.conf_fixture.config(cast_timeout=timeout, group='api')
+        self.conf_fixture.config(rabbit_retry_interval=1,
+                                 group='oslo_messaging_rabbit')
         return rpcapi.ComputeAPI(self.conf)
 
-    def _assert_unavailable_within(self, api, timeout):
-        ctx = sm_context.RequestContext()
-        started = time.monotonic()
-        self.assertRaises(exception.MessagingUnavailable,
-                          api.live_migration_abort, ctx, 'h1', 'u', 1)
-        # The bound promised to the API (plus the guard's margin).
-        self.assertLess(time.monotonic() - started, timeout + 1.5)
-
-    def test_closed_port(self):
-        self._assert_unavailable_within(self._api(free_port(), 10), 10)
-
-    def test_peer_that_never_answers(self):
-        broker = SilentBroker(self)
-        self._assert_unavailable_within(self._api(broker.port, 1.5), 1.5)
-
-    def test_cast_during_the_warm_up_waits_for_it_then_fails(self):
+    def _assert_dropped(self, api):
         logger = self.useFixture(fixtures.FakeLogger(
-            name='server_migrations.compute'))
-        broker = SilentBroker(self)
-        api = self._api(broker.port, 1.0)
-        thread = api.warm(sm_context.RequestContext())
-        self.assertRaises(exception.MessagingUnavailable,
-                          api.live_migration_abort,
-                          sm_context.RequestContext(), 'h1', 'u', 1)
-        # The cast waited for the warm-up rather than racing it with a
-        # connection attempt of its own, and used up its time doing so.
-        self.assertFalse(thread.is_alive())
-        self.assertIn('the connection probe', logger.output)
-        self.assertNotIn('live_migration_abort to h1', logger.output)
-
-    def test_warm_up_with_a_mute_broker_gives_up_in_the_background(self):
-        logger = self.useFixture(fixtures.FakeLogger(
-            name='server_migrations.compute.rpcapi'))
-        broker = SilentBroker(self)
-        api = self._api(broker.port, 1.0)
-        thread = api.warm(sm_context.RequestContext())
-        # Start-up went on; the attempt ends on its own.
-        thread.join(30)
-        self.assertFalse(thread.is_alive())
-        self.assertIn('Could not open the broker connection yet',
+            name='server_migrations.compute.waker'))
+        api.wake(sm_context.RequestContext(), 'h1', 'live_migration_abort',
+                 1, instance_uuid='u', migration_id=1)
+        self.assertTrue(api._waker.join(60))
+        self.assertIn('live_migration_abort to h1', logger.output)
+        self.assertIn('the agent will find the action by polling',
                       logger.output)
 
+    def test_closed_port(self):
+        self._assert_dropped(self._api(free_port()))
 
-class GuardedCastTest(base.TestCase):
-    """The guard itself, with callables standing in for the broker."""
+    def test_peer_that_never_answers(self):
+        self._assert_dropped(self._api(SilentBroker(self).port))
 
-    def test_probe_answering_after_the_deadline_sends_nothing(self):
-        release, sent, finished = (threading.Event(), [],
-                                   threading.Event())
 
-        def probe():
-            release.wait(30)
+class WakerTest(base.TestCase):
+    """The sender thread itself, with callables standing in for casts."""
 
-        def send():
-            sent.append(True)
-        guard = cast_guard.GuardedCast(probe, send, 0.2, 'test')
-        original = guard._worker
+    def test_runs_in_order_and_survives_a_failure(self):
+        done = []
 
-        def worker():
-            original()
-            finished.set()
-        guard._worker = worker
-        self.assertRaises(exception.MessagingUnavailable, guard.run)
-        release.set()
-        self.assertTrue(finished.wait(30))
-        self.assertEqual([], sent)
-
-    def test_errors_of_the_probe_or_send_propagate(self):
         def broken():
             raise ValueError('boom')
-        guard = cast_guard.GuardedCast(broken, lambda: None, 5, 'test')
-        self.assertRaises(ValueError, guard.run)
-        sent = []
-        guard = cast_guard.GuardedCast(lambda: None,
-                                       lambda: sent.append(1), 5, 'test')
-        guard.run()
-        self.assertEqual([1], sent)
+        w = waker.Waker()
+        w.submit(done.append, 1)
+        w.submit(broken, what='the broken one')
+        w.submit(done.append, 2)
+        self.assertTrue(w.join(30))
+        self.assertEqual([1, 2], done)
+
+    def test_a_full_queue_drops_and_says_so(self):
+        logger = self.useFixture(fixtures.FakeLogger(
+            name='server_migrations.compute.waker'))
+        release = threading.Event()
+        w = waker.Waker(maxsize=1)
+        w.submit(release.wait, 30)
+        # The first call may still be in the queue or already running.
+        results = [w.submit(lambda: None) for _ in range(3)]
+        self.assertIn(False, results)
+        self.assertIn('dropped', logger.output)
+        release.set()
+        self.assertTrue(w.join(30))
+
+    def test_a_forked_child_starts_its_own_thread(self):
+        w = waker.Waker()
+        w.submit(lambda: None)
+        thread = w._thread
+        self.assertTrue(w.join(30))
+        w._pid = -1  # what a fork looks like to the child
+        w.submit(lambda: None)
+        self.assertIsNot(thread, w._thread)
+        self.assertTrue(w.join(30))
