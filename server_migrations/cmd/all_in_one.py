@@ -138,10 +138,9 @@ class Signals:
         watchdog.daemon = True
         watchdog.start()
 
-    @staticmethod
-    def _overdue():
+    def _overdue(self):
         LOG.error('Still stopping after %s s (threads: %s); exiting now.',
-                  GRACE_SECONDS, [t.name for t in threading.enumerate()])
+                  self.grace, [t.name for t in threading.enumerate()])
         os._exit(1)
 
 
