@@ -32,6 +32,11 @@ CAPTURE_VARIABLES = ('OS_STDOUT_CAPTURE', 'OS_STDERR_CAPTURE',
                      'OS_LOG_CAPTURE')
 
 
+def capturing(variable):
+    """Whether output of this kind is captured (by default it is)."""
+    return os.environ.get(variable, '1').lower() in ('1', 'true', 'yes')
+
+
 class BaseTestCase(base.BaseTestCase):
     """oslotest's base case, capturing output and logs unless told not to."""
 

@@ -29,6 +29,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 
 import fixtures
 
@@ -87,6 +88,9 @@ class _AllInOneBase(base.BaseTestCase):
         self.assertEqual(0, proc.returncode, err)
         self.assertNotIn('Traceback', err)
         with socket.socket() as s:
+            # As a restarted server binds: connections left in TIME_WAIT
+            # do not count, a listener still there does.
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             s.bind(('127.0.0.1', self.port))
 
 
@@ -211,6 +215,34 @@ class TestPrintedCommands(_AllInOneBase):
         self.assertStops(proc)
         self.assertTrue(os.path.exists(
             os.path.join(self.state, 'all-in-one.log')))
+
+
+class TestConvergingStartsAgain(_AllInOneBase):
+
+    def test_a_new_migration_starts_when_it_ends(self):
+        # A link fast enough for demo-converging to end in seconds.
+        conf = os.path.join(self.state, 'fast.conf')
+        with open(conf, 'w') as f:
+            f.write('[fake_driver]\nbandwidth_mbps = 3000\n')
+        proc, lines = self.start('--config-file', conf)
+        row = [ln.split() for ln in lines if ln.startswith(
+            '  demo-converging ')][0]
+        uuid, first = row[1], int(row[2])
+        url = ('http://127.0.0.1:%d/v2.1/servers/%s/migrations'
+               % (self.port, uuid))
+
+        def another():
+            req = urllib.request.Request(url, headers={
+                'X-Auth-Token': 'admin:demo',
+                'OpenStack-API-Version': 'compute 2.80'})
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                ids = [m['id'] for m in json.loads(resp.read())['migrations']]
+            return [i for i in ids if i > first]
+
+        utils.wait_for(another, timeout=90, interval=1,
+                       what='a new migration of demo-converging')
+        proc.send_signal(signal.SIGINT)
+        self.assertStops(proc)
 
 
 class TestStopping(_AllInOneBase):
