@@ -61,6 +61,7 @@ def say(text=''):
     When stdout is a pipe whose reader has gone (``... | tee log`` after
     Ctrl-C), the line is dropped and stdout is pointed at /dev/null, so
     that neither this nor the interpreter's final flush raises.
+
     :returns: whether the line was written.
     """
     try:

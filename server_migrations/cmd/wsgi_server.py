@@ -53,6 +53,18 @@ class _Server(wsgi.Server):
         LOG.log(level, 'HTTP server: %s', msg, exc_info=traceback)
 
 
+def _access_logged(app):
+    """Log one line per answered request, as the old stdlib server did."""
+    def logged(environ, start_response):
+        def start(status, headers, exc_info=None):
+            LOG.info('%s "%s %s" %s', environ.get('REMOTE_ADDR'),
+                     environ.get('REQUEST_METHOD'),
+                     environ.get('PATH_INFO'), status.split(' ', 1)[0])
+            return start_response(status, headers, exc_info)
+        return app(environ, start)
+    return logged
+
+
 class HTTPServer:
     """A bound server: ``address``, ``serve_forever()`` and ``stop()``."""
 
@@ -74,7 +86,7 @@ def make_server(app, host, port):
 
     :returns: an :class:`HTTPServer`, listening but not yet serving.
     """
-    server = _Server((host, port), app, numthreads=THREADS,
+    server = _Server((host, port), _access_logged(app), numthreads=THREADS,
                      request_queue_size=BACKLOG, timeout=IDLE_TIMEOUT,
                      shutdown_timeout=STOP_TIMEOUT,
                      server_name='server-migrations')

@@ -41,26 +41,26 @@ PAUSE = float(os.environ.get('SERVER_MIGRATIONS_DEMO_PAUSE', '2'))
 STOP_SECONDS = 20
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
 class _AllInOneBase(base.BaseTestCase):
 
     def setUp(self):
         super().setUp()
         self.state = self.useFixture(fixtures.TempDir()).path
-        self.port = _free_port()
+        self.port = None
 
-    def start(self, *extra):
+    def spawn(self, *extra):
+        # Port 0: the kernel's choice, which no other test can take; the
+        # banner and the printed commands carry the real one.
         proc = subprocess.Popen(
             [sys.executable, '-m', 'server_migrations.cmd.all_in_one',
-             '--state-dir', self.state, '--port', str(self.port)] +
-            list(extra), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            text=True, start_new_session=True)
+             '--state-dir', self.state, '--port', '0'] + list(extra),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            start_new_session=True)
         self.addCleanup(self._kill, proc)
+        return proc
+
+    def start(self, *extra):
+        proc = self.spawn(*extra)
         lines = []
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
@@ -68,6 +68,10 @@ class _AllInOneBase(base.BaseTestCase):
             if not line:
                 self.fail('all-in-one exited: %s' % proc.stderr.read())
             lines.append(line.rstrip('\n'))
+            if self.port is None:
+                found = re.search(r'API on http://127\.0\.0\.1:(\d+)/',
+                                  line)
+                self.port = found and int(found.group(1))
             if line.startswith('Press Ctrl-C'):
                 return proc, lines
         self.fail('all-in-one did not come up: %s' % lines)
@@ -87,11 +91,11 @@ class _AllInOneBase(base.BaseTestCase):
             self.fail('still running %d s after the signal' % STOP_SECONDS)
         self.assertEqual(0, proc.returncode, err)
         self.assertNotIn('Traceback', err)
+        if self.port is None:
+            return
         with socket.socket() as s:
-            # As a restarted server binds: connections left in TIME_WAIT
-            # do not count, a listener still there does.
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.bind(('127.0.0.1', self.port))
+            # Nothing listens there any more.
+            self.assertNotEqual(0, s.connect_ex(('127.0.0.1', self.port)))
 
 
 class TestPrintedCommands(_AllInOneBase):
@@ -273,19 +277,12 @@ class TestStopping(_AllInOneBase):
         self.assertIn(proc.returncode, (0, 128 + signal.SIGTERM))
 
     def test_sigterm_during_start_up(self):
-        proc = subprocess.Popen(
-            [sys.executable, '-m', 'server_migrations.cmd.all_in_one',
-             '--state-dir', self.state, '--port', str(self.port)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            start_new_session=True)
-        self.addCleanup(self._kill, proc)
-        # The API answers before the demo migrations are all started.
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(('127.0.0.1', self.port)) == 0:
-                    break
-            time.sleep(0.1)
+        proc = self.spawn()
+        # The agents are up, the demo migrations are being started.
+        log = os.path.join(self.state, 'all-in-one.log')
+        utils.wait_for(lambda: os.path.exists(log) and
+                       'Compute agent compute1 started' in open(log).read(),
+                       timeout=120, interval=0.1, what='an agent started')
         proc.send_signal(signal.SIGTERM)
         self.assertStops(proc)
 
@@ -294,11 +291,12 @@ class TestFlags(_AllInOneBase):
 
     def test_port_taken_is_one_clear_line(self):
         with socket.socket() as busy:
-            busy.bind(('127.0.0.1', self.port))
+            busy.bind(('127.0.0.1', 0))
             busy.listen(1)
             out = subprocess.run(
                 [sys.executable, '-m', 'server_migrations.cmd.all_in_one',
-                 '--state-dir', self.state, '--port', str(self.port)],
+                 '--state-dir', self.state, '--port',
+                 str(busy.getsockname()[1])],
                 capture_output=True, text=True, timeout=60)
         self.assertEqual(1, out.returncode)
         self.assertIn('already in use', out.stderr)

@@ -15,6 +15,7 @@
 import http.client
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -25,6 +26,7 @@ import fixtures
 import testtools
 
 from server_migrations.tests import base
+from server_migrations.tests import utils
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..',
                                     '..'))
@@ -114,19 +116,33 @@ class APICommandTestCase(_CommandBase):
         self.assertNotIn('Traceback', err)
 
     def _serving(self):
-        port = _free_port()
-        proc = self._start(port)
-        banner = 'listening on http://127.0.0.1:%d/' % port
-        lines = []
-        for _ in range(50):
-            lines.append(proc.stdout.readline())
-            if banner in lines[-1] or not lines[-1]:
-                break
-        self.assertIn(banner, lines[-1], lines)
-        return proc, port
+        """The API with its output in a file (it logs a line per request,
+        more than a pipe nobody reads holds); returns (process, port, path).
+        """
+        path = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                            'api.out')
+        with open(path, 'w') as out:
+            # Port 0: the kernel's choice, which no other test can take.
+            proc = subprocess.Popen(
+                self._python('api', '--config-file', self.config, '--host',
+                             '127.0.0.1', '--port', '0'),
+                env=self.env, stdout=out, stderr=subprocess.STDOUT)
+        self.addCleanup(self._stop, proc)
+        banner = re.compile(r'listening on http://127\.0\.0\.1:(\d+)/')
+        utils.wait_for(lambda: banner.search(self._read(path)) or
+                       proc.poll() is not None,
+                       timeout=120, interval=0.2, what='the banner')
+        found = banner.search(self._read(path))
+        self.assertIsNotNone(found, self._read(path))
+        return proc, int(found.group(1)), path
+
+    @staticmethod
+    def _read(path):
+        with open(path) as f:
+            return f.read()
 
     def test_holds_500_connections_with_keep_alive(self):
-        proc, port = self._serving()
+        proc, port, _path = self._serving()
         # Bounded: 500 loopback connections, two requests on each.
         conns = [http.client.HTTPConnection('127.0.0.1', port, timeout=120)
                  for _ in range(CONNECTIONS)]
@@ -149,14 +165,14 @@ class APICommandTestCase(_CommandBase):
         self.assertIsNone(proc.poll())
 
     def test_sigterm_stops_it(self):
-        proc, _port = self._serving()
+        proc, _port, path = self._serving()
         proc.terminate()
-        _out, err = proc.communicate(timeout=30)
-        self.assertEqual(0, proc.returncode, err)
-        self.assertNotIn('Traceback', err)
+        proc.wait(timeout=30)
+        self.assertEqual(0, proc.returncode, self._read(path))
+        self.assertNotIn('Traceback', self._read(path))
 
     def test_logs_what_a_dev_token_looks_like(self):
-        proc, port = self._serving()
+        proc, port, path = self._serving()
         req = urllib.request.Request(
             'http://127.0.0.1:%d/v2.1/servers/x/migrations' % port,
             headers={'X-Auth-Token': 'not-a-token'})
@@ -165,8 +181,8 @@ class APICommandTestCase(_CommandBase):
                                              'HTTP Error 401'):
                 urllib.request.urlopen(req, timeout=30)
         proc.terminate()
-        out, err = proc.communicate(timeout=30)
-        logged = out + err
+        proc.wait(timeout=30)
+        logged = self._read(path)
         # Once at start-up and once at the first refused token only.
         self.assertEqual(2, logged.count('X-Auth-Token: <user_id>:'
                                          '<project_id>'), logged)
