@@ -51,8 +51,9 @@ DEFAULTS = {
     ('fake_driver', 'step_seconds'): 1.0,
     ('compute', 'heartbeat_interval'): 5,
 }
-# Seconds the agents get to stop; past GRACE the process exits anyway.
-AGENT_STOP_SECONDS = 5.0
+# Seconds the agents get to stop (a migration still copying then, such as
+# one in post-copy, ends as "error"); past GRACE the process exits anyway.
+AGENT_STOP_SECONDS = 2.0
 GRACE_SECONDS = 10.0
 
 

@@ -156,6 +156,8 @@ class Bars:
         if not trend.add(migration) and self.plain:
             return
         rate, verdict = trend.describe(migration['status'])
+        if verdict != migration['status']:
+            verdict = '%s | %s' % (verdict, migration['status'])
         first = True
         for kind in KINDS:
             fields = bar_fields(migration, kind)
@@ -167,8 +169,7 @@ class Bars:
             total, completed, left = fields
             # The rate and verdict are for the whole migration: shown once.
             extra = dict(left=left, rate=rate if first else '',
-                         verdict=('%s | %s' % (verdict, migration['status'])
-                                  if first else ''))
+                         verdict=verdict if first else '')
             first = False
             if self.plain:
                 self.progress.console.print(

@@ -153,6 +153,12 @@ class BarsRenderingTest(base.BaseTestCase):
                          '128.0 MiB/s copied, converging, about 2 min left '
                          '| running', lines[2])
 
+    def test_an_ended_migration_says_so_once(self):
+        lines = self.render([stuck(0), record(1, 0, 0, status='completed')],
+                            terminal=False).splitlines()
+        self.assertEqual('migration 7 memory: 0 bytes of 4.0 GiB left, '
+                         'completed', lines[-1])
+
     def test_block_migration_has_two_rows_verdict_once(self):
         records = [record(s, 4 * GiB, 0, disk_total=10 * GiB,
                           disk_remaining=10 * GiB - s * 128 * MiB,
