@@ -63,6 +63,13 @@ class KeystoneContext:
         return self.application(environ, start_response)
 
 
+# Logged when noauth2 is in use, so that a developer knows what to send.
+NOAUTH_TOKEN_HINT = (
+    'Development auth (noauth2): send "X-Auth-Token: <user_id>:<project_id>'
+    '[:<role>,...]", e.g. "admin:demo" (the user "admin" without roles is '
+    'an administrator). Never use noauth2 in production.')
+
+
 def parse_noauth_token(token):
     """``user:project[:role,role]`` -> (user, project, roles), or None."""
     parts = (token or '').split(':')
@@ -87,10 +94,15 @@ class NoAuthMiddleware:
 
     def __init__(self, application):
         self.application = application
+        self._hinted = False
 
     def __call__(self, environ, start_response):
         parsed = parse_noauth_token(environ.get('HTTP_X_AUTH_TOKEN'))
         if parsed is None:
+            if not self._hinted:
+                self._hinted = True
+                LOG.warning('Refused a malformed token. %s',
+                            NOAUTH_TOKEN_HINT)
             return faults.from_exception(exception.NotAuthenticated(
                 UNAUTHENTICATED))(environ, start_response)
         user_id, project_id, roles = parsed

@@ -15,7 +15,8 @@
 One process on the embedded defaults (SQLite under the state directory,
 oslo.messaging's in-process transport, the simulated hypervisor, noauth2),
 seeded with servers whose live migrations are in progress, and the
-commands to talk to it. Ctrl-C stops everything it started.
+commands to talk to it. Ctrl-C or SIGTERM stops everything it started
+within seconds, whatever became of stdout.
 """
 
 import argparse
@@ -28,10 +29,11 @@ import time
 from oslo_log import log as logging
 
 from server_migrations.api import deploy
-from server_migrations.cmd import api as api_cmd
 from server_migrations.cmd.commands import db as db_commands
 from server_migrations.cmd import common
-from server_migrations.cmd import demo_data
+from server_migrations.cmd import demo_data as demo
+from server_migrations.cmd import demo_printout
+from server_migrations.cmd import wsgi_server
 from server_migrations.compute import api as compute_api
 from server_migrations.compute import service
 from server_migrations.conf import default as default_opts
@@ -45,11 +47,14 @@ LOG = logging.getLogger(__name__)
 DEFAULTS = {
     ('api', 'auth_strategy'): 'noauth2',
     (None, 'transport_url'): 'fake:/',
-    # Slow enough to watch: a 2 GiB guest takes about half a minute.
-    ('fake_driver', 'bandwidth_mbps'): 128.0,
+    ('fake_driver', 'bandwidth_mbps'): demo.BANDWIDTH_MBPS,
     ('fake_driver', 'step_seconds'): 1.0,
     ('compute', 'heartbeat_interval'): 5,
 }
+# Seconds the agents get to stop (a migration still copying then, such as
+# one in post-copy, ends as "error"); past GRACE the process exits anyway.
+AGENT_STOP_SECONDS = 2.0
+GRACE_SECONDS = 10.0
 
 
 def parse_flags(argv):
@@ -65,16 +70,17 @@ def parse_flags(argv):
                         help='directory of the SQLite database, logs and '
                              'demo files (default [DEFAULT] state_path)')
     parser.add_argument('--agents', type=int, default=3,
-                        help='simulated compute agents, at least 2 (3)')
+                        help='simulated compute agents, at least 3 (3)')
     parser.add_argument('--transport-url',
                         help='a real oslo.messaging transport, e.g. '
                              'rabbit://guest:guest@127.0.0.1:5672/')
     parser.add_argument('--database-connection',
                         help='a real database URL instead of SQLite')
     flags, rest = parser.parse_known_args(argv)
-    if flags.agents < 2:
-        parser.error('--agents must be at least 2 (a migration needs a '
-                     'destination)')
+    if flags.agents < 3:
+        parser.error('--agents must be at least 3 (two for the demo '
+                     'migrations to move between, one whose only slot '
+                     'demo-busy holds)')
     return flags, rest
 
 
@@ -100,6 +106,45 @@ def _configure(flags, rest):
     return conf
 
 
+class _Stop(BaseException):
+    """Raised in the main thread by the first SIGINT or SIGTERM."""
+
+
+class Signals:
+    """The first SIGINT/SIGTERM stops the demo; a second one exits now.
+
+    The first raises :class:`_Stop` wherever the main thread is, so a
+    start-up in progress is abandoned too. Once stopping, a watchdog ends
+    the process if stopping takes longer than ``grace`` seconds.
+    """
+
+    def __init__(self, grace=GRACE_SECONDS):
+        self.grace = grace
+        self.stopping = False
+
+    def install(self):
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, self._handle)
+
+    def _handle(self, signum, _frame):
+        if self.stopping:
+            os._exit(128 + signum)
+        self.stopping = True
+        raise _Stop()
+
+    def begin_stop(self):
+        """Called once stopping starts, whatever started it."""
+        self.stopping = True
+        watchdog = threading.Timer(self.grace, self._overdue)
+        watchdog.daemon = True
+        watchdog.start()
+
+    def _overdue(self):
+        LOG.error('Still stopping after %s s (threads: %s); exiting now.',
+                  self.grace, [t.name for t in threading.enumerate()])
+        os._exit(1)
+
+
 def _wait_status(context, migration_id, statuses, timeout=15.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -110,72 +155,129 @@ def _wait_status(context, migration_id, statuses, timeout=15.0):
     return db_api.migration_get(context, migration_id)
 
 
-def _start_demo(conf, hosts):
-    admin = sm_context.get_admin_context()
-    demo_data.reset(admin)
-    servers = demo_data.seed(admin, hosts, conf.fake_driver.guests_file)
-    requester = sm_context.RequestContext(
-        user_id='admin', project_id=demo_data.PROJECT, roles=['admin'],
-        is_admin=True)
-    api = compute_api.API(conf)
-    migrations = {}
-    # demo-stuck first: demo-queued, on the same source host, then waits
-    # for the agent's only live-migration slot.
-    for name in ('demo-converging', 'demo-stuck', 'demo-queued'):
-        migrations[name] = api.live_migrate(requester, servers[name], None,
-                                            False)
-        if name == 'demo-stuck':
-            _wait_status(admin, migrations[name]['id'], ('running',))
-    return servers, migrations
+def _start_agents(conf, hosts, slots):
+    agents = []
+    for host in hosts:
+        # Read when the agent starts its executor: each agent its own.
+        conf.set_override('max_concurrent_live_migrations', slots[host],
+                          group='compute')
+        agent = service.ComputeService(conf, host=host)
+        agent.start()
+        agents.append(agent)
+    conf.clear_override('max_concurrent_live_migrations', group='compute')
+    return agents
+
+
+class Demo:
+    """The demo servers' migrations, started and kept in their situation."""
+
+    def __init__(self, conf, hosts):
+        self.api = compute_api.API(conf)
+        self.admin = sm_context.get_admin_context()
+        self.requester = sm_context.RequestContext(
+            user_id='admin', project_id=demo.PROJECT, roles=['admin'],
+            is_admin=True)
+        self.placement, self.slots = demo.layout(hosts)
+        self.slot_host = hosts[-1]
+        self.movers = hosts[:-1]
+        self.servers, self.migrations = {}, {}
+
+    def start(self, guests_file):
+        demo.reset(self.admin)
+        self.servers = demo.seed(self.admin, self.placement, guests_file)
+        # demo-busy takes its host's only slot before the queued ones ask.
+        for name, (role, *_rest) in demo.SERVERS.items():
+            dest = self.placement[name][1]
+            self.migrations[name] = self.api.live_migrate(
+                self.requester, self.servers[name], dest, False)
+            wanted = ('queued',) if role == demo.QUEUED else ('running',)
+            _wait_status(self.admin, self.migrations[name]['id'], wanted)
+
+    def keep_converging(self, stop, interval=2.0):
+        """Start a new migration of demo-converging each time one ends."""
+        name = demo.named(demo.CONVERGING)
+        uuid = self.servers[name]['uuid']
+        while not stop.wait(interval):
+            try:
+                # Its task state is cleared when its migration has ended.
+                server = db_api.instance_get(self.admin, uuid)
+                if server is None or server['task_state'] is not None:
+                    continue
+                dest = [h for h in self.movers if h != server['host']][0]
+                self.migrations[name] = self.api.live_migrate(
+                    self.requester, server, dest, False)
+                LOG.info('Demo: started migration %s of %s to %s',
+                         self.migrations[name]['id'], name, dest)
+            except Exception:
+                LOG.exception('Demo: could not restart %s', name)
+
+
+def _banner(server, conf, hosts, dev):
+    host, port = server.address
+    endpoint = 'http://%s:%s' % (host, port)
+    common.say('server-migrations all-in-one: API on %s/ with %d simulated '
+               'agents (%s); state in %s, log in %s.' % (
+                   endpoint, len(hosts), ', '.join(hosts), conf.state_path,
+                   conf.log_file))
+    common.say('Development auth (noauth2): the token "%s" is user "admin" '
+               '(an administrator) in project "%s".\n'
+               % (demo.TOKEN, demo.PROJECT))
+    conf_file = demo.write_conf(
+        os.path.join(conf.state_path, 'server-migrations.conf'), conf)
+    common.say(demo_printout.instructions(endpoint, dev.servers,
+                                          dev.migrations, conf_file,
+                                          dev.slot_host))
+    common.say('\nPress Ctrl-C to stop.')
+
+
+def _stop_all(server, agents):
+    common.say('Stopping...')
+    if server is not None:
+        server.stop()
+    stoppers = [threading.Thread(target=a.stop, args=(AGENT_STOP_SECONDS,),
+                                 name='stop-%s' % a.host, daemon=True)
+                for a in agents]
+    for t in stoppers:
+        t.start()
+    for t in stoppers:
+        t.join()
+    rpc.reset()
 
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     flags, rest = parse_flags(argv)
     conf = _configure(flags, rest)
-    stop = threading.Event()
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-
     db_commands.ensure_sqlite_dir(conf.database.connection)
     db_api.configure(conf)
     migration.upgrade(db_api.get_engine())
     deploy.use_conf(conf)
     app = deploy.loadapp(conf)
-    server = api_cmd.make_server(conf, app, flags.host, flags.port)
+    server = wsgi_server.make_server(app, flags.host, flags.port)
+    common.log_dev_token(conf)
 
+    signals = Signals()
+    stop = threading.Event()
     hosts = ['compute%d' % (i + 1) for i in range(flags.agents)]
-    agents = [service.ComputeService(conf, host=h) for h in hosts]
-    for agent in agents:
-        agent.start()
-    web = threading.Thread(target=server.serve_forever, name='api',
-                           daemon=True)
-    web.start()
+    agents = []
     try:
-        servers, migrations = _start_demo(conf, hosts)
-        conf_file = demo_data.write_conf(
-            os.path.join(conf.state_path, 'server-migrations.conf'), conf)
-        host, port = server.server_address[:2]
-        print('server-migrations all-in-one: API on http://%s:%s/ with %d '
-              'simulated agents (%s); state in %s, logs in %s.\n'
-              % (host, port, len(agents), ', '.join(hosts),
-                 conf.state_path, conf.log_file))
-        print(demo_data.instructions('http://%s:%s' % (host, port),
-                                     servers, migrations, conf_file))
-        print('\nPress Ctrl-C to stop.', flush=True)
-        while not stop.wait(0.5):
-            pass
+        signals.install()
+        dev = Demo(conf, hosts)
+        agents = _start_agents(conf, hosts, dev.slots)
+        threading.Thread(target=server.serve_forever, name='api',
+                         daemon=True).start()
+        dev.start(conf.fake_driver.guests_file)
+        threading.Thread(target=dev.keep_converging, args=(stop,),
+                         name='demo', daemon=True).start()
+        _banner(server, conf, hosts, dev)
+        while True:
+            time.sleep(3600)
+    except _Stop:
+        pass
     finally:
-        print('Stopping...', flush=True)
-        server.shutdown()
-        server.server_close()
-        stoppers = [threading.Thread(target=a.stop, args=(10.0,))
-                    for a in agents]
-        for t in stoppers:
-            t.start()
-        for t in stoppers:
-            t.join()
-        rpc.reset()
+        signals.begin_stop()
+        stop.set()
+        _stop_all(server, agents)
     return 0
 
 

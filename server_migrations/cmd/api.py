@@ -12,21 +12,21 @@
 
 """server-migrations-api: serve the standalone API (development server).
 
-Production deployments run ``server_migrations.wsgi.api:application`` under
-uWSGI (etc/server-migrations/server-migrations-uwsgi.ini); this threaded
-stdlib server is for development, demos and tests.
+The embedded server is cheroot (see ``wsgi_server``); production
+deployments may also run ``server_migrations.wsgi.api:application`` under
+uWSGI (etc/server-migrations/server-migrations-uwsgi.ini).
 """
 
 import argparse
-import errno
-import socketserver
+import signal
 import sys
-from wsgiref import simple_server
+import threading
 
 from oslo_log import log as logging
 
 from server_migrations.api import deploy
 from server_migrations.cmd import common
+from server_migrations.cmd import wsgi_server
 from server_migrations.db import api as db_api
 
 LOG = logging.getLogger(__name__)
@@ -45,34 +45,6 @@ def parse_flags(argv):
     return parser.parse_known_args(argv)
 
 
-class _Server(socketserver.ThreadingMixIn, simple_server.WSGIServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
-class _Handler(simple_server.WSGIRequestHandler):
-
-    def log_message(self, fmt, *args):
-        LOG.info('%s %s', self.address_string(), fmt % args)
-
-
-def make_server(conf, app, host=None, port=None):
-    """Bind the server; a taken port is one clear line, not a traceback."""
-    host = host or conf.api.bind_host
-    port = conf.api.bind_port if port is None else port
-    try:
-        server = simple_server.make_server(host, port, app,
-                                           server_class=_Server,
-                                           handler_class=_Handler)
-    except OSError as exc:
-        if exc.errno == errno.EADDRINUSE:
-            common.fail('Port %s on %s is already in use; choose another '
-                        'with --port or [api] bind_port.' % (port, host))
-        common.fail('Cannot listen on %s:%s: %s' % (host, port,
-                                                    exc.strerror))
-    return server
-
-
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     flags, rest = parse_flags(argv)
@@ -80,15 +52,23 @@ def main(argv=None):
     db_api.configure(conf)
     deploy.use_conf(conf)
     app = deploy.loadapp(conf)
-    server = make_server(conf, app, flags.host, flags.port)
-    host, port = server.server_address[:2]
+    server = wsgi_server.make_server(
+        app, flags.host or conf.api.bind_host,
+        conf.api.bind_port if flags.port is None else flags.port)
+    # Serve in a thread so that the main thread is free to take signals.
+    web = threading.Thread(target=server.serve_forever, name='http',
+                           daemon=True)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    web.start()
+    host, port = server.address
     LOG.info('server-migrations-api listening on http://%s:%s/', host, port)
-    print('server-migrations-api listening on http://%s:%s/' % (host, port),
-          flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
+    common.log_dev_token(conf)
+    common.say('server-migrations-api listening on http://%s:%s/'
+               % (host, port))
+    while not stop.wait(0.5) and web.is_alive():
         pass
-    finally:
-        server.server_close()
-    return 0
+    server.stop()
+    # Stopped by a signal: 0; the server thread died on its own: 1.
+    return 0 if stop.is_set() else 1

@@ -12,14 +12,17 @@
 
 """What every console script does first: options, config files, logging."""
 
+import os
 import sys
 
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from server_migrations.api import auth
 from server_migrations import conf as sm_conf
 from server_migrations import rpc
 
+LOG = logging.getLogger(__name__)
 PROJECT = 'server-migrations'
 
 
@@ -50,3 +53,31 @@ def fail(message, code=1):
     """Print one clear line on stderr and exit non-zero (no traceback)."""
     print('ERROR: %s' % message, file=sys.stderr)
     sys.exit(code)
+
+
+def say(text=''):
+    """Print a line for the person at the terminal, whatever became of it.
+
+    When stdout is a pipe whose reader has gone (``... | tee log`` after
+    Ctrl-C), the line is dropped and stdout is pointed at /dev/null, so
+    that neither this nor the interpreter's final flush raises.
+
+    :returns: whether the line was written.
+    """
+    try:
+        print(text, flush=True)
+        return True
+    except (BrokenPipeError, ValueError, OSError):
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):
+            pass
+        return False
+
+
+def log_dev_token(conf):
+    """Under noauth2, log once what a development token looks like."""
+    if conf.api.auth_strategy == 'noauth2':
+        LOG.warning(auth.NOAUTH_TOKEN_HINT)

@@ -10,7 +10,21 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Demo servers for server-migrations-all-in-one, and how to reach them."""
+"""The demo servers of server-migrations-all-in-one and where they live.
+
+Each demo migration stays in the situation its name promises until the
+person at the terminal acts on it:
+
+* ``demo-converging`` copies faster than its guest dirties memory, slowly
+  enough to take minutes; when it ends the all-in-one starts a new one.
+* ``demo-stuck*`` dirty memory faster than the link copies: they never
+  converge until forced to complete. One per client (curl, openstacksdk,
+  the openstack CLI), so that every printed command has a migration to act
+  on.
+* ``demo-busy`` never converges either and is never touched by a printed
+  command: it holds the only live-migration slot of the last agent, and
+  the ``demo-queued*`` migrations from that agent wait behind it.
+"""
 
 import json
 import os
@@ -24,14 +38,68 @@ PROJECT = 'demo'
 TOKEN = 'admin:%s' % PROJECT
 DEMO_PREFIX = 'demo-'
 
-# name -> (source host index, memory MiB, dirty rate MiB/s, what it shows)
+# Copy rate of every simulated agent in the demo, MiB/s.
+BANDWIDTH_MBPS = 128.0
+
+CONVERGING = 'converging'
+STUCK = 'stuck'
+BUSY = 'busy'
+QUEUED = 'queued'
+
+# name -> (role, client, memory MiB, dirty rate MiB/s, what it is for)
 SERVERS = {
-    'demo-converging': (0, 2048, 16.0, 'converges on its own'),
-    'demo-stuck': (1, 4096, 400.0,
-                   'dirties memory faster than the copy: force it'),
-    'demo-queued': (1, 1024, 8.0,
-                    'waits behind demo-stuck on its host: abort it'),
+    'demo-converging': (CONVERGING, None, 8192, 104.0,
+                        'converges in about 6 minutes (watch its bars); a '
+                        'new migration starts when it ends'),
+    'demo-stuck': (STUCK, 'curl', 4096, 400.0,
+                   'never converges until forced: force it with curl'),
+    'demo-stuck-sdk': (STUCK, 'sdk', 4096, 400.0,
+                       'the same, for openstacksdk'),
+    'demo-stuck-cli': (STUCK, 'cli', 4096, 400.0,
+                       'the same, for the openstack CLI'),
+    'demo-busy': (BUSY, None, 4096, 400.0,
+                  'never converges; holds %(slot_host)s\'s only slot so '
+                  'the queued ones wait (leave it)'),
+    'demo-queued': (QUEUED, 'curl', 1024, 8.0,
+                    'queued behind demo-busy: abort it with curl'),
+    'demo-queued-sdk': (QUEUED, 'sdk', 1024, 8.0,
+                        'the same, for openstacksdk'),
+    'demo-queued-cli': (QUEUED, 'cli', 1024, 8.0,
+                        'the same, for the openstack CLI'),
 }
+
+
+def named(role, client=None):
+    """The demo server name with this role (and client)."""
+    for name, (r, c, _mem, _dirty, _why) in SERVERS.items():
+        if r == role and (client is None or c == client):
+            return name
+    raise KeyError((role, client))
+
+
+def layout(hosts):
+    """Where each demo server runs and where its migration goes.
+
+    The last host is the slot host: demo-busy holds its only slot and the
+    queued ones wait there. The others migrate among the remaining hosts,
+    which get as many slots as they need.
+
+    :returns: ({name: (source, destination)}, {host: slots}).
+    """
+    slot_host, movers = hosts[-1], hosts[:-1]
+    placement, slots = {}, {h: 1 for h in hosts}
+    i = 0
+    for name, (role, _c, _mem, _dirty, _why) in SERVERS.items():
+        if role in (BUSY, QUEUED):
+            placement[name] = (slot_host, movers[0])
+            continue
+        source = movers[i % len(movers)]
+        placement[name] = (source, movers[(i + 1) % len(movers)])
+        i += 1
+    for host in movers:
+        # Room for everything that may be migrating from it at once.
+        slots[host] = len(SERVERS)
+    return placement, slots
 
 
 def reset(context):
@@ -41,14 +109,14 @@ def reset(context):
             db_api.instance_destroy(context, server['uuid'])
 
 
-def seed(context, hosts, guests_file):
-    """Create the demo servers; write their dirty rates to the guests file.
+def seed(context, placement, guests_file):
+    """Create the demo servers; write their sizes to the guests file.
 
     :returns: {name: server record}.
     """
     created, guests = {}, {}
-    for name, (index, memory_mb, dirty, _why) in SERVERS.items():
-        host = hosts[index % len(hosts)]
+    for name, (_role, _c, memory_mb, dirty, _why) in SERVERS.items():
+        host = placement[name][0]
         server = db_api.instance_create(context, {
             'uuid': uuidutils.generate_uuid(), 'display_name': name,
             'project_id': PROJECT, 'user_id': 'admin', 'host': host,
@@ -56,70 +124,12 @@ def seed(context, hosts, guests_file):
             'launched_at': timeutils.utcnow(), 'memory_mb': memory_mb,
             'root_gb': 10})
         created[name] = server
+        # No disk to copy: the demo's migrations are not block migrations.
         guests[server['uuid']] = {'memory_mb': memory_mb,
                                   'dirty_rate_mbps': dirty}
     with open(guests_file, 'w') as f:
         json.dump(guests, f, indent=2)
     return created
-
-
-def instructions(endpoint, servers, migrations, conf_file):
-    """One shell command per line, each working as printed."""
-    stuck = servers['demo-stuck']['uuid']
-    queued = servers['demo-queued']['uuid']
-    converging = servers['demo-converging']['uuid']
-    api = '%s/v2.1' % endpoint
-    hdr = ("-H 'X-Auth-Token: %s' -H 'OpenStack-API-Version: compute %%s'"
-           % TOKEN)
-    sdk = ("python3 -c \"import openstack; c = openstack.connect("
-           "auth_type='admin_token', auth={'endpoint': '%s', 'token': '%s'}, "
-           "load_yaml_config=False, load_envvars=False); "
-           "[print(m.id, m.status, m.memory_remaining_bytes) "
-           "for m in c.compute.server_migrations('%s')]\"" % (
-               api, TOKEN, converging))
-    # The identity variables: "server migration list" insists on an
-    # identity v3 endpoint; here it is this service, which refuses the
-    # look-ups of --user/--project names so that they are taken as IDs.
-    osc = ("env -i PATH=\"$PATH\" HOME=/tmp OS_IDENTITY_API_VERSION=3 "
-           "OS_IDENTITY_ENDPOINT_OVERRIDE=%s openstack --os-auth-type "
-           "admin_token --os-endpoint %s --os-token %s" % (api, api, TOKEN))
-    lines = [
-        ('Demo servers (project %s, token "%s"):' % (PROJECT, TOKEN)),
-    ]
-    for name, server in servers.items():
-        lines.append('  %-16s %s  %s (migration %s)' % (
-            name, server['uuid'], SERVERS[name][3], migrations[name]['id']))
-    lines += [
-        '',
-        '# List the in-progress live migrations of a server:',
-        "curl -s %s %s/servers/%s/migrations" % (hdr % '2.80', api, stuck),
-        '# Force the stuck one to complete (202):',
-        ("curl -s -o /dev/null -w '%%{http_code}\\n' -X POST %s "
-         "-H 'Content-Type: application/json' -d '{\"force_complete\": "
-         "null}' %s/servers/%s/migrations/%s/action"
-         % (hdr % '2.80', api, stuck, migrations['demo-stuck']['id'])),
-        '# Abort the queued one (microversion 2.65 or later, 202):',
-        ("curl -s -o /dev/null -w '%%{http_code}\\n' -X DELETE %s "
-         "%s/servers/%s/migrations/%s"
-         % (hdr % '2.65', api, queued, migrations['demo-queued']['id'])),
-        '# The same with openstacksdk:',
-        sdk,
-        '# And with the openstack CLI:',
-        '%s server migration show %s %s' % (
-            osc, converging, migrations['demo-converging']['uuid']),
-        '# Every migration of a server, ended ones too, and how each ended:',
-        '%s server migration list --server %s' % (osc, stuck),
-        '# Its actions; "server event show %s <Request ID>" says why each '
-        'ended:' % stuck,
-        '%s server event list %s' % (osc, stuck),
-        '# Why a migration ended (operator CLI):',
-        'server-migrations-manage --config-file %s migration show %s' % (
-            conf_file, migrations['demo-stuck']['id']),
-        '# Watch progress bars (operator CLI):',
-        'server-migrations-manage --config-file %s migration watch %s' % (
-            conf_file, converging),
-    ]
-    return '\n'.join(lines)
 
 
 def write_conf(path, conf):

@@ -11,3 +11,7 @@
 # under the License.
 
 """Tests: unit, functional (in-process stack) and integration (services)."""
+
+# The same import-time warnings of third-party modules that the console
+# scripts silence (see server_migrations.cmd): noise in every test worker.
+from server_migrations import cmd  # noqa: E402,F401

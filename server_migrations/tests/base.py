@@ -10,15 +10,43 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Base test case: private config, a database, policy and RPC fixtures."""
+"""Base test cases: quiet output, private config, a database, policy, RPC.
+
+Every test's stdout, stderr and log records are captured and shown only
+when it fails, so that a passing ``stestr run`` prints its summary and
+nothing else. ``OS_STDOUT_CAPTURE=0``, ``OS_STDERR_CAPTURE=0`` or
+``OS_LOG_CAPTURE=0`` let them through while debugging; ``OS_DEBUG`` sets the
+log level (oslotest's variables).
+"""
+
+import os
 
 from oslotest import base
 
 from server_migrations import context as sm_context
 from server_migrations.tests import fixtures as sm_fixtures
 
+# oslotest captures a test's stdout, stderr and logs when these are true;
+# tox and .ci/run set them, the README's plain "stestr run" does not.
+CAPTURE_VARIABLES = ('OS_STDOUT_CAPTURE', 'OS_STDERR_CAPTURE',
+                     'OS_LOG_CAPTURE')
 
-class TestCase(base.BaseTestCase):
+
+def capturing(variable):
+    """Whether output of this kind is captured (by default it is)."""
+    return os.environ.get(variable, '1').lower() in ('1', 'true', 'yes')
+
+
+class BaseTestCase(base.BaseTestCase):
+    """oslotest's base case, capturing output and logs unless told not to."""
+
+    def setUp(self):
+        for variable in CAPTURE_VARIABLES:
+            os.environ.setdefault(variable, '1')
+        super().setUp()
+
+
+class TestCase(BaseTestCase):
     """Each test gets its own config, SQLite database and enforcer."""
 
     DATABASE = sm_fixtures.Database

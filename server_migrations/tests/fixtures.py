@@ -16,12 +16,14 @@ import copy
 import os
 import shutil
 import tempfile
+import threading
 
 import fixtures
 from oslo_config import cfg
 from oslo_config import fixture as config_fixture
 from oslo_db.sqlalchemy import test_fixtures
 
+from server_migrations.cmd import wsgi_server
 from server_migrations import conf as sm_conf
 from server_migrations.db import api as db_api
 from server_migrations.db import models
@@ -122,6 +124,26 @@ class RPCFixture(fixtures.Fixture):
 
 def integration_enabled():
     return os.environ.get('SERVER_MIGRATIONS_INTEGRATION') == '1'
+
+
+class HTTPServer(fixtures.Fixture):
+    """The embedded HTTP server on a free loopback port, serving ``app``.
+
+    ``url`` is the versioned endpoint clients are given.
+    """
+
+    def __init__(self, app):
+        super().__init__()
+        self.app = app
+
+    def _setUp(self):
+        server = wsgi_server.make_server(self.app, '127.0.0.1', 0)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        self.addCleanup(thread.join, 10)
+        self.addCleanup(server.stop)
+        self.port = server.address[1]
+        self.url = 'http://127.0.0.1:%d/v2.1' % self.port
 
 
 def accept_action(context, compute_rpcapi, uuid, migration_id, name, method,

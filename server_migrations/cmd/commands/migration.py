@@ -15,11 +15,10 @@
 import getpass
 import time
 
-from rich import progress as rich_progress
-
 from server_migrations.api import util as api_util
 from server_migrations.api import views
 from server_migrations.cmd import output
+from server_migrations.cmd import progress
 from server_migrations.compute import api as compute_api
 from server_migrations import context as sm_context
 from server_migrations.db import api as db_api
@@ -39,6 +38,8 @@ COLUMNS = [('id', 'Id'), ('uuid', 'UUID'), ('server_uuid', 'Server UUID'),
            ('disk_processed_bytes', 'Disk Processed Bytes'),
            ('disk_remaining_bytes', 'Disk Remaining Bytes'),
            ('created_at', 'Created At'), ('updated_at', 'Updated At')]
+IN_FLIGHT = ('accepted',) + models.IN_PROGRESS_STATUSES + (
+    'running (post-copy)',)
 LIST_COLUMNS = COLUMNS[:7] + [('updated_at', 'Updated At')]
 SHOW_COLUMNS = COLUMNS + [
     ('source_node', 'Source Node'), ('dest_node', 'Dest Node'),
@@ -173,9 +174,10 @@ class MigrationCommands:
         server = db_api.instance_get(self.context, args.server)
         if server is None:
             raise CommandError('Server %s not found.' % args.server)
-        watched = {m['id']: m for m in
-                   db_api.migration_get_in_progress_by_instance(
-                       self.context, args.server)}
+        # In flight: the API's "in progress" ones, and those not started yet
+        # or in post-copy, which the API does not list.
+        watched = {m['id']: m for m in db_api.migration_get_all(
+            self.context, instance_uuid=args.server, statuses=IN_FLIGHT)}
         if not watched:
             print('Server %s has no live migration in progress.'
                   % args.server)
@@ -184,20 +186,9 @@ class MigrationCommands:
               % (len(watched), args.server), flush=True)
         deadline = (time.monotonic() + args.timeout
                     if args.timeout is not None else None)
-        columns = (rich_progress.TextColumn('{task.description}'),
-                   rich_progress.BarColumn(),
-                   rich_progress.TaskProgressColumn(),
-                   rich_progress.DownloadColumn(binary_units=True),
-                   rich_progress.TextColumn('{task.fields[status]}'))
-        with rich_progress.Progress(*columns) as bars:
-            tasks = {}
-            for ident in watched:
-                for kind in ('memory', 'disk'):
-                    tasks[ident, kind] = bars.add_task(
-                        'migration %s %s' % (ident, kind), total=None,
-                        status='')
+        with progress.Bars() as bars:
             while True:
-                active = self._refresh(bars, tasks, watched)
+                active = self._refresh(bars, watched)
                 if not active:
                     break
                 if deadline is not None and time.monotonic() > deadline:
@@ -208,20 +199,14 @@ class MigrationCommands:
                   % (migration['id'], migration['status']))
         return 0
 
-    def _refresh(self, bars, tasks, watched):
+    def _refresh(self, bars, watched):
         """Re-read each watched migration; return how many are in flight."""
         active = 0
         for ident in watched:
             migration = db_api.migration_get(self.context, ident) or dict(
                 watched[ident], status='deleted')
             watched[ident] = migration
-            for kind in ('memory', 'disk'):
-                total = migration.get('%s_total' % kind)
-                done = migration.get('%s_processed' % kind)
-                bars.update(tasks[ident, kind], total=total or None,
-                            completed=done or 0,
-                            status=migration['status'])
-            if migration['status'] in models.IN_PROGRESS_STATUSES + (
-                    'accepted', 'running (post-copy)'):
+            bars.update(migration)
+            if migration['status'] in IN_FLIGHT:
                 active += 1
         return active

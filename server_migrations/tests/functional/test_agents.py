@@ -25,9 +25,9 @@ import fixtures
 import openstack
 from oslo_utils import uuidutils
 
-from server_migrations.cmd import api as cmd_api
 from server_migrations.compute import service
 from server_migrations.db import api as db_api
+from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.functional.fixtures import stack
 from server_migrations.tests import utils
 
@@ -183,16 +183,10 @@ class OpenStackSDKTest(AgentsTestCase):
 
     def setUp(self):
         super().setUp()
-        server = cmd_api.make_server(self.conf, self.app, '127.0.0.1', 0)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        self.addCleanup(server.server_close)
-        self.addCleanup(thread.join, 10)
-        self.addCleanup(server.shutdown)
+        http = self.useFixture(sm_fixtures.HTTPServer(self.app))
         self.sdk = openstack.connect(
             auth_type='admin_token',
-            auth={'endpoint': 'http://127.0.0.1:%d/v2.1' %
-                  server.server_address[1], 'token': 'admin:p1'},
+            auth={'endpoint': http.url, 'token': 'admin:p1'},
             compute_api_version='2.80', load_yaml_config=False,
             load_envvars=False)
 

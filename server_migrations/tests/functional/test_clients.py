@@ -21,7 +21,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 
 import fixtures
 from keystoneauth1 import session as ks_session
@@ -29,9 +28,9 @@ from keystoneauth1 import token_endpoint
 from novaclient import client as nova_client
 import openstack
 
-from server_migrations.cmd import api as cmd_api
 from server_migrations import context
 from server_migrations.db import api as db_api
+from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.functional.fixtures import stack
 
 TOKEN = 'admin:p1'
@@ -43,13 +42,8 @@ class ClientsTestCase(stack.APITestCase):
         super().setUp()
         self.computes = self.useFixture(stack.RecordingComputes(
             self.conf, ['src', 'other']))
-        server = cmd_api.make_server(self.conf, self.app, '127.0.0.1', 0)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        self.addCleanup(server.server_close)
-        self.addCleanup(thread.join, 10)
-        self.addCleanup(server.shutdown)
-        self.url = 'http://127.0.0.1:%d/v2.1' % server.server_address[1]
+        http = self.useFixture(sm_fixtures.HTTPServer(self.app))
+        self.url = http.url
         self.server = db_api.instance_create(self.context, {
             'project_id': 'p1', 'user_id': 'u1', 'host': 'other',
             'node': 'other', 'vm_state': 'active',

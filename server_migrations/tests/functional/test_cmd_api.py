@@ -12,15 +12,21 @@
 
 """server-migrations-api as a process: flags, config and a taken port."""
 
+import http.client
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 
 import fixtures
 import testtools
+
+from server_migrations.tests import base
+from server_migrations.tests import utils
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..',
                                     '..'))
@@ -38,13 +44,17 @@ bind_port = 1
 """
 
 
+# Connections held open at once by the embedded server's test.
+CONNECTIONS = 500
+
+
 def _free_port():
     with socket.socket() as sock:
         sock.bind(('127.0.0.1', 0))
         return sock.getsockname()[1]
 
 
-class _CommandBase(testtools.TestCase):
+class _CommandBase(base.BaseTestCase):
     """A config file (noauth2, SQLite file, fake:/) and a synced database."""
 
     def setUp(self):
@@ -105,6 +115,79 @@ class APICommandTestCase(_CommandBase):
                           % port], lines)
         self.assertNotIn('Traceback', err)
 
+    def _serving(self):
+        """The API with its output in a file (it logs a line per request,
+        more than a pipe nobody reads holds); returns (process, port, path).
+        """
+        path = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                            'api.out')
+        with open(path, 'w') as out:
+            # Port 0: the kernel's choice, which no other test can take.
+            proc = subprocess.Popen(
+                self._python('api', '--config-file', self.config, '--host',
+                             '127.0.0.1', '--port', '0'),
+                env=self.env, stdout=out, stderr=subprocess.STDOUT)
+        self.addCleanup(self._stop, proc)
+        banner = re.compile(r'listening on http://127\.0\.0\.1:(\d+)/')
+        utils.wait_for(lambda: banner.search(self._read(path)) or
+                       proc.poll() is not None,
+                       timeout=120, interval=0.2, what='the banner')
+        found = banner.search(self._read(path))
+        self.assertIsNotNone(found, self._read(path))
+        return proc, int(found.group(1)), path
+
+    @staticmethod
+    def _read(path):
+        with open(path) as f:
+            return f.read()
+
+    def test_holds_500_connections_with_keep_alive(self):
+        proc, port, _path = self._serving()
+        # Bounded: 500 loopback connections, two requests on each.
+        conns = [http.client.HTTPConnection('127.0.0.1', port, timeout=120)
+                 for _ in range(CONNECTIONS)]
+        self.addCleanup(lambda: [c.close() for c in conns])
+        for conn in conns:
+            conn.connect()
+        # All connected at once; now a request on each, then the answers.
+        for round_ in range(2):
+            for conn in conns:
+                conn.request('GET', '/v2.1')
+            statuses = []
+            for conn in conns:
+                resp = conn.getresponse()
+                body = resp.read()
+                statuses.append(resp.status)
+                self.assertEqual('v2.1', json.loads(body)['version']['id'])
+                # Kept open for the next request (HTTP/1.1 keep-alive).
+                self.assertFalse(resp.will_close, round_)
+            self.assertEqual([200] * CONNECTIONS, statuses)
+        self.assertIsNone(proc.poll())
+
+    def test_sigterm_stops_it(self):
+        proc, _port, path = self._serving()
+        proc.terminate()
+        proc.wait(timeout=30)
+        self.assertEqual(0, proc.returncode, self._read(path))
+        self.assertNotIn('Traceback', self._read(path))
+
+    def test_logs_what_a_dev_token_looks_like(self):
+        proc, port, path = self._serving()
+        req = urllib.request.Request(
+            'http://127.0.0.1:%d/v2.1/servers/x/migrations' % port,
+            headers={'X-Auth-Token': 'not-a-token'})
+        for _ in range(2):
+            with testtools.ExpectedException(urllib.error.HTTPError,
+                                             'HTTP Error 401'):
+                urllib.request.urlopen(req, timeout=30)
+        proc.terminate()
+        proc.wait(timeout=30)
+        logged = self._read(path)
+        # Once at start-up and once at the first refused token only.
+        self.assertEqual(2, logged.count('X-Auth-Token: <user_id>:'
+                                         '<project_id>'), logged)
+        self.assertEqual(1, logged.count('Refused a malformed token'))
+
 
 class WSGIModuleTestCase(_CommandBase):
     """server_migrations.wsgi.api:application, as uWSGI loads it."""
@@ -125,8 +208,8 @@ class WSGIModuleTestCase(_CommandBase):
         result = subprocess.run([sys.executable, '-c', code], env=env,
                                 capture_output=True, text=True, timeout=120)
         self.assertEqual(0, result.returncode, result.stderr)
-        self.assertEqual(['200', '200', '401'],
-                         result.stdout.split()[-3:])
+        codes = [ln for ln in result.stdout.splitlines() if ln.isdigit()]
+        self.assertEqual(['200', '200', '401'], codes)
 
     def test_absent_files_are_not_passed(self):
         # oslo.config would refuse a --config-file that does not exist.

@@ -37,7 +37,8 @@ from server_migrations.tests.functional.fixtures import stack
 
 ROOT = os.path.join(os.path.dirname(__file__), '..', '..', '..')
 SAMPLE = os.path.join(ROOT, 'etc', 'server-migrations', 'policy.yaml.sample')
-README = os.path.join(ROOT, 'README.rst')
+# The Policy section that README.rst links to.
+README = os.path.join(ROOT, 'doc', 'configuration.rst')
 MANAGER_CHECK = 'rule:project_manager_or_admin'
 PROJECT = '0123456789abcdef0123456789abcdef'
 OTHER = 'fedcba9876543210fedcba9876543210'

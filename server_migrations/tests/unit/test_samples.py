@@ -18,9 +18,9 @@ import subprocess
 import sys
 
 import fixtures
-from oslotest import base
 
 import server_migrations
+from server_migrations.tests import base
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(
     server_migrations.__file__)))

@@ -18,15 +18,15 @@ import sys
 
 import fixtures
 from oslo_db.sqlalchemy import test_migrations
-from oslotest import base as oslo_base
 import sqlalchemy as sa
 
 from server_migrations.db import migration
 from server_migrations.db import models
+from server_migrations.tests import base as sm_base
 
 
 class TestModelsMigrationsSyncSQLite(test_migrations.ModelsMigrationsSync,
-                                     oslo_base.BaseTestCase):
+                                     sm_base.BaseTestCase):
     """alembic's head and the models describe the same schema."""
 
     def setUp(self):
@@ -54,7 +54,7 @@ class TestModelsMigrationsSyncSQLite(test_migrations.ModelsMigrationsSync,
         self.assertEqual(migration.head(), migration.version(self.engine))
 
 
-class TestManageDbCommands(oslo_base.BaseTestCase):
+class TestManageDbCommands(sm_base.BaseTestCase):
     """server-migrations-manage db sync/version as an operator runs them."""
 
     def setUp(self):

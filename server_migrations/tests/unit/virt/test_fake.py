@@ -17,9 +17,9 @@ import os
 import threading
 
 import fixtures
-from oslotest import base as oslo_base
 
 from server_migrations import exception
+from server_migrations.tests import base as sm_base
 from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.virt import driver
 from server_migrations.virt import fake
@@ -48,7 +48,7 @@ class RecordingMonitor(driver.MigrationMonitor):
         assert ok, 'only %d progress reports' % len(self.stats)
 
 
-class SimulationTest(oslo_base.BaseTestCase):
+class SimulationTest(sm_base.BaseTestCase):
     """The arithmetic of one step, without threads or clocks."""
 
     def _sim(self, memory_mb=100, disk_gb=0, dirty=5.0, bandwidth=10.0,
@@ -119,7 +119,7 @@ class SimulationTest(oslo_base.BaseTestCase):
         self.assertEqual(0, stats['disk_remaining'])
 
 
-class FakeDriverTest(oslo_base.BaseTestCase):
+class FakeDriverTest(sm_base.BaseTestCase):
 
     def setUp(self):
         super().setUp()
