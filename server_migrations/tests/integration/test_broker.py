@@ -26,6 +26,7 @@ from server_migrations import exception
 from server_migrations import rpc
 from server_migrations.tests import base
 from server_migrations.tests.integration import agents
+from server_migrations.tests.integration import proxy
 
 
 class Recorder:
@@ -111,14 +112,14 @@ class BrokerTest(base.TestCase):
     def test_broker_answering_too_late_never_gets_the_cast(self):
         recorder = self._consumer()
         port = int(agents.RABBIT_URL.rsplit(':', 1)[1].strip('/'))
-        proxy = agents.StallingProxy(port, hold=4)
-        self.addCleanup(proxy.close)
-        api = self._api(rabbit_url(proxy.port), 1.5)
+        late = proxy.FaultProxy(port, hold=4)
+        self.addCleanup(late.close)
+        api = self._api(rabbit_url(late.port), 1.5)
         sent, elapsed = self._abort(api, 1)
         self.assertFalse(sent)
         self.assertLess(elapsed, 1.5 + 1.5)
         # The broker does answer later, on the connection the cast opened.
-        agents.wait_for(lambda: proxy.relayed >= 1, what='the late answer')
+        agents.wait_for(lambda: late.relayed >= 1, what='the late answer')
         time.sleep(2)
         self.assertEqual([], recorder.received)
         self.assertIn('answered too late', self.log.output)

@@ -13,7 +13,7 @@
 """Outages of the broker and the database, and casts delivered twice.
 
 The shared RabbitMQ and PostgreSQL are never stopped: each test puts a
-proxy of its own (``proxy.CuttableProxy``) between the processes under
+proxy of its own (``proxy.FaultProxy``) between the processes under
 test and the service, and cuts that.
 """
 
@@ -126,7 +126,7 @@ class BrokerOutageTestCase(_Base):
     """The API and the source agent reach RabbitMQ through a proxy."""
 
     def test_cut_then_restored_without_restarts(self):
-        broker = proxy.CuttableProxy(RABBIT_PORT)
+        broker = proxy.FaultProxy(RABBIT_PORT)
         self.addCleanup(broker.close)
         url = _rabbit(broker.port)
         self.conf.set_override('transport_url', url)
@@ -182,7 +182,7 @@ class BrokerCutMidStreamTestCase(_Base):
     """Requests keep coming while the broker goes away and comes back."""
 
     def test_every_answer_is_kept(self):
-        broker = proxy.CuttableProxy(RABBIT_PORT)
+        broker = proxy.FaultProxy(RABBIT_PORT)
         self.addCleanup(broker.close)
         self.conf.set_override('transport_url', _rabbit(broker.port))
         self.conf.set_override('cast_timeout', CAST_TIMEOUT, group='api')
@@ -291,7 +291,7 @@ class DatabaseOutageTestCase(_Base):
 
     def test_cut_then_restored(self):
         engine = db_api.get_engine()
-        database = proxy.CuttableProxy(engine.url.port or 5432)
+        database = proxy.FaultProxy(engine.url.port or 5432)
         self.addCleanup(database.close)
         proxied = engine.url.set(host='127.0.0.1', port=database.port)
         base = self._api(proxied.render_as_string(hide_password=False))
