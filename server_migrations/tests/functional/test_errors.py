@@ -12,13 +12,19 @@
 
 """Errors deep in the stack: what the client sees and what is logged."""
 
+import os
+import sqlite3
+
 import fixtures
 from oslo_db import exception as db_exc
+from oslo_db.sqlalchemy import enginefacade
+from oslo_db.sqlalchemy import test_fixtures
 import webob
 import webob.exc
 
 from server_migrations.api import deploy
 from server_migrations.db import api as db_api
+from server_migrations.db import models
 from server_migrations.tests.functional.fixtures import stack
 
 
@@ -134,3 +140,41 @@ class FoundByGeneratedInputTestCase(stack.APITestCase):
             self.assertEqual(400, resp.status_code, resp.body)
             self.assertEqual('Malformed request body',
                              resp.json_body['badRequest']['message'])
+
+
+class BusySQLiteTestCase(stack.APITestCase):
+    """Another process holds SQLite's lock past the busy timeout."""
+
+    DATABASE = None
+
+    def setUp(self):
+        super().setUp()
+        self.file = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                                 'busy.sqlite')
+        self.conf.set_override('connection', 'sqlite:///' + self.file,
+                               'database')
+        self.conf.set_override('sqlite_busy_timeout', 0.2, 'database')
+        # The engine as db_api.configure() builds it.
+        facade = enginefacade.transaction_context()
+        facade.configure(**db_api.facade_options(self.conf.database))
+        engine = facade.writer.get_engine()
+        self.addCleanup(engine.dispose)
+        models.BASE.metadata.create_all(engine)
+        self.useFixture(test_fixtures.ReplaceEngineFacadeFixture(
+            db_api._CTX, facade))
+        server = db_api.instance_create(self.context, {
+            'project_id': 'p1', 'host': 'h1', 'vm_state': 'active'})
+        self.path = '/v2.1/servers/%s/migrations' % server['uuid']
+
+    def test_locked_database_is_503_then_serves_again(self):
+        locker = sqlite3.connect(self.file, isolation_level=None)
+        self.addCleanup(locker.close)
+        locker.execute('BEGIN EXCLUSIVE')
+        resp = self.request('GET', self.path)
+        self.assertEqual(503, resp.status_code, resp.body)
+        self.assertEqual({'serviceUnavailable': {
+            'code': 503,
+            'message': 'The database is unavailable; try again later.'}},
+            resp.json_body)
+        locker.execute('COMMIT')
+        self.assertEqual(200, self.request('GET', self.path).status_code)
