@@ -44,6 +44,28 @@ class ComputeRequestId(request_id.RequestId):
     compat_headers = ['x-compute-request-id']
 
 
+SERVER_NAME = 'server-migrations'
+
+
+class ServerHeader:
+    """Names the service, and nothing about what runs it, in ``Server``.
+
+    WSGI servers add their own ``Server`` header only when the application
+    set none; the stdlib one names the Python version, a gift to anyone
+    looking for a known bug.
+    """
+
+    def __init__(self, application):
+        self.application = application
+
+    def __call__(self, environ, start_response):
+        def start(status, headers, exc_info=None):
+            if not any(name.lower() == 'server' for name, _v in headers):
+                headers.append(('Server', SERVER_NAME))
+            return start_response(status, headers, exc_info)
+        return self.application(environ, start)
+
+
 def use_conf(conf):
     """Make the paste factories of this process use ``conf``."""
     global _CONF
@@ -114,6 +136,8 @@ def _simple_filter(wrap):
     return factory
 
 
+server_header_filter_factory = _simple_filter(
+    lambda app, conf: ServerHeader(app))
 request_id_filter_factory = _simple_filter(
     lambda app, conf: ComputeRequestId(app))
 faultwrap_filter_factory = _simple_filter(faults.FaultWrapper)
@@ -132,8 +156,8 @@ noauth2_filter_factory = _simple_filter(
 def loadapp(conf):
     """The standalone service's pipeline, per ``[api] auth_strategy``.
 
-    request id -> faults -> size limit -> version documents -> auth ->
-    router; the database must already be configured.
+    server header -> request id -> faults -> size limit -> version
+    documents -> auth -> router; the database must already be configured.
     """
     app = router.APIRouter(conf, _compute_api(conf))
     if conf.api.auth_strategy == 'noauth2':
@@ -146,4 +170,4 @@ def loadapp(conf):
     app = versions.VersionsFilter(app, conf)
     app = sizelimit.RequestBodySizeLimiter(app, conf)
     app = faults.FaultWrapper(app, conf)
-    return ComputeRequestId(app)
+    return ServerHeader(ComputeRequestId(app))

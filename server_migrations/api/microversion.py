@@ -49,7 +49,7 @@ MIN_VERSION = VERSIONS[0]
 
 # No leading zeros, exactly two parts (microversion-parse alone would take
 # "2.01" or " 2.1").
-_FORMAT = re.compile(r'^([1-9]\d*)\.([1-9]\d*|0)$')
+_FORMAT = re.compile(r'^([1-9]\d*)\.([1-9]\d*|0)\Z')
 
 
 def parse_version_string(text):

@@ -95,7 +95,9 @@ class APICommandTestCase(_CommandBase):
         with urllib.request.urlopen(
                 'http://127.0.0.1:%d/v2.1' % port, timeout=30) as resp:
             document = json.loads(resp.read())
+            server_header = resp.headers['Server']
         self.assertEqual('v2.1', document['version']['id'])
+        self.assertEqual('server-migrations', server_header)
         second = self._start(port)
         _out, err = second.communicate(timeout=120)
         self.assertEqual(1, second.returncode)

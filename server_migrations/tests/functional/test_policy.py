@@ -75,6 +75,24 @@ class PolicyFileTestCase(stack.APITestCase):
         self.assertEqual(403, self.request('GET', self.path,
                                            token=MANAGER).status_code)
 
+    def test_show_hosts_have_their_own_rule(self):
+        mid = db_api.migration_get_all(self.context)[0]['id']
+        path = '%s/%d' % (self.path, mid)
+        show = 'os_compute_api:servers:migrations:show'
+        self._write({show: 'rule:project_manager_or_admin',
+                     show + ':host': 'rule:context_is_admin'})
+        resp = self.request('GET', path, token=MANAGER)
+        self.assertEqual(200, resp.status_code)
+        for field in ('source_compute', 'dest_compute', 'source_node',
+                      'dest_node', 'dest_host'):
+            self.assertIsNone(resp.json_body['migration'][field])
+        self.assertEqual('h1', self.request('GET', path).json_body[
+            'migration']['source_compute'])
+        # Only "show" overridden: "show:host" follows its deprecated name.
+        self._write({show: 'rule:project_manager_or_admin'})
+        resp = self.request('GET', path, token=MANAGER)
+        self.assertEqual('h1', resp.json_body['migration']['source_compute'])
+
     def test_admin_is_decided_by_context_is_admin(self):
         # An operator may name another role the administrator.
         self._write({'context_is_admin': 'role:cloud-admin',
