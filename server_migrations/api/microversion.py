@@ -56,7 +56,11 @@ def parse_version_string(text):
     """A ``(major, minor)`` Version, or raise InvalidAPIVersionString."""
     if not isinstance(text, str) or not _FORMAT.match(text):
         raise exception.InvalidAPIVersionString(version=text)
-    return microversion_parse.parse_version_string(text)
+    try:
+        return microversion_parse.parse_version_string(text)
+    except (TypeError, ValueError):
+        # A part with more digits than int() converts (4,300).
+        raise exception.InvalidAPIVersionString(version=text)
 
 
 def max_version(conf):

@@ -160,6 +160,8 @@ class APIRouter:
             # Never 405: an unrouted method is simply not found.
             raise exception.NotFound()
         req.urlvars = match
+        # Read once here, so that no handler meets an undecodable one.
+        util.query(req)
         _check_content_type(req)
         names = getattr(handler, 'action_names', None)
         if names is not None:
