@@ -25,6 +25,7 @@ from oslo_middleware import request_id
 from oslo_middleware import sizelimit
 
 from server_migrations.api import auth
+from server_migrations.api import chunked
 from server_migrations.api import faults
 from server_migrations.api import router
 from server_migrations.api import versions
@@ -141,6 +142,7 @@ server_header_filter_factory = _simple_filter(
 request_id_filter_factory = _simple_filter(
     lambda app, conf: ComputeRequestId(app))
 faultwrap_filter_factory = _simple_filter(faults.FaultWrapper)
+chunked_filter_factory = _simple_filter(chunked.ChunkedInput)
 sizelimit_filter_factory = _simple_filter(
     lambda app, conf: sizelimit.RequestBodySizeLimiter(app, conf))
 versions_filter_factory = _simple_filter(versions.VersionsFilter)
@@ -156,8 +158,9 @@ noauth2_filter_factory = _simple_filter(
 def loadapp(conf):
     """The standalone service's pipeline, per ``[api] auth_strategy``.
 
-    server header -> request id -> faults -> size limit -> version
-    documents -> auth -> router; the database must already be configured.
+    server header -> request id -> faults -> chunked input -> size limit
+    -> version documents -> auth -> router; the database must already be
+    configured.
     """
     app = router.APIRouter(conf, _compute_api(conf))
     if conf.api.auth_strategy == 'noauth2':
@@ -169,5 +172,6 @@ def loadapp(conf):
         app = auth_token.AuthProtocol(app, {'oslo_config_config': conf})
     app = versions.VersionsFilter(app, conf)
     app = sizelimit.RequestBodySizeLimiter(app, conf)
+    app = chunked.ChunkedInput(app, conf)
     app = faults.FaultWrapper(app, conf)
     return ServerHeader(ComputeRequestId(app))

@@ -22,6 +22,8 @@ import urllib.request
 import fixtures
 import testtools
 
+from server_migrations.tests import utils
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..',
                                     '..'))
 CONFIG = """
@@ -106,6 +108,25 @@ class APICommandTestCase(_CommandBase):
                           'choose another with --port or [api] bind_port.'
                           % port], lines)
         self.assertNotIn('Traceback', err)
+
+    def test_chunked_request_bodies_are_read(self):
+        port = _free_port()
+        proc = self._start(port)
+        for _ in range(50):
+            if 'listening on' in proc.stdout.readline():
+                break
+        path = '/v2.1/servers/%s/migrations/1/action' % ('0' * 8 + '-0000' *
+                                                         3 + '-' + '0' * 12)
+        # Read and understood: the action is known, the server is not.
+        status, body = utils.post_chunked(port, path,
+                                          b'{"force_complete": null}')
+        self.assertEqual(404, status, body)
+        self.assertIn('itemNotFound', body)
+        status, body = utils.post_chunked(
+            port, path, b'{"force_complete": "' + b'x' * 300000 + b'"}',
+            chunk_size=65536)
+        self.assertEqual(413, status, body)
+        self.assertEqual(413, body['overLimit']['code'])
 
 
 class WSGIModuleTestCase(_CommandBase):

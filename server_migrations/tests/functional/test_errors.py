@@ -12,6 +12,7 @@
 
 """Errors deep in the stack: what the client sees and what is logged."""
 
+import io
 import os
 import sqlite3
 
@@ -178,3 +179,56 @@ class BusySQLiteTestCase(stack.APITestCase):
             resp.json_body)
         locker.execute('COMMIT')
         self.assertEqual(200, self.request('GET', self.path).status_code)
+
+
+class ChunkedBodyTestCase(stack.APITestCase):
+    """Chunked bodies a WSGI server hands over still encoded (wsgiref)."""
+
+    def setUp(self):
+        super().setUp()
+        self.computes = self.useFixture(stack.RecordingComputes(
+            self.conf, ['h1']))
+        server = db_api.instance_create(self.context, {
+            'project_id': 'p1', 'host': 'h1', 'node': 'h1',
+            'vm_state': 'active', 'task_state': 'migrating',
+            'launched_at': db_api.timeutils.utcnow()})
+        migration = db_api.migration_create(self.context, {
+            'instance_uuid': server['uuid'], 'status': 'running',
+            'migration_type': 'live-migration', 'source_compute': 'h1'})
+        self.path = '/v2.1/servers/%s/migrations/%d/action' % (
+            server['uuid'], migration['id'])
+
+    def _post(self, framed):
+        req = webob.Request.blank(self.path, method='POST', headers={
+            'X-Auth-Token': 'admin:p1', 'Content-Type': 'application/json',
+            'OpenStack-API-Version': 'compute 2.80',
+            'Transfer-Encoding': 'chunked'})
+        req.environ['wsgi.input'] = io.BytesIO(framed)
+        req.environ.pop('CONTENT_LENGTH', None)
+        return req.get_response(self.app)
+
+    @staticmethod
+    def _frame(body, size):
+        pieces = [body[i:i + size] for i in range(0, len(body), size)]
+        return b''.join(b'%x;ext=1\r\n%s\r\n' % (len(p), p)
+                        for p in pieces) + b'0\r\nX-Trailer: 1\r\n\r\n'
+
+    def test_valid_chunked_body_is_read(self):
+        resp = self._post(self._frame(b'{"force_complete": null}', 5))
+        self.assertEqual(202, resp.status_code, resp.body)
+        self.assertEqual(['live_migration_force_complete'],
+                         [m for m, _k, _c in
+                          self.computes.wait_for_cast('h1')])
+
+    def test_oversized_chunked_body_is_413(self):
+        resp = self._post(self._frame(
+            b'{"force_complete": "' + b'x' * 300000 + b'"}', 8192))
+        self.assertEqual(413, resp.status_code)
+        self.assertEqual(413, resp.json_body['overLimit']['code'])
+
+    def test_broken_framing_is_400(self):
+        for framed in (b'zz\r\n{}\r\n0\r\n\r\n', b'ff\r\n{}\r\n',
+                       b'1' * 2000, b''):
+            resp = self._post(framed)
+            self.assertEqual(400, resp.status_code, framed[:20])
+            self.assertIn('badRequest', resp.json_body)
