@@ -30,6 +30,7 @@ from server_migrations.api import faults
 from server_migrations.api import router
 from server_migrations.api import versions
 from server_migrations.compute import api as compute_api
+from server_migrations import exception
 from server_migrations import policy
 
 LOG = logging.getLogger(__name__)
@@ -126,6 +127,13 @@ def filter_factory(global_conf, **local_conf):
     api = _compute_api(conf)
 
     def _filter(app):
+        after = auth.auth_downstream(app)
+        if after is not None:
+            raise exception.ConfigurationError(reason=(
+                'the server_migrations filter comes before %s in the paste '
+                'pipeline, so it would act on identity headers nobody has '
+                'checked; put it after the auth filters (authtoken and the '
+                'host\'s context filter)' % type(after).__name__))
         return router.APIRouter(conf, api, application=app)
     return _filter
 
