@@ -17,6 +17,7 @@ import sys
 from oslo_config import cfg
 
 from server_migrations.cmd.commands import db as db_commands
+from server_migrations.cmd.commands import host as host_commands
 from server_migrations.cmd.commands import migration as migration_commands
 from server_migrations.cmd.commands import service as service_commands
 from server_migrations.cmd import common
@@ -26,6 +27,7 @@ from server_migrations import rpc
 
 CATEGORIES = {
     'db': (db_commands.add_parsers, db_commands.DbCommands),
+    'host': (host_commands.add_parsers, host_commands.HostCommands),
     'migration': (migration_commands.add_parsers,
                   migration_commands.MigrationCommands),
     'service': (service_commands.add_parsers,
@@ -33,7 +35,8 @@ CATEGORIES = {
 }
 
 # Refusals each command group raises for the operator; printed in one line.
-_COMMAND_ERRORS = (migration_commands.CommandError,)
+_COMMAND_ERRORS = (migration_commands.CommandError,
+                   host_commands.CommandError)
 
 
 def add_command_parsers(subparsers):
