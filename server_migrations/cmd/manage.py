@@ -19,6 +19,7 @@ from oslo_config import cfg
 from server_migrations.cmd.commands import db as db_commands
 from server_migrations.cmd.commands import host as host_commands
 from server_migrations.cmd.commands import migration as migration_commands
+from server_migrations.cmd.commands import policy as policy_commands
 from server_migrations.cmd.commands import service as service_commands
 from server_migrations.cmd import common
 from server_migrations.db import api as db_api
@@ -30,6 +31,7 @@ CATEGORIES = {
     'host': (host_commands.add_parsers, host_commands.HostCommands),
     'migration': (migration_commands.add_parsers,
                   migration_commands.MigrationCommands),
+    'policy': (policy_commands.add_parsers, policy_commands.PolicyCommands),
     'service': (service_commands.add_parsers,
                 service_commands.ServiceCommands),
 }

@@ -122,6 +122,26 @@ class TestManageOperatorCommands(oslo_base.BaseTestCase):
         self.assertEqual(1, out.returncode)
         self.assertIn('Server nope not found', out.stderr)
 
+    def test_policy_check(self):
+        out = self.manage('policy', 'check')
+        self.assertEqual(0, out.returncode, out.stderr)
+        self.assertIn('No policy file (policy.yaml): the defaults are in '
+                      'force.', out.stdout)
+        path = os.path.join(os.path.dirname(self.conf_path), 'policy.yaml')
+        with open(self.conf_path, 'a') as f:
+            f.write('[oslo_policy]\npolicy_file = %s\n' % path)
+        with open(path, 'w') as f:
+            f.write('"context_is_admin": "role:admin"\n')
+        out = self.manage('policy', 'check')
+        self.assertEqual(0, out.returncode, out.stderr)
+        self.assertIn('readable, 1 rule(s) in force', out.stdout)
+        with open(path, 'wb') as f:
+            f.write(b'"context_is_admin": "\xff"\n')
+        out = self.manage('policy', 'check')
+        self.assertEqual(1, out.returncode)
+        self.assertIn('ERROR: policy file %s: UnicodeDecodeError' % path,
+                      out.stdout)
+
     def _source_gone(self):
         """The agent of "src" stops heartbeating; an abort waits on it."""
         engine = sa.create_engine('sqlite:///%s' % self.db_path)
