@@ -12,6 +12,8 @@
 
 """The policy enforcer: init, get_enforcer, authorize and reset."""
 
+import os
+
 from oslo_config import cfg
 from oslo_log import log as logging
 from oslo_policy import policy
@@ -40,6 +42,10 @@ class Enforcer(policy.Enforcer):
         # thread is loading still gets a load of its own.
         self._generation = 0
         self._loaded_generation = None
+        # (path, mtime, size) and error of a policy file that cannot be
+        # read, while it is the file in place.
+        self.bad_file = None
+        self._logged = None
 
     def new_request(self):
         self._generation += 1
@@ -50,8 +56,42 @@ class Enforcer(policy.Enforcer):
     def load_rules(self, force_reload=False):
         generation = self._generation
         if force_reload or generation != self._loaded_generation:
-            super().load_rules(force_reload)
+            try:
+                super().load_rules(force_reload)
+            except Exception as exc:  # a file an operator is editing
+                self._keep_last_good(exc)
+            else:
+                if (self.bad_file is not None and
+                        _signature(self.policy_path) != self.bad_file[0]):
+                    LOG.info('Policy file %s is readable again; its rules '
+                             'apply', self.policy_path)
+                    self.bad_file = None
             self._loaded_generation = generation
+
+    def _keep_last_good(self, exc):
+        """Go on with the rules in force; say so once per change."""
+        signature = _signature(self.policy_path)
+        # One line, whatever the parser's message looks like.
+        self.bad_file = (signature, ' '.join(
+            ('%s: %s' % (type(exc).__name__, exc)).split()))
+        if signature != self._logged:
+            self._logged = signature
+            LOG.error('Policy file %(path)s cannot be read, the rules in '
+                      'force stay (the defaults if none was read yet): '
+                      '%(error)s', {'path': self.policy_path,
+                                    'error': self.bad_file[1]})
+        if not self.rules:
+            # Never read: the defaults, as without a file.
+            self.set_rules(policy.Rules(
+                {name: default.check
+                 for name, default in self.registered_rules.items()},
+                self.default_rule), use_conf=True)
+
+    def file_problem(self):
+        """What is wrong with the policy file in place, or None."""
+        self.load_rules(force_reload=True)
+        return self.bad_file and '%s: %s' % (self.policy_path,
+                                             self.bad_file[1])
 
     # Anything that changes the registered or loaded rules reloads them.
     def register_default(self, default):
@@ -65,6 +105,14 @@ class Enforcer(policy.Enforcer):
     def clear(self):
         self._stale()
         return super().clear()
+
+
+def _signature(path):
+    try:
+        stat = os.stat(path)
+    except (OSError, TypeError):
+        return (path, None, None)
+    return (path, stat.st_mtime, stat.st_size)
 
 
 def init(conf, rules=None, suppress_deprecation_warnings=False):

@@ -10,7 +10,16 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Who is asking: keystone context middleware and the noauth2 dev filter."""
+"""Who is asking: keystone context middleware and the noauth2 dev filter.
+
+Identity headers (X-User-Id, X-Roles...) are only believed when
+keystonemiddleware's authtoken has confirmed the request's token (its
+``keystone.token_auth`` in the environ holds the user); anyone can write
+the headers themselves. Without that, and without a context built by our
+own noauth2 filter, the answer is 401.
+"""
+
+import re
 
 from oslo_log import log as logging
 
@@ -26,6 +35,49 @@ LOG = logging.getLogger(__name__)
 ADMIN_ROLES = ('admin', 'manager', 'member', 'reader')
 UNAUTHENTICATED = 'The request you have made requires authentication.'
 USER_ROLES = ('member', 'reader')
+# Set by keystonemiddleware's authtoken: the validated token's auth plugin.
+TOKEN_AUTH_KEY = 'keystone.token_auth'
+# Class names of middleware that authenticates (keystonemiddleware's
+# AuthProtocol, our filters, a host's keystone context filter).
+_AUTH_NAME = re.compile(r'auth|keystone', re.IGNORECASE)
+_NEXT_APP_ATTRIBUTES = ('_app', 'application', 'app')
+
+
+def token_confirmed(environ):
+    """Whether authtoken validated a user token for this request."""
+    token_auth = environ.get(TOKEN_AUTH_KEY)
+    return bool(getattr(token_auth, 'has_user_token', False))
+
+
+def confirmed_context(environ):
+    """The context of a request whose token authtoken confirmed.
+
+    :raises NotAuthenticated: no confirmed token (401), whatever identity
+        headers the request carries.
+    """
+    if not token_confirmed(environ):
+        raise exception.NotAuthenticated(UNAUTHENTICATED)
+    return context_from_environ(environ)
+
+
+def auth_downstream(application, limit=64):
+    """The first authenticating middleware among the apps ``application``
+    passes requests to, or None.
+
+    Follows the usual attributes middleware keep their next application
+    in; used at start-up to refuse a pipeline that authenticates only after
+    the plugin has acted.
+    """
+    node, seen = application, set()
+    for _ in range(limit):
+        if node is None or id(node) in seen:
+            return None
+        seen.add(id(node))
+        if _AUTH_NAME.search(type(node).__name__):
+            return node
+        node = next((getattr(node, name) for name in _NEXT_APP_ATTRIBUTES
+                     if getattr(node, name, None) is not None), None)
+    return None
 
 
 def context_from_environ(environ):
@@ -57,7 +109,7 @@ class KeystoneContext:
 
     def __call__(self, environ, start_response):
         try:
-            environ[util.CONTEXT_KEY] = context_from_environ(environ)
+            environ[util.CONTEXT_KEY] = confirmed_context(environ)
         except exception.ServerMigrationsException as exc:
             return faults.from_exception(exc)(environ, start_response)
         return self.application(environ, start_response)

@@ -25,10 +25,12 @@ from oslo_middleware import request_id
 from oslo_middleware import sizelimit
 
 from server_migrations.api import auth
+from server_migrations.api import chunked
 from server_migrations.api import faults
 from server_migrations.api import router
 from server_migrations.api import versions
 from server_migrations.compute import api as compute_api
+from server_migrations import exception
 from server_migrations import policy
 
 LOG = logging.getLogger(__name__)
@@ -42,6 +44,28 @@ class ComputeRequestId(request_id.RequestId):
     """Request ids also in x-compute-request-id, as compute clients read."""
 
     compat_headers = ['x-compute-request-id']
+
+
+SERVER_NAME = 'server-migrations'
+
+
+class ServerHeader:
+    """Names the service, and nothing about what runs it, in ``Server``.
+
+    WSGI servers add their own ``Server`` header only when the application
+    set none; the stdlib one names the Python version, a gift to anyone
+    looking for a known bug.
+    """
+
+    def __init__(self, application):
+        self.application = application
+
+    def __call__(self, environ, start_response):
+        def start(status, headers, exc_info=None):
+            if not any(name.lower() == 'server' for name, _v in headers):
+                headers.append(('Server', SERVER_NAME))
+            return start_response(status, headers, exc_info)
+        return self.application(environ, start)
 
 
 def use_conf(conf):
@@ -106,6 +130,13 @@ def filter_factory(global_conf, **local_conf):
     api = _compute_api(conf)
 
     def _filter(app):
+        after = auth.auth_downstream(app)
+        if after is not None:
+            raise exception.ConfigurationError(reason=(
+                'the server_migrations filter comes before %s in the paste '
+                'pipeline, so it would act on identity headers nobody has '
+                'checked; put it after the auth filters (authtoken and the '
+                'host\'s context filter)' % type(after).__name__))
         return router.APIRouter(conf, api, application=app)
     return _filter
 
@@ -117,9 +148,12 @@ def _simple_filter(wrap):
     return factory
 
 
+server_header_filter_factory = _simple_filter(
+    lambda app, conf: ServerHeader(app))
 request_id_filter_factory = _simple_filter(
     lambda app, conf: ComputeRequestId(app))
 faultwrap_filter_factory = _simple_filter(faults.FaultWrapper)
+chunked_filter_factory = _simple_filter(chunked.ChunkedInput)
 sizelimit_filter_factory = _simple_filter(
     lambda app, conf: sizelimit.RequestBodySizeLimiter(app, conf))
 versions_filter_factory = _simple_filter(versions.VersionsFilter)
@@ -135,8 +169,9 @@ noauth2_filter_factory = _simple_filter(
 def loadapp(conf):
     """The standalone service's pipeline, per ``[api] auth_strategy``.
 
-    request id -> faults -> size limit -> version documents -> auth ->
-    router; the database must already be configured.
+    server header -> request id -> faults -> chunked input -> size limit
+    -> version documents -> auth -> router; the database must already be
+    configured.
     """
     app = router.APIRouter(conf, _compute_api(conf))
     if conf.api.auth_strategy == 'noauth2':
@@ -148,5 +183,6 @@ def loadapp(conf):
         app = auth_token.AuthProtocol(app, {'oslo_config_config': conf})
     app = versions.VersionsFilter(app, conf)
     app = sizelimit.RequestBodySizeLimiter(app, conf)
+    app = chunked.ChunkedInput(app, conf)
     app = faults.FaultWrapper(app, conf)
-    return ComputeRequestId(app)
+    return ServerHeader(ComputeRequestId(app))

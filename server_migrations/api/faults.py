@@ -12,15 +12,14 @@
 
 """The one fault path: every error becomes a compute-format JSON fault."""
 
-from oslo_db import exception as db_exc
 from oslo_log import log as logging
 from oslo_serialization import jsonutils
-from sqlalchemy import exc as sa_exc
 import webob
 import webob.dec
 import webob.exc
 
 from server_migrations.api import microversion
+from server_migrations.db import errors as db_errors
 from server_migrations import exception
 
 LOG = logging.getLogger(__name__)
@@ -66,24 +65,6 @@ def fault_response(code, message, headers=None):
     return response
 
 
-def _database_unavailable(exc):
-    """Whether ``exc`` says the database cannot be reached now.
-
-    oslo.db names a lost connection DBConnectionError, but not every
-    driver's wording of a connection that closes while it is being opened
-    (a server restarting): SQLAlchemy raises that as an OperationalError
-    without a statement. With a statement it is about the statement (on
-    SQLite even a missing table), which is not "try again later".
-    """
-    if isinstance(exc, db_exc.DBConnectionError):
-        return True
-    if isinstance(exc, sa_exc.DBAPIError):
-        return exc.connection_invalidated or (
-            isinstance(exc, sa_exc.OperationalError) and
-            exc.statement is None)
-    return False
-
-
 def from_exception(exc):
     """The fault response for any exception (logged when unexpected)."""
     if isinstance(exc, exception.ServerMigrationsException):
@@ -96,7 +77,7 @@ def from_exception(exc):
         message = (_FOREIGN_MESSAGES.get(code) or exc.detail or
                    exc.explanation)
         return fault_response(code, message)
-    if _database_unavailable(exc):
+    if db_errors.is_unavailable(exc):
         LOG.error('Database unavailable: %s', exc)
         return from_exception(exception.DBConnectionError())
     # Never leak a class name, SQL or a traceback: log it, answer generic.

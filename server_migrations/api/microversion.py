@@ -63,14 +63,18 @@ MIN_VERSION = VERSIONS[0]
 
 # No leading zeros, exactly two parts (microversion-parse alone would take
 # "2.01" or " 2.1").
-_FORMAT = re.compile(r'^([1-9]\d*)\.([1-9]\d*|0)$')
+_FORMAT = re.compile(r'^([1-9]\d*)\.([1-9]\d*|0)\Z')
 
 
 def parse_version_string(text):
     """A ``(major, minor)`` Version, or raise InvalidAPIVersionString."""
     if not isinstance(text, str) or not _FORMAT.match(text):
         raise exception.InvalidAPIVersionString(version=text)
-    return microversion_parse.parse_version_string(text)
+    try:
+        return microversion_parse.parse_version_string(text)
+    except (TypeError, ValueError):
+        # A part with more digits than int() converts (4,300).
+        raise exception.InvalidAPIVersionString(version=text)
 
 
 def max_version(conf):

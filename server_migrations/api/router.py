@@ -201,14 +201,17 @@ class APIRouter:
             # Never 405: an unrouted method is simply not found.
             raise exception.NotFound()
         req.urlvars = match
+        # Read once here, so that no handler meets an undecodable one.
+        util.query(req)
         _check_content_type(req)
         names = getattr(handler, 'action_names', None)
         if names is not None:
             _peek_action(req, names)
         context = req.environ.get(util.CONTEXT_KEY)
         if context is None:
-            # In a host stack: build ours from keystonemiddleware's headers.
-            context = auth.context_from_environ(req.environ)
+            # In a host stack: ours from the headers of a token authtoken
+            # confirmed, never from headers alone.
+            context = auth.confirmed_context(req.environ)
             req.environ[util.CONTEXT_KEY] = context
         url_project = match.get('project_id')
         if url_project is not None and url_project != context.project_id:

@@ -85,7 +85,8 @@ _BOOLEAN = {'type': ['boolean', 'string'],
                      False, 'False', 'FALSE', 'false', '0', 'OFF', 'Off',
                      'off', 'NO', 'No', 'no', 'n', 'f']}
 _HOST = {'type': ['string', 'null'], 'minLength': 1, 'maxLength': 255,
-         'pattern': r'^[a-zA-Z0-9_.:-]*$'}
+         # \Z, not $: Python's $ also matches before a trailing newline.
+         'pattern': r'^[a-zA-Z0-9_.:-]*\Z'}
 
 
 def _migrate_live(properties, required):

@@ -22,6 +22,10 @@ CONTEXT_KEY = 'server_migrations.context'
 COMPUTE_API_KEY = 'server_migrations.compute_api'
 CONF_KEY = 'server_migrations.conf'
 BODY_KEY = 'server_migrations.body'
+# Deeper than any body of this API: beyond it a body is malformed, well
+# before the interpreter's recursion limit (which validators and error
+# messages would otherwise reach).
+MAX_JSON_DEPTH = 32
 
 
 def context(req):
@@ -62,18 +66,34 @@ def empty_response(status=202):
     return response
 
 
+def _too_deep(value):
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list) and item:
+            if depth >= MAX_JSON_DEPTH:
+                return True
+            pending.extend((child, depth + 1) for child in item)
+    return False
+
+
 def decode_json(raw):
     """``raw`` bytes as JSON, or raise MalformedRequestBody (400).
 
-    Nesting deeper than the interpreter's recursion limit is as malformed
-    as bad syntax: a few kilobytes of brackets must not be a 500.
+    Nesting deeper than ``MAX_JSON_DEPTH`` is as malformed as bad syntax:
+    a few kilobytes of brackets must not be a 500.
     """
     if not raw:
         raise exception.MalformedRequestBody()
     try:
-        return jsonutils.loads(raw)
+        value = jsonutils.loads(raw)
     except (ValueError, RecursionError):
         raise exception.MalformedRequestBody()
+    if _too_deep(value):
+        raise exception.MalformedRequestBody()
+    return value
 
 
 def json_body(req):
@@ -83,10 +103,22 @@ def json_body(req):
     return req.environ[BODY_KEY]
 
 
+def query(req):
+    """The decoded query string (WebOb's ``req.GET``), or raise 400.
+
+    Percent-escapes that are not UTF-8 (``?a=%ff``) cannot name anything.
+    """
+    try:
+        return req.GET
+    except UnicodeDecodeError:
+        raise exception.ValidationError(
+            detail='The query string is not valid UTF-8.')
+
+
 def query_params(req):
     """The query string as {name: [values]} (the shape schemas check)."""
     params = {}
-    for key, value in req.GET.items():
+    for key, value in query(req).items():
         params.setdefault(key, []).append(value)
     return params
 

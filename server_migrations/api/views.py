@@ -60,8 +60,8 @@ def migrations_index(rows, version, include_host):
                            for r in rows]}
 
 
-def migration_show(row, version):
-    return {'migration': migration(row, version)}
+def migration_show(row, version, include_host):
+    return {'migration': migration(row, version, include_host)}
 
 
 # Servers -------------------------------------------------------------------

@@ -17,7 +17,9 @@ import sys
 from oslo_config import cfg
 
 from server_migrations.cmd.commands import db as db_commands
+from server_migrations.cmd.commands import host as host_commands
 from server_migrations.cmd.commands import migration as migration_commands
+from server_migrations.cmd.commands import policy as policy_commands
 from server_migrations.cmd.commands import service as service_commands
 from server_migrations.cmd import common
 from server_migrations.db import api as db_api
@@ -26,14 +28,17 @@ from server_migrations import rpc
 
 CATEGORIES = {
     'db': (db_commands.add_parsers, db_commands.DbCommands),
+    'host': (host_commands.add_parsers, host_commands.HostCommands),
     'migration': (migration_commands.add_parsers,
                   migration_commands.MigrationCommands),
+    'policy': (policy_commands.add_parsers, policy_commands.PolicyCommands),
     'service': (service_commands.add_parsers,
                 service_commands.ServiceCommands),
 }
 
 # Refusals each command group raises for the operator; printed in one line.
-_COMMAND_ERRORS = (migration_commands.CommandError,)
+_COMMAND_ERRORS = (migration_commands.CommandError,
+                   host_commands.CommandError)
 
 
 def add_command_parsers(subparsers):

@@ -198,6 +198,18 @@ class API:
 
     # -- starting a live migration -----------------------------------------
 
+    def _check_source_is_up(self, context, instance):
+        """Refuse, as the reference does (400), a source agent that is down.
+
+        Its agent would never take the cast; a disabled agent that still
+        heartbeats may migrate its servers away.
+        """
+        source = instance['host']
+        if not any(s['host'] == source and db_api.service_is_up(
+                s, self.conf.service_down_time)
+                for s in db_api.service_get_all(context, compute.BINARY)):
+            raise exception.ComputeServiceUnavailable(host=source)
+
     def _select_destination(self, context, instance, host):
         live = db_api.service_get_live(context, compute.BINARY,
                                        self.conf.service_down_time)
@@ -228,6 +240,7 @@ class API:
         check_lock(context, instance)
         check_state(instance, 'os-migrateLive',
                     vm_states=('active', 'paused'), task_states=(None,))
+        self._check_source_is_up(context, instance)
         dest = self._select_destination(context, instance, host)
         uuid = instance['uuid']
         with db_api.writer(context):

@@ -115,6 +115,22 @@ def finish(context, ident, result, detail=None):
         return conn.execute(statement).rowcount == 1
 
 
+def close_for_migration(context, migration_id, detail):
+    """Close every open action of a migration as an Error (joins a txn).
+
+    For a migration settled without its agent (its host is gone for good):
+    no agent will take them, and nobody must expire them again later.
+    :returns: how many were closed.
+    """
+    statement = (sa.update(AGENT_ACTIONS)
+                 .where(AGENT_ACTIONS.c.migration_id == migration_id,
+                        AGENT_ACTIONS.c.state.in_((PENDING, CLAIMED)))
+                 .values(state=DONE, result='Error', detail=detail,
+                         finished_at=timeutils.utcnow()))
+    with db_api.writer(context) as conn:
+        return conn.execute(statement).rowcount
+
+
 def expire(context, ident, detail):
     """Close a still ``pending`` action as an Error (compare-and-swap).
 

@@ -28,7 +28,9 @@ from oslo_utils import timeutils
 from oslo_utils import uuidutils
 import sqlalchemy as sa
 
+from server_migrations.conf import database as database_conf
 from server_migrations.db import models
+from server_migrations.db import timeouts
 
 _CTX = enginefacade.transaction_context()
 
@@ -65,11 +67,25 @@ _ACTION_START = sa.insert(ACTIONS)
 _PING = sa.select(sa.literal(1))
 
 
-def configure(conf):
-    """Point the engine facade at ``[database]``; call once at start-up."""
+def facade_options(db_conf):
+    """The engine facade's options for ``[database]``, deadlines included."""
+    options = dict(db_conf.items())
+    for opt in database_conf.OPTS:
+        # Ours, not oslo.db's: they become driver arguments.
+        options.pop(opt.name, None)
+    options['connection_parameters'] = timeouts.connection_parameters(
+        db_conf.connection, db_conf)
     # No process of ours runs eventlet greenthreads: the sleep(0) oslo.db
     # would add to every connection check-in only costs time.
-    _CTX.configure(thread_checkin=False, **dict(conf.database.items()))
+    options['thread_checkin'] = False
+    return options
+
+
+def configure(conf):
+    """Point the engine facade at ``[database]``; call once at start-up."""
+    timeouts.install_postgresql_waiter(conf.database.connection,
+                                       conf.database)
+    _CTX.configure(**facade_options(conf.database))
     _CTX.append_on_engine_create(
         lambda engine: _pool_sqlite_file(engine, conf.database))
 

@@ -17,6 +17,48 @@ from oslo_utils import encodeutils
 import sqlalchemy.exc as sa_exc
 
 
+# Driver error codes of a statement the server stopped at its deadline:
+# PostgreSQL's query_canceled, MariaDB's max_statement_time and MySQL's
+# max_execution_time.
+_PG_TIMEOUT_CODES = ('57014',)
+_MYSQL_TIMEOUT_CODES = (1969, 3024)
+# SQLite's busy timeout ran out (another process holds the lock).
+_SQLITE_BUSY = 'database is locked'
+
+
+def is_unavailable(exc):
+    """Whether ``exc`` means "the database cannot answer now, try later".
+
+    A lost or refused connection (oslo.db's DBConnectionError, or what
+    SQLAlchemy reports as an invalidated connection or an OperationalError
+    before any statement ran), a connection pool with none free in time,
+    and a statement stopped at its deadline (``[database]
+    statement_timeout``, SQLite's busy timeout). Any other error about a
+    statement (on SQLite even a missing table) is not "try again later".
+    """
+    if isinstance(exc, db_exc.DBConnectionError):
+        return True
+    if isinstance(exc, db_exc.DBError) and exc.inner_exception is not None:
+        return is_unavailable(exc.inner_exception)
+    if isinstance(exc, sa_exc.TimeoutError):
+        return True
+    if not isinstance(exc, sa_exc.DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    if not isinstance(exc, sa_exc.OperationalError):
+        return False
+    if exc.statement is None:
+        return True
+    orig = exc.orig
+    if getattr(orig, 'pgcode', None) in _PG_TIMEOUT_CODES:
+        return True
+    args = getattr(orig, 'args', ())
+    if args and args[0] in _MYSQL_TIMEOUT_CODES:
+        return True
+    return _SQLITE_BUSY in str(orig)
+
+
 def is_database_error(exc):
     return isinstance(exc, (sa_exc.SQLAlchemyError, db_exc.DBError,
                             ImportError))

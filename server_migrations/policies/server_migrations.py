@@ -20,6 +20,7 @@ POLICY_ROOT = 'os_compute_api:servers:migrations:%s'
 INDEX = POLICY_ROOT % 'index'
 INDEX_HOST = POLICY_ROOT % 'index:host'
 SHOW = POLICY_ROOT % 'show'
+SHOW_HOST = POLICY_ROOT % 'show:host'
 FORCE_COMPLETE = POLICY_ROOT % 'force_complete'
 DELETE = POLICY_ROOT % 'delete'
 
@@ -31,12 +32,31 @@ rules = [
     policy.DocumentedRuleDefault(
         name=SHOW,
         check_str=base.CONTEXT_IS_ADMIN,
-        description='Show an in-progress live migration of a server, with '
-                    'its hosts.',
+        description='Show an in-progress live migration of a server. '
+                    'Whether its host fields are filled is decided by '
+                    '"%s".%s' % (SHOW_HOST, _MANAGER_HINT),
         operations=[{'method': 'GET',
                      'path': '/servers/{server_id}/migrations/'
                              '{migration_id}'}],
         scope_types=['project']),
+    policy.DocumentedRuleDefault(
+        name=SHOW_HOST,
+        check_str=base.CONTEXT_IS_ADMIN,
+        description='See the host fields (source_compute, source_node, '
+                    'dest_compute, dest_node, dest_host) when showing a '
+                    'server\'s migration; without it they are null.',
+        operations=[{'method': 'GET',
+                     'path': '/servers/{server_id}/migrations/'
+                             '{migration_id}'}],
+        scope_types=['project'],
+        # An operator who overrode "show" before "show:host" existed keeps
+        # the same audience for the host fields.
+        deprecated_rule=policy.DeprecatedRule(
+            SHOW, base.CONTEXT_IS_ADMIN,
+            deprecated_reason='The host fields of a migration have their '
+                              'own rule so that it can be shown to '
+                              'project managers without revealing hosts.',
+            deprecated_since='1.0.0')),
     policy.DocumentedRuleDefault(
         name=FORCE_COMPLETE,
         check_str=base.CONTEXT_IS_ADMIN,

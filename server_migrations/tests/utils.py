@@ -12,6 +12,8 @@
 
 """Small helpers shared by the test suites."""
 
+import http.client
+import json
 import time
 
 
@@ -28,3 +30,31 @@ def wait_for(predicate, timeout=30.0, what='condition', interval=0.02):
         if time.monotonic() > deadline:
             raise AssertionError('Timed out waiting for %s' % what)
         time.sleep(interval)
+
+
+def post_chunked(port, path, body, token='admin:p1', chunk_size=1000):
+    """POST ``body`` to a server on 127.0.0.1 as a chunked request.
+
+    :returns: (status, decoded JSON body or None).
+    """
+    conn = http.client.HTTPConnection('127.0.0.1', port, timeout=60)
+    try:
+        conn.putrequest('POST', path)
+        for name, value in (('Transfer-Encoding', 'chunked'),
+                            ('Content-Type', 'application/json'),
+                            ('X-Auth-Token', token),
+                            ('OpenStack-API-Version', 'compute 2.80')):
+            conn.putheader(name, value)
+        conn.endheaders()
+        try:
+            for start in range(0, len(body), chunk_size):
+                piece = body[start:start + chunk_size]
+                conn.send(b'%x\r\n%s\r\n' % (len(piece), piece))
+            conn.send(b'0\r\n\r\n')
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # refused before the end: the answer says why
+        resp = conn.getresponse()
+        raw = resp.read()
+        return resp.status, (json.loads(raw) if raw else None)
+    finally:
+        conn.close()

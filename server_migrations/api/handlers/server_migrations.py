@@ -52,10 +52,14 @@ def show_server_migration(req):
                            util.query_params(req))
     with util.compute_api(req).reading(util.context(req)):
         context, instance = _server(req, policies.SHOW)
+        include_host = context.can(
+            policies.SHOW_HOST,
+            target={'project_id': instance['project_id']}, fatal=False)
         row = util.compute_api(req).get_migration_in_progress(
             context, instance, util.path_item(req, 'migration_id'),
             util.path_item(req, 'server_id'))
-    return util.json_response(views.migration_show(row, version))
+    return util.json_response(
+        views.migration_show(row, version, include_host))
 
 
 @util.actions('force_complete')

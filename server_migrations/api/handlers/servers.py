@@ -31,10 +31,10 @@ def _base_url(req):
 def _list(req):
     context = util.context(req)
     all_projects = strutils.bool_from_string(
-        req.GET.get('all_tenants', 'false'))
+        util.query(req).get('all_tenants', 'false'))
     instances = util.compute_api(req).get_instances(
         context, all_projects=all_projects)
-    name = req.GET.get('name')
+    name = util.query(req).get('name')
     if name:
         # The compute API matches names as a substring; so do we.
         instances = [i for i in instances

@@ -17,6 +17,7 @@ import time
 
 from server_migrations.api import util as api_util
 from server_migrations.api import views
+from server_migrations.cmd.commands import host as host_commands
 from server_migrations.cmd import output
 from server_migrations.cmd import progress
 from server_migrations.compute import api as compute_api
@@ -100,6 +101,12 @@ def add_parsers(subparsers):
         action = actions.add_parser(name, help=text)
         action.add_argument('server', help='server UUID')
         action.add_argument('migration', help='migration id')
+        if name == 'abort':
+            action.add_argument(
+                '--force', action='store_true',
+                help='the source host is gone for good: settle the '
+                     'migration as "error" without its agent (refused '
+                     'while that agent is up)')
     return actions
 
 
@@ -154,6 +161,12 @@ class MigrationCommands:
         return self._act(args, 'force-complete')
 
     def abort(self, args):
+        if args.force:
+            try:
+                return host_commands.force_abort(self.conf, args.server,
+                                                 args.migration)
+            except host_commands.CommandError as exc:
+                raise CommandError(str(exc))
         return self._act(args, 'abort')
 
     def _get(self, migration_id):

@@ -32,6 +32,7 @@ import oslo_messaging as messaging
 from oslo_middleware import sizelimit
 import webob
 
+from server_migrations.api import util
 from server_migrations.tests.functional.fixtures import seed
 from server_migrations.tests.functional.fixtures import snapshot
 from server_migrations.tests.functional.fixtures import stack
@@ -67,7 +68,12 @@ VERSIONS = st.one_of(
         'compute 2.80, compute 2.1', 'compute 2.1,volume 3.0', 'compute  ',
         'COMPUTE 2.80', 'compute -2.1', 'compute 2.99999999999999999999']),
     HEADER_TEXT.map(lambda t: 'compute ' + t),
-    HEADER_TEXT)
+    HEADER_TEXT,
+    # Huge numbers: int() refuses more than 4,300 digits.
+    st.builds(lambda major, minor: 'compute %s.%s' % (major, minor),
+              st.sampled_from(['2', '9' * 5000]),
+              st.integers(min_value=4290, max_value=4310).map(
+                  lambda n: '1' + '0' * n)))
 CONTENT_TYPES = st.one_of(
     st.none(),
     st.sampled_from([
@@ -135,7 +141,13 @@ BODIES = st.one_of(
         lambda n: _nested(n, b'{"force_complete": ', b'}')),
     st.integers(min_value=1, max_value=MAX_BODY // 20).map(
         lambda n: b'{"os-migrateLive": ' + _nested(n, b'{"host": ', b'}') +
-        b'}'))
+        b'}'),
+    # Around the interpreter's recursion limit, inside a valid action.
+    st.integers(min_value=900, max_value=1000).map(
+        lambda n: b'{"force_complete": ' + _nested(n, b'[', b']') + b'}'),
+    st.integers(min_value=900, max_value=1000).map(
+        lambda n: b'{"os-migrateLive": {"host": ' + _nested(n, b'[', b']') +
+        b', "block_migration": "auto"}}'))
 
 
 def _path_values(env):
@@ -197,7 +209,13 @@ QUERIES = st.one_of(
         st.sampled_from(['all_tenants', 'name', 'limit', 'marker',
                          'hidden', 'status', 'x']) | st.text(max_size=6),
         st.text(max_size=12)), max_size=4).map(parse.urlencode),
-    st.sampled_from(['&&', '=', 'a', '%zz', 'all_tenants', '?', '%00=%00']))
+    st.sampled_from(['&&', '=', 'a', '%zz', 'all_tenants', '?', '%00=%00',
+                     'a=%ff', '%c3%28=1', 'name=%ed%a0%80']),
+    # Any bytes, percent-escaped (not only what urlencode makes of text)...
+    st.binary(max_size=12).map(
+        lambda b: parse.quote_from_bytes(b, safe='=&')),
+    # ... and raw, as a WSGI server hands them over (latin-1).
+    st.binary(max_size=12).map(lambda b: b.decode('latin-1')))
 METHODS = st.sampled_from(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD',
                            'OPTIONS', 'TRACE', 'BREW'])
 
@@ -346,3 +364,66 @@ class BadInputTestCase(stack.APITestCase):
                                    'Content-Type': CONTENT_TYPES}),
             st.none())
         self._run(strategy)
+
+
+class BadInputClassesTestCase(stack.APITestCase):
+    """Each class of input that once reached a 500, on every route."""
+
+    def setUp(self):
+        super().setUp()
+        self.env = seed.seed(self.context)
+        servers, _migrations, pairs = _path_values(self.env)
+        self.reads = ['/', '/v2.1', '/v2.1/', '/v2.1/servers',
+                      '/v2.1/servers/detail',
+                      '/v2.1/servers/%s' % servers[0],
+                      '/v2.1/servers/%s/migrations' % servers[0],
+                      '/v2.1/servers/%s/migrations/%s' % pairs[0]]
+        self.actions = ['/v2.1/servers/%s/migrations/%s/action' % pairs[0],
+                        '/v2.1/servers/%s/action' % servers[0]]
+
+    def _fault(self, resp, code):
+        self.assertEqual(code, resp.status_code, resp.body[:300])
+        self.assertEqual([], snapshot.fault_problems(
+            resp.status_code, resp.headers, resp.body))
+        return resp.json_body
+
+    def test_query_that_is_not_utf8(self):
+        for path in self.reads[3:]:
+            for query in ('a=%ff', 'name=%ff', '%c3%28', 'all_tenants=%80'):
+                resp = self.request('GET', '%s?%s' % (path, query))
+                body = self._fault(resp, 400)
+                self.assertEqual('The query string is not valid UTF-8.',
+                                 body['badRequest']['message'])
+
+    def test_huge_version_numbers(self):
+        for digits in (4299, 4300, 4301, 10000):
+            huge = '1' + '0' * digits
+            for value in ('2.' + huge, huge + '.1'):
+                for path in self.reads:
+                    resp = self.request('GET', path, version=value)
+                    if path in ('/', ''):
+                        # The root document reads no version.
+                        self.assertEqual(200, resp.status_code)
+                        continue
+                    self.assertIn(resp.status_code, (400, 406))
+                    self._fault(resp, resp.status_code)
+                resp = self.request('GET', self.reads[3], version=None,
+                                    headers={'X-OpenStack-Nova-API-Version':
+                                             value})
+                self.assertIn(resp.status_code, (400, 406))
+
+    def test_depth_sweep(self):
+        for depth in list(range(1, 40)) + list(range(900, 1010)):
+            nested = _nested(depth, b'[', b']')
+            for path, body in (
+                    (self.actions[0], b'{"force_complete": %s}' % nested),
+                    (self.actions[1], b'{"os-migrateLive": {"host": %s, '
+                                      b'"block_migration": "auto"}}'
+                                      % nested),
+                    (self.actions[1], nested)):
+                resp = self.request('POST', path, body=body)
+                # A one-element list as the whole body is "no such
+                # action" (404), as the reference answers, until it is
+                # too deep to be a body at all.
+                self._fault(resp, 404 if (
+                    body == nested and depth < util.MAX_JSON_DEPTH) else 400)

@@ -105,7 +105,9 @@ class APICommandTestCase(_CommandBase):
         with urllib.request.urlopen(
                 'http://127.0.0.1:%d/v2.1' % port, timeout=30) as resp:
             document = json.loads(resp.read())
+            server_header = resp.headers['Server']
         self.assertEqual('v2.1', document['version']['id'])
+        self.assertEqual('server-migrations', server_header)
         second = self._start(port)
         _out, err = second.communicate(timeout=120)
         self.assertEqual(1, second.returncode)
@@ -187,6 +189,21 @@ class APICommandTestCase(_CommandBase):
         self.assertEqual(2, logged.count('X-Auth-Token: <user_id>:'
                                          '<project_id>'), logged)
         self.assertEqual(1, logged.count('Refused a malformed token'))
+
+    def test_chunked_request_bodies_are_read(self):
+        _proc, port, _path = self._serving()
+        path = '/v2.1/servers/%s/migrations/1/action' % ('0' * 8 + '-0000' *
+                                                         3 + '-' + '0' * 12)
+        # Read and understood: the action is known, the server is not.
+        status, body = utils.post_chunked(port, path,
+                                          b'{"force_complete": null}')
+        self.assertEqual(404, status, body)
+        self.assertIn('itemNotFound', body)
+        status, body = utils.post_chunked(
+            port, path, b'{"force_complete": "' + b'x' * 300000 + b'"}',
+            chunk_size=65536)
+        self.assertEqual(413, status, body)
+        self.assertEqual(413, body['overLimit']['code'])
 
 
 class WSGIModuleTestCase(_CommandBase):

@@ -12,13 +12,20 @@
 
 """Errors deep in the stack: what the client sees and what is logged."""
 
+import io
+import os
+import sqlite3
+
 import fixtures
 from oslo_db import exception as db_exc
+from oslo_db.sqlalchemy import enginefacade
+from oslo_db.sqlalchemy import test_fixtures
 import webob
 import webob.exc
 
 from server_migrations.api import deploy
 from server_migrations.db import api as db_api
+from server_migrations.db import models
 from server_migrations.tests.functional.fixtures import stack
 
 
@@ -134,3 +141,94 @@ class FoundByGeneratedInputTestCase(stack.APITestCase):
             self.assertEqual(400, resp.status_code, resp.body)
             self.assertEqual('Malformed request body',
                              resp.json_body['badRequest']['message'])
+
+
+class BusySQLiteTestCase(stack.APITestCase):
+    """Another process holds SQLite's lock past the busy timeout."""
+
+    DATABASE = None
+
+    def setUp(self):
+        super().setUp()
+        self.file = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                                 'busy.sqlite')
+        self.conf.set_override('connection', 'sqlite:///' + self.file,
+                               'database')
+        self.conf.set_override('sqlite_busy_timeout', 0.2, 'database')
+        # The engine as db_api.configure() builds it.
+        facade = enginefacade.transaction_context()
+        facade.configure(**db_api.facade_options(self.conf.database))
+        engine = facade.writer.get_engine()
+        self.addCleanup(engine.dispose)
+        models.BASE.metadata.create_all(engine)
+        self.useFixture(test_fixtures.ReplaceEngineFacadeFixture(
+            db_api._CTX, facade))
+        server = db_api.instance_create(self.context, {
+            'project_id': 'p1', 'host': 'h1', 'vm_state': 'active'})
+        self.path = '/v2.1/servers/%s/migrations' % server['uuid']
+
+    def test_locked_database_is_503_then_serves_again(self):
+        locker = sqlite3.connect(self.file, isolation_level=None)
+        self.addCleanup(locker.close)
+        locker.execute('BEGIN EXCLUSIVE')
+        resp = self.request('GET', self.path)
+        self.assertEqual(503, resp.status_code, resp.body)
+        self.assertEqual({'serviceUnavailable': {
+            'code': 503,
+            'message': 'The database is unavailable; try again later.'}},
+            resp.json_body)
+        locker.execute('COMMIT')
+        self.assertEqual(200, self.request('GET', self.path).status_code)
+
+
+class ChunkedBodyTestCase(stack.APITestCase):
+    """Chunked bodies a WSGI server hands over still encoded (wsgiref)."""
+
+    def setUp(self):
+        super().setUp()
+        self.computes = self.useFixture(stack.RecordingComputes(
+            self.conf, ['h1']))
+        server = db_api.instance_create(self.context, {
+            'project_id': 'p1', 'host': 'h1', 'node': 'h1',
+            'vm_state': 'active', 'task_state': 'migrating',
+            'launched_at': db_api.timeutils.utcnow()})
+        migration = db_api.migration_create(self.context, {
+            'instance_uuid': server['uuid'], 'status': 'running',
+            'migration_type': 'live-migration', 'source_compute': 'h1'})
+        self.path = '/v2.1/servers/%s/migrations/%d/action' % (
+            server['uuid'], migration['id'])
+
+    def _post(self, framed):
+        req = webob.Request.blank(self.path, method='POST', headers={
+            'X-Auth-Token': 'admin:p1', 'Content-Type': 'application/json',
+            'OpenStack-API-Version': 'compute 2.80',
+            'Transfer-Encoding': 'chunked'})
+        req.environ['wsgi.input'] = io.BytesIO(framed)
+        req.environ.pop('CONTENT_LENGTH', None)
+        return req.get_response(self.app)
+
+    @staticmethod
+    def _frame(body, size):
+        pieces = [body[i:i + size] for i in range(0, len(body), size)]
+        return b''.join(b'%x;ext=1\r\n%s\r\n' % (len(p), p)
+                        for p in pieces) + b'0\r\nX-Trailer: 1\r\n\r\n'
+
+    def test_valid_chunked_body_is_read(self):
+        resp = self._post(self._frame(b'{"force_complete": null}', 5))
+        self.assertEqual(202, resp.status_code, resp.body)
+        self.assertEqual(['live_migration_force_complete'],
+                         [m for m, _k, _c in
+                          self.computes.wait_for_cast('h1')])
+
+    def test_oversized_chunked_body_is_413(self):
+        resp = self._post(self._frame(
+            b'{"force_complete": "' + b'x' * 300000 + b'"}', 8192))
+        self.assertEqual(413, resp.status_code)
+        self.assertEqual(413, resp.json_body['overLimit']['code'])
+
+    def test_broken_framing_is_400(self):
+        for framed in (b'zz\r\n{}\r\n0\r\n\r\n', b'ff\r\n{}\r\n',
+                       b'1' * 2000, b''):
+            resp = self._post(framed)
+            self.assertEqual(400, resp.status_code, framed[:20])
+            self.assertIn('badRequest', resp.json_body)

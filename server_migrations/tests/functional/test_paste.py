@@ -22,8 +22,10 @@ from paste import deploy as paste_deploy
 import webob
 import webob.dec
 
+from server_migrations.api import auth
 from server_migrations.api import deploy
 from server_migrations.db import api as db_api
+from server_migrations import exception
 from server_migrations.tests.functional.fixtures import stack
 
 PASTE_INI = os.path.abspath(os.path.join(
@@ -31,14 +33,22 @@ PASTE_INI = os.path.abspath(os.path.join(
     'api-paste.ini'))
 HOST_INI = """
 [pipeline:host]
-pipeline = server_migrations hostapp
+pipeline = %(pipeline)s hostapp
 
 [filter:server_migrations]
 paste.filter_factory = server_migrations.api.deploy:filter_factory
 
+[filter:authtoken]
+paste.filter_factory = server_migrations.api.deploy:authtoken_filter_factory
+
+[filter:hostauth]
+paste.filter_factory = %(module)s:host_auth_factory
+
 [app:hostapp]
-paste.app_factory = %s:host_app_factory
-""" % __name__
+paste.app_factory = %(module)s:host_app_factory
+"""
+# The host's auth filters, in the order a correct host stack has them.
+HOST_AUTH = 'authtoken hostauth'
 
 
 @webob.dec.wsgify
@@ -51,6 +61,29 @@ def _host_app(req):
 
 def host_app_factory(global_conf, **local_conf):
     return _host_app
+
+
+class HostAuthContext:
+    """A host's context filter that, like some, leaves X-Roles as sent."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        environ.setdefault('host.context', environ.get('HTTP_X_USER_ID'))
+        return self.app(environ, start_response)
+
+
+def host_auth_factory(global_conf, **local_conf):
+    return HostAuthContext
+
+
+def load_host(test, pipeline):
+    ini = os.path.join(test.useFixture(fixtures.TempDir()).path,
+                       'host-paste.ini')
+    with open(ini, 'w') as f:
+        f.write(HOST_INI % {'pipeline': pipeline, 'module': __name__})
+    return paste_deploy.loadapp('config:%s' % ini, name='host')
 
 
 class _PasteBase(stack.APITestCase):
@@ -67,20 +100,29 @@ class _PasteBase(stack.APITestCase):
             'migration_type': 'live-migration', 'source_compute': 'h1'})
         self.path = '/v2.1/servers/%s/migrations' % self.server['uuid']
 
+    def keystone_tokens(self):
+        """authtoken with an admin and a member token, and no keystone."""
+        for group, opts in auth_token.list_opts():
+            self.conf.register_opts(opts, group=group)
+        self.conf.set_override('www_authenticate_uri',
+                               'http://keystone.example/identity',
+                               group='keystone_authtoken')
+        auth = self.useFixture(ksm_fixture.AuthTokenFixture())
+        auth.add_token_data(token_id='admin-token', user_id='admin',
+                            project_id='p1', role_list=['admin'])
+        auth.add_token_data(token_id='member-token', user_id='u2',
+                            project_id='p1', role_list=['member'])
+
 
 class FilterTestCase(_PasteBase):
     """The plugin in front of a separate host application."""
 
     def setUp(self):
         super().setUp()
-        self.ini = ini = os.path.join(
-            self.useFixture(fixtures.TempDir()).path, 'host-paste.ini')
-        with open(ini, 'w') as f:
-            f.write(HOST_INI)
-        self.host = paste_deploy.loadapp('config:%s' % ini, name='host')
-        # The host's auth filters have set the identity headers.
-        self.identity = {'X-User-Id': 'admin', 'X-Project-Id': 'p1',
-                         'X-Roles': 'admin,member,reader'}
+        self.keystone_tokens()
+        self.host = load_host(self, HOST_AUTH + ' server_migrations')
+        # authtoken confirms the token and sets the identity headers.
+        self.identity = {'X-Auth-Token': 'admin-token'}
 
     def test_host_routes_pass_through_with_body(self):
         for method, path, body in (
@@ -136,7 +178,7 @@ class FilterTestCase(_PasteBase):
     def test_filter_resources_chooses_what_is_claimed(self):
         self.conf.set_override('filter_resources', ['server-migrations'],
                                group='api')
-        host = paste_deploy.loadapp('config:%s' % self.ini, name='host')
+        host = load_host(self, HOST_AUTH + ' server_migrations')
         uuid = self.server['uuid']
         for path in ('/v2.1/os-migrations',
                      '/v2.1/servers/%s/os-instance-actions' % uuid):
@@ -163,9 +205,88 @@ class FilterTestCase(_PasteBase):
             self.assertIn('itemNotFound', resp.json_body)
 
     def test_plugin_needs_an_identity(self):
+        # authtoken refuses first, in its own words (the host's stack).
         resp = self.request('GET', self.path, token=None, app=self.host)
         self.assertEqual(401, resp.status_code)
+        # Without authtoken in front the plugin refuses, in ours.
+        host = load_host(self, 'hostauth server_migrations')
+        resp = self.request('GET', self.path, token=None, app=host)
+        self.assertEqual(401, resp.status_code)
         self.assertEqual(401, resp.json_body['unauthorized']['code'])
+
+    def test_identity_headers_alone_are_not_believed(self):
+        spoofed = {'X-User-Id': 'admin', 'X-Project-Id': 'p1',
+                   'X-Roles': 'admin,member,reader',
+                   'X-Identity-Status': 'Confirmed'}
+        resp = self.request('GET', self.path, token=None, headers=spoofed,
+                            app=self.host)
+        self.assertEqual(401, resp.status_code)
+        # authtoken replaces what a member token's request says of itself.
+        resp = self.request('GET', self.path, token='member-token',
+                            headers=dict(spoofed, **{
+                                'X-Auth-Token': 'member-token'}),
+                            app=self.host)
+        self.assertEqual(403, resp.status_code)
+
+
+class PipelineOrderTestCase(_PasteBase):
+    """Every order of the plugin and the host's auth filters."""
+
+    SPOOFED = {'X-User-Id': 'admin', 'X-Project-Id': 'p1',
+               'X-Roles': 'admin,member,reader',
+               'X-Identity-Status': 'Confirmed'}
+
+    def setUp(self):
+        super().setUp()
+        self.keystone_tokens()
+
+    def _answers(self, app):
+        def status(token, headers=None):
+            return self.request('GET', self.path, token=token,
+                                headers=headers, app=app).status_code
+        return (status('admin-token'), status('member-token'),
+                status(None, self.SPOOFED),
+                status('member-token', self.SPOOFED),
+                status('garbage', self.SPOOFED))
+
+    def test_every_order(self):
+        filters = ('authtoken', 'hostauth', 'server_migrations')
+        orders = [(a, b, c) for a in filters for b in filters
+                  for c in filters if len({a, b, c}) == 3]
+        orders += [('server_migrations',), ('hostauth', 'server_migrations'),
+                   ('server_migrations', 'hostauth')]
+        for order in orders:
+            pipeline = ' '.join(order)
+            position = order.index('server_migrations')
+            auth_before = [f for f in order[:position]]
+            auth_after = [f for f in order[position + 1:]]
+            if auth_after:
+                # Refused at start-up, naming the filter it comes before.
+                exc = self.assertRaises(exception.ConfigurationError,
+                                        load_host, self, pipeline)
+                self.assertIn('comes before', str(exc), pipeline)
+                self.assertIn('Auth', str(exc), pipeline)
+                continue
+            answers = self._answers(load_host(self, pipeline))
+            if 'authtoken' in auth_before:
+                self.assertEqual((200, 403, 401, 403, 401), answers,
+                                 pipeline)
+            else:
+                # Nothing confirmed a token: nothing is believed.
+                self.assertEqual((401,) * 5, answers, pipeline)
+
+    def test_delayed_auth_decision_fails_closed(self):
+        self.conf.set_override('delay_auth_decision', True,
+                               group='keystone_authtoken')
+        answers = self._answers(load_host(
+            self, 'authtoken hostauth server_migrations'))
+        self.assertEqual((200, 403, 401, 403, 401), answers)
+
+    def test_keystonecontext_without_authtoken_fails_closed(self):
+        app = auth.KeystoneContext(webob.exc.HTTPNoContent())
+        resp = self.request('GET', self.path, token=None,
+                            headers=self.SPOOFED, app=app)
+        self.assertEqual(401, resp.status_code)
 
 
 class PasteIniTestCase(_PasteBase):

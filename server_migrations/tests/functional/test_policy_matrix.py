@@ -137,20 +137,20 @@ def expected(persona, rule, override):
     return 403
 
 
-def hosts_visible(persona, override):
-    """Who sees the host fields of the list (index:host).
+def hosts_visible(persona, override, rule='index'):
+    """Who sees the host fields of the list or of one migration.
 
-    Admins; and, unless index:host itself is overridden, whoever an
-    override opened "index" to, since index:host falls back to its
-    deprecated name "index".
+    Admins; and, unless "<rule>:host" itself is overridden, whoever an
+    override opened ``rule`` ("index" or "show") to, since "<rule>:host"
+    falls back to its deprecated name.
     """
     _scope, roles = PERSONAS[persona]
     if 'admin' in roles:
         return True
-    if RULE_NAMES['index'] + ':host' in override:
-        return override[RULE_NAMES['index'] + ':host'] == MANAGER_CHECK \
+    if RULE_NAMES[rule] + ':host' in override:
+        return override[RULE_NAMES[rule] + ':host'] == MANAGER_CHECK \
             and 'manager' in roles
-    return RULE_NAMES['index'] in override and 'manager' in roles
+    return RULE_NAMES[rule] in override and 'manager' in roles
 
 
 class _MatrixBase(stack.APITestCase):
@@ -203,12 +203,14 @@ class _MatrixBase(stack.APITestCase):
                 if resp.status_code != want:
                     mismatches.append('%s %s: %s, expected %s' % (
                         persona, rule, resp.status_code, want))
-                if rule == 'index' and resp.status_code == 200:
-                    seen = resp.json_body['migrations'][0]['source_compute']
+                if rule in ('index', 'show') and resp.status_code == 200:
+                    body = resp.json_body
+                    seen = (body['migrations'][0] if rule == 'index'
+                            else body['migration'])['source_compute']
                     if (seen == 'src') != hosts_visible(persona,
-                                                        self.OVERRIDE):
-                        mismatches.append('%s index:host: source_compute '
-                                          '%r' % (persona, seen))
+                                                        self.OVERRIDE, rule):
+                        mismatches.append('%s %s:host: source_compute '
+                                          '%r' % (persona, rule, seen))
         for persona in personas:
             resp = self.request('GET', '/v2.1/servers',
                                 token=self.token(persona))
@@ -323,6 +325,7 @@ class SampleOverrideTestCase(stack.APITestCase):
                 MANAGER_CHECK,
             'os_compute_api:servers:migrations:delete': MANAGER_CHECK,
             'os_compute_api:servers:migrations:index': MANAGER_CHECK,
+            'os_compute_api:servers:migrations:show': MANAGER_CHECK,
             'os_compute_api:os-migrate-server:migrate_live': MANAGER_CHECK,
             # Managers listing their own project's migrations.
             'os_compute_api:os-migrations:index': MANAGER_CHECK,

@@ -332,3 +332,19 @@ class NoAuth2NotByDefaultTestCase(stack.APITestCase):
                 self.assertEqual(401, resp.status_code, (name, token))
                 self.assertEqual(401,
                                  resp.json_body['unauthorized']['code'])
+
+    def test_server_header_names_no_interpreter(self):
+        # WSGI servers add their own Server header only when the
+        # application set none (the stdlib's names the Python version).
+        self.conf.set_override('auth_strategy', 'keystone', group='api')
+        apps = {
+            'paste': paste.deploy.loadapp('config:%s' % PASTE_INI,
+                                          name='server-migrations-api'),
+            'in-code': deploy.loadapp(self.conf),
+        }
+        for name, app in apps.items():
+            for path, token in (('/', None), (self.path, None),
+                                (self.path, 'unknown')):
+                resp = self.request('GET', path, token=token, app=app)
+                self.assertEqual(['server-migrations'],
+                                 resp.headers.getall('Server'), name)

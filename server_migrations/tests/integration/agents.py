@@ -14,10 +14,8 @@
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import threading
 import time
 
 from server_migrations.db import api as db_api
@@ -101,71 +99,3 @@ def write_guests(path, guests):
 
 def wait_for(predicate, timeout=60, what='condition'):
     return utils.wait_for(predicate, timeout, what, 0.05)
-
-
-class StallingProxy:
-    """Relays TCP to ``target`` after holding each new connection.
-
-    With a hold longer than the API's cast timeout it is a broker that
-    answers, but too late.
-    """
-
-    def __init__(self, target_port, hold):
-        self.target_port = target_port
-        self.hold = hold
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(('127.0.0.1', 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        self.relayed = 0
-        self._stop = threading.Event()
-        self._threads = []
-        self._spawn(self._accept_loop)
-
-    def _spawn(self, target, *args):
-        thread = threading.Thread(target=target, args=args, daemon=True)
-        thread.start()
-        self._threads.append(thread)
-
-    def _accept_loop(self):
-        self.sock.settimeout(0.2)
-        while not self._stop.is_set():
-            try:
-                client, _addr = self.sock.accept()
-            except (socket.timeout, OSError):
-                continue
-            self._spawn(self._relay, client)
-
-    def _relay(self, client):
-        if self._stop.wait(self.hold):
-            client.close()
-            return
-        upstream = socket.create_connection(('127.0.0.1', self.target_port))
-        self.relayed += 1
-        self._spawn(self._pipe, client, upstream)
-        self._pipe(upstream, client)
-
-    def _pipe(self, source, sink):
-        source.settimeout(0.5)
-        try:
-            while not self._stop.is_set():
-                try:
-                    data = source.recv(65536)
-                except socket.timeout:
-                    continue
-                if not data:
-                    break
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for sock in (source, sink):
-                try:
-                    sock.close()
-                except OSError:
-                    pass
-
-    def close(self):
-        self._stop.set()
-        self.sock.close()

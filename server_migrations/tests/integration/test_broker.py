@@ -24,6 +24,7 @@ from server_migrations import context as sm_context
 from server_migrations import rpc
 from server_migrations.tests import base
 from server_migrations.tests.integration import agents
+from server_migrations.tests.integration import proxy
 
 
 class Recorder:
@@ -110,3 +111,15 @@ class BrokerTest(base.TestCase):
         mute.listen(8)
         self.addCleanup(mute.close)
         self._assert_dropped(self._api(rabbit_url(mute.getsockname()[1])))
+
+    def test_broker_answering_late_gets_the_wake_up_late(self):
+        # A late cast is harmless now: the action was committed first, and
+        # the agent claims it once, from this cast or from its poll.
+        recorder = self._consumer()
+        port = int(agents.RABBIT_URL.rsplit(':', 1)[1].strip('/'))
+        late = proxy.FaultProxy(port, hold=4)
+        self.addCleanup(late.close)
+        api = self._api(rabbit_url(late.port))
+        self._abort(api, 7)
+        self.assertTrue(recorder.arrived.wait(60))
+        self.assertEqual([(self.ctx.request_id, 1, 7)], recorder.received)

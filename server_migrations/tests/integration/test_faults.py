@@ -13,7 +13,7 @@
 """Outages of the broker and the database, and casts delivered twice.
 
 The shared RabbitMQ and PostgreSQL are never stopped: each test puts a
-proxy of its own (``proxy.CuttableProxy``) between the processes under
+proxy of its own (``proxy.FaultProxy``) between the processes under
 test and the service, and cuts that.
 """
 
@@ -127,7 +127,7 @@ class BrokerOutageTestCase(_Base):
     """The API and the source agent reach RabbitMQ through a proxy."""
 
     def test_cut_then_restored_without_restarts(self):
-        broker = proxy.CuttableProxy(RABBIT_PORT)
+        broker = proxy.FaultProxy(RABBIT_PORT)
         self.addCleanup(broker.close)
         url = _rabbit(broker.port)
         self.conf.set_override('transport_url', url)
@@ -185,7 +185,7 @@ class BrokerCutMidStreamTestCase(_Base):
     """Requests keep coming while the broker goes away and comes back."""
 
     def test_every_answer_is_kept(self):
-        broker = proxy.CuttableProxy(RABBIT_PORT)
+        broker = proxy.FaultProxy(RABBIT_PORT)
         self.addCleanup(broker.close)
         self.conf.set_override('transport_url', _rabbit(broker.port))
         self.conf.set_override('cast_timeout', CAST_TIMEOUT, group='api')
@@ -257,7 +257,9 @@ class BrokerCutMidStreamTestCase(_Base):
 class DatabaseOutageTestCase(_Base):
     """The API (under uWSGI) reaches PostgreSQL through a proxy."""
 
-    def _api(self, database_url):
+    DEFAULT_PORT = 5432
+
+    def _api(self, database_url, database_options=''):
         work = self.useFixture(fixtures.TempDir()).path
         with open(os.path.join(work, 'server-migrations.conf'), 'w') as f:
             f.write(textwrap.dedent('''
@@ -266,10 +268,12 @@ class DatabaseOutageTestCase(_Base):
                 [database]
                 connection = %s
                 max_retries = 0
+                %s
                 [api]
                 auth_strategy = noauth2
                 cast_timeout = %d
-            ''' % (agents.RABBIT_URL, database_url, CAST_TIMEOUT)))
+            ''') % (agents.RABBIT_URL, database_url, database_options,
+                    CAST_TIMEOUT))
         env = {'OS_SERVER_MIGRATIONS_CONFIG_DIR': work,
                'OS_SERVER_MIGRATIONS_CONFIG_FILES': 'server-migrations.conf'}
         server = servers.Server('uwsgi', 'server_migrations.wsgi.api', 1,
@@ -293,12 +297,57 @@ class DatabaseOutageTestCase(_Base):
             status, raw = exc.code, exc.read()
         return status, raw, time.monotonic() - started
 
-    def test_cut_then_restored(self):
+    def _proxied_api(self, database_options=''):
         engine = db_api.get_engine()
-        database = proxy.CuttableProxy(engine.url.port or 5432)
+        database = proxy.FaultProxy(engine.url.port or self.DEFAULT_PORT)
         self.addCleanup(database.close)
         proxied = engine.url.set(host='127.0.0.1', port=database.port)
-        base = self._api(proxied.render_as_string(hide_password=False))
+        base = self._api(proxied.render_as_string(hide_password=False),
+                         database_options)
+        return database, base
+
+    def _assert_unavailable(self, status, raw):
+        self.assertEqual(503, status, raw)
+        self.assertEqual(
+            {'serviceUnavailable': {
+                'code': 503,
+                'message': 'The database is unavailable; try again '
+                           'later.'}}, json.loads(raw))
+
+    def test_black_hole_answers_503_in_bounded_time(self):
+        # Packets go nowhere (a partition, a failover): every request
+        # that needs the database is a 503 within connect_timeout +
+        # read_timeout, the version documents answer as ever, and the
+        # same API serves again once the database is back.
+        database, base = self._proxied_api(
+            'connect_timeout = 2\nread_timeout = 3\nstatement_timeout = 2')
+        bound = 2 + 3 + 3
+        server = test_api.make_instance(self.context, host=self.a,
+                                        node=self.a, project_id='p1')
+        migration = test_api.make_migration(
+            self.context, server['uuid'], source_compute=self.a,
+            dest_compute=self.b)
+        path = '/v2.1/servers/%s/migrations/%d' % (server['uuid'],
+                                                   migration['id'])
+        self.assertEqual(200, self._call(base, 'GET', path)[0])
+
+        database.black_hole()
+        for method, url_path, body in (
+                ('GET', path, None),
+                ('GET', '/v2.1/servers', None),
+                ('DELETE', path, None)):
+            status, raw, elapsed = self._call(base, method, url_path, body)
+            self._assert_unavailable(status, raw)
+            self.assertLess(elapsed, bound)
+        for url_path in ('/', '/v2.1/'):
+            status, raw, _elapsed = self._call(base, 'GET', url_path)
+            self.assertEqual(200, status, raw)
+
+        database.restore()
+        self.assertEqual(200, self._call(base, 'GET', path)[0])
+
+    def test_cut_then_restored(self):
+        database, base = self._proxied_api()
         self.conf.set_override('transport_url', agents.RABBIT_URL)
         rpc.reset()
         computes = self.useFixture(stack.RecordingComputes(self.conf,
@@ -331,12 +380,7 @@ class DatabaseOutageTestCase(_Base):
         before = snapshot.database()
         for method, url_path, body in requests:
             status, raw, elapsed = self._call(base, method, url_path, body)
-            self.assertEqual(503, status, raw)
-            self.assertEqual(
-                {'serviceUnavailable': {
-                    'code': 503,
-                    'message': 'The database is unavailable; try again '
-                               'later.'}}, json.loads(raw))
+            self._assert_unavailable(status, raw)
             self.assertLess(elapsed, QUICKLY)
         # No half-written rows, and no cast for what was refused.
         self.assertEqual(before, snapshot.database())
@@ -355,6 +399,13 @@ class DatabaseOutageTestCase(_Base):
             sorted(m for m, _kw, _c in computes.endpoints[self.a].casts))
         self.assertEqual(1, len(db_api.migration_get_all(
             self.context, instance_uuid=idle['uuid'])))
+
+
+class MariaDBOutageTestCase(DatabaseOutageTestCase):
+    """The same outages with the API on MariaDB."""
+
+    FIXTURE = sm_fixtures.MySQLDatabase
+    DEFAULT_PORT = 3306
 
 
 class ReplayedCastTestCase(_Base):

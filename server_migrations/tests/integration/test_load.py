@@ -42,6 +42,7 @@ from server_migrations.db import api as db_api
 from server_migrations import rpc
 from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.functional.fixtures import stack
+from server_migrations.tests.integration import shipped_uwsgi
 
 RABBIT = 'rabbit://guest:guest@127.0.0.1:5672/'
 CONNECTIONS = 300
@@ -103,20 +104,6 @@ LUA = textwrap.dedent('''
         e.timeout))
     end
 ''')
-
-
-class _UWSGI(servers.Server):
-    """The benchmark's uWSGI command with a backlog for every connection.
-
-    ``Connection: close`` as in etc/server-migrations's uWSGI example: an
-    http-socket closes after each answer, and a client must not expect to
-    reuse the connection.
-    """
-
-    def command(self):
-        cmd = super().command()
-        cmd[cmd.index('--listen') + 1] = str(CONNECTIONS * 4)
-        return cmd + ['--add-header', 'Connection: close']
 
 
 def _status(pid):
@@ -197,8 +184,8 @@ class LoadTestCase(test_fixtures.OpportunisticDBTestMixin,
     def test_hundreds_of_connections(self):
         env = {'OS_SERVER_MIGRATIONS_CONFIG_DIR': self.work,
                'OS_SERVER_MIGRATIONS_CONFIG_FILES': 'server-migrations.conf'}
-        with _UWSGI('uwsgi', 'server_migrations.wsgi.api', 4,
-                    env) as server:
+        # The shipped example as it is (its listen backlog included).
+        with shipped_uwsgi.ShippedUWSGI(env, self.work) as server:
             warm_codes, warm_errors, _out = self._wrk(server.port,
                                                       WARM_SECONDS)
             start = _memory(server.proc.pid)

@@ -29,7 +29,8 @@ from server_migrations.tests import base
 from server_migrations.tests import fixtures as sm_fixtures
 
 RULES = (server_migrations.INDEX, server_migrations.INDEX_HOST,
-         server_migrations.SHOW, server_migrations.FORCE_COMPLETE,
+         server_migrations.SHOW, server_migrations.SHOW_HOST,
+         server_migrations.FORCE_COMPLETE,
          server_migrations.DELETE, migrate_server.MIGRATE_LIVE)
 
 

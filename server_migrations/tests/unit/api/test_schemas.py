@@ -67,6 +67,18 @@ class SchemaTestCase(base.TestCase):
             for body in bad:
                 self._error(schema, body)
 
+    def test_host_pattern_is_anchored_at_the_very_end(self):
+        schema = schemas.migrate_live_schema(V('2.68'))
+        schemas.validate_body(schema, {'os-migrateLive': {
+            'host': 'compute-1.example:x_y', 'block_migration': 'auto'}})
+        for host in ('compute-1\n', 'compute 1', 'compute-1\nextra', ''):
+            self._error(schema, {'os-migrateLive': {
+                'host': host, 'block_migration': 'auto'}})
+
+    def test_version_header_with_a_trailing_newline_is_malformed(self):
+        self.assertRaises(exception.InvalidAPIVersionString,
+                          microversion.parse_version_string, '2.1\n')
+
     def test_to_bool(self):
         self.assertEqual('auto', schemas.to_bool('auto'))
         for value in (True, 'True', 'yes', '1', 'on', 't'):

@@ -76,8 +76,10 @@ class MigrationViewTestCase(base.TestCase):
         index = views.migrations_index([ROW], V('2.23'), False)
         self.assertEqual(['migrations'], list(index))
         self.assertIsNone(index['migrations'][0]['source_compute'])
-        show = views.migration_show(ROW, V('2.23'))
+        show = views.migration_show(ROW, V('2.23'), True)
         self.assertEqual('c1', show['migration']['source_compute'])
+        hidden = views.migration_show(ROW, V('2.23'), False)
+        self.assertIsNone(hidden['migration']['source_compute'])
         self.assertEqual({'migrations': []},
                          views.migrations_index([], V('2.80'), True))
 

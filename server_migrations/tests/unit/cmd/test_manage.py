@@ -163,6 +163,122 @@ class TestManageOperatorCommands(sm_base.BaseTestCase):
         self.assertEqual(1, out.returncode)
         self.assertIn('Server nope not found', out.stderr)
 
+    def test_policy_check(self):
+        out = self.manage('policy', 'check')
+        self.assertEqual(0, out.returncode, out.stderr)
+        self.assertIn('No policy file (policy.yaml): the defaults are in '
+                      'force.', out.stdout)
+        path = os.path.join(os.path.dirname(self.conf_path), 'policy.yaml')
+        with open(self.conf_path, 'a') as f:
+            f.write('[oslo_policy]\npolicy_file = %s\n' % path)
+        with open(path, 'w') as f:
+            f.write('"context_is_admin": "role:admin"\n')
+        out = self.manage('policy', 'check')
+        self.assertEqual(0, out.returncode, out.stderr)
+        self.assertIn('readable, 1 rule(s) in force', out.stdout)
+        with open(path, 'wb') as f:
+            f.write(b'"context_is_admin": "\xff"\n')
+        out = self.manage('policy', 'check')
+        self.assertEqual(1, out.returncode)
+        self.assertIn('ERROR: policy file %s: UnicodeDecodeError' % path,
+                      out.stdout)
+
+    def _source_gone(self):
+        """The agent of "src" stops heartbeating; an abort waits on it."""
+        engine = sa.create_engine('sqlite:///%s' % self.db_path)
+        self.addCleanup(engine.dispose)
+        with engine.begin() as conn:
+            conn.execute(sa.update(models.Service.__table__).where(
+                models.Service.__table__.c.host == 'src').values(
+                    last_seen_at=timeutils.utcnow() -
+                    datetime.timedelta(seconds=600)))
+            waiting = conn.execute(sa.insert(
+                models.InstanceAction.__table__).values(
+                action='live_migration_cancel', instance_uuid=SERVER,
+                request_id='req-waiting', user_id='u1', project_id='p1',
+                start_time=timeutils.utcnow())).inserted_primary_key[0]
+            running = conn.execute(sa.select(
+                models.Migration.__table__.c.id).where(
+                models.Migration.__table__.c.status == 'running')).scalar()
+            # The abort's request for the agent that will never take it.
+            conn.execute(sa.insert(models.AgentAction.__table__).values(
+                action_id=waiting, instance_uuid=SERVER,
+                migration_id=running, host='src',
+                method='live_migration_abort', request_id='req-waiting',
+                state='pending', created_at=timeutils.utcnow()))
+        return engine
+
+    def _settled(self, engine, running):
+        reason = ('Settled by the operator: compute host src is gone; the '
+                  'migration did not finish')
+        with engine.connect() as conn:
+            row = conn.execute(sa.select(models.Migration.__table__).where(
+                models.Migration.__table__.c.id == running['id'])).one()
+            server = conn.execute(sa.select(
+                models.Instance.__table__)).one()
+            events = {e.action_id: e for e in conn.execute(sa.select(
+                models.InstanceActionEvent.__table__))}
+        self.assertEqual('error', row.status)
+        self.assertEqual(('src', None), (server.host, server.task_state))
+        actions = {a['action']: a for a in self._actions()}
+        waiting = actions['live_migration_cancel']
+        self.assertIsNotNone(waiting['finish_time'])
+        self.assertEqual(reason, waiting['message'])
+        self.assertEqual(('settled_by_operator', 'Error', reason), (
+            events[waiting['id']].event, events[waiting['id']].result,
+            events[waiting['id']].traceback))
+        settle = actions['live_migration_settle']
+        self.assertEqual((reason, getpass.getuser()),
+                         (settle['message'], settle['user_id']))
+        # Closed, so no agent expires it again later.
+        with engine.connect() as conn:
+            left = conn.execute(sa.select(models.AgentAction.__table__)).one()
+        self.assertEqual(('done', 'Error', reason),
+                         (left.state, left.result, left.detail))
+        return reason
+
+    def test_evacuate_records_refused_while_the_agent_is_up(self):
+        out = self.manage('host', 'evacuate-records', 'src')
+        self.assertEqual(1, out.returncode)
+        self.assertIn('ERROR: The compute agent of src is up', out.stderr)
+        self.assertEqual(['completed', 'running'], [
+            r['status'] for r in self.manage_json('migration', 'list')])
+
+    def test_evacuate_records_settles_and_says_so(self):
+        running = self.manage_json('migration', 'list', '--status',
+                                   'running')[0]
+        engine = self._source_gone()
+        out = self.manage('host', 'evacuate-records', 'src')
+        self.assertEqual(0, out.returncode, out.stderr)
+        reason = self._settled(engine, running)
+        self.assertEqual('Migration %s of server %s: running -> error (%s).'
+                         % (running['id'], SERVER, reason),
+                         out.stdout.strip())
+        out = self.manage('host', 'evacuate-records', 'src')
+        self.assertEqual('No unfinished migration from or to src.',
+                         out.stdout.strip())
+
+    def test_abort_force(self):
+        running = self.manage_json('migration', 'list', '--status',
+                                   'running')[0]
+        out = self.manage('migration', 'abort', '--force', SERVER,
+                          str(running['id']))
+        self.assertEqual(1, out.returncode)
+        self.assertIn('ERROR: The compute agent of src is up', out.stderr)
+        engine = self._source_gone()
+        out = self.manage('migration', 'abort', '--force', SERVER,
+                          str(running['id']))
+        self.assertEqual(0, out.returncode, out.stderr)
+        self._settled(engine, running)
+        out = self.manage('migration', 'abort', '--force', SERVER,
+                          str(running['id']))
+        self.assertEqual(1, out.returncode)
+        self.assertEqual('ERROR: Migration %s is error: nothing to abort.'
+                         % running['id'], out.stderr.strip())
+        out = self.manage('migration', 'abort', '--force', SERVER, '999')
+        self.assertEqual('ERROR: Migration 999 of server %s not found.'
+                         % SERVER, out.stderr.strip())
+
     def _actions(self):
         engine = sa.create_engine('sqlite:///%s' % self.db_path)
         self.addCleanup(engine.dispose)
