@@ -54,6 +54,8 @@ TARGET = int(os.environ.get('SERVER_MIGRATIONS_DELIVERY_ACTIONS', '20000'))
 CONNECTIONS = 32
 ROUND_SECONDS = 8
 MAX_ROUNDS = 40
+# The whole test, whatever the machine's speed.
+TIME_LIMIT = 1500
 SERVERS_PER_AGENT = 6
 # A guest that never converges, even paused: 10 TB at 1 MiB/s.
 STUCK = {'memory_mb': 10 * 1024 * 1024, 'dirty_rate_mbps': 100000}
@@ -95,6 +97,9 @@ class DeliveryTestCase(test_fixtures.OpportunisticDBTestMixin,
 
     def setUp(self):
         super().setUp()
+        # Longer than OS_TEST_TIMEOUT: thousands of actions and their
+        # agents' backlog, on a small machine; still bounded.
+        self.useFixture(fixtures.Timeout(TIME_LIMIT, gentle=True))
         if subprocess.run(['rabbitmqctl', '-q', 'status'],
                           capture_output=True).returncode != 0:
             self.skipTest('rabbitmqctl cannot restart the local broker')
