@@ -75,6 +75,10 @@ class Waker:
         """
         try:
             self._ensure_started().put_nowait((func, args, what))
+            # Let the sender run now: a busy worker would otherwise keep
+            # the GIL for up to the switch interval (5 ms) at every step of
+            # the publish, and the agent would hear of the action late.
+            time.sleep(0)
             return True
         except queue.Full:
             self._dropped += 1
