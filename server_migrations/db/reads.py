@@ -1,0 +1,137 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Single-statement reads of the API's hot path, straight to the driver.
+
+A read that is one statement needs no transaction: the statement sees one
+consistent state of the database on its own. Through a SQLAlchemy
+Connection it would still get one (oslo.db emits ``BEGIN`` itself on
+SQLite; psycopg2 sends one before the statement, and the pool a
+``ROLLBACK`` when the connection goes back), and each execution builds an
+execution context and a result object. Here a statement is compiled once
+per dialect (SQLAlchemy Core, bind parameters) and run on a connection of
+the engine's pool (oslo.db's engine: its options, connect and checkout
+events, pre-ping and deadlines) through the driver's cursor, in
+autocommit; rows become dicts with the columns' own result processors
+(SQLite's date-times are text).
+
+The checkout is SQLAlchemy's (a database that is down is reported as
+oslo.db translates it). A driver error is not handled here: the statement
+runs again through SQLAlchemy, which raises the error as oslo.db
+translates it, exactly as the other reads do; on another connection if
+this one was lost (it is invalidated), where it may then succeed.
+"""
+
+
+class _Compiled:
+    """A statement's SQL, parameters and row processing for one dialect."""
+
+    def __init__(self, statement, dialect):
+        compiled = statement.compile(dialect=dialect)
+        if compiled.post_compile_params:
+            # An expanding IN is rendered per execution; list its values
+            # as separate bound values (``sa.literal``) instead.
+            raise ValueError('expanding parameters cannot be compiled once')
+        self.sql = str(compiled)
+        self.static = dict(compiled.params)
+        self.positional = compiled.positiontup if compiled.positional \
+            else None
+        self.keys = []
+        self.processors = []
+        for column in statement.selected_columns:
+            self.keys.append(column.key)
+            self.processors.append(column.type.dialect_impl(
+                dialect).result_processor(dialect, None))
+
+    def parameters(self, params):
+        values = dict(self.static, **params)
+        if self.positional is None:
+            return values
+        return tuple(values[name] for name in self.positional)
+
+    def rows(self, raw_rows):
+        keys = self.keys
+        processed = [(i, p) for i, p in enumerate(self.processors) if p]
+        result = []
+        for raw in raw_rows:
+            row = list(raw)
+            for i, process in processed:
+                row[i] = process(row[i])
+            result.append(dict(zip(keys, row)))
+        return result
+
+
+class Read:
+    """One SELECT, compiled once per dialect, run without a transaction."""
+
+    def __init__(self, statement):
+        self.statement = statement
+        self._compiled = {}
+
+    def _for(self, dialect):
+        compiled = self._compiled.get(dialect)
+        if compiled is None:
+            compiled = self._compiled[dialect] = _Compiled(self.statement,
+                                                           dialect)
+        return compiled
+
+    def all(self, engine, **params):
+        """Every row, as dicts keyed by the selected columns' keys."""
+        dialect = engine.dialect
+        compiled = self._for(dialect)
+        args = compiled.parameters(params)
+        # A SQLAlchemy connection for the checkout (a failure to connect is
+        # translated by oslo.db as for any read); nothing is executed
+        # through it unless the driver fails.
+        with engine.connect() as conn:
+            driver = conn.connection.driver_connection
+            autocommit = _autocommit(dialect, driver)
+            try:
+                cursor = driver.cursor()
+                try:
+                    cursor.execute(compiled.sql, args)
+                    raw_rows = cursor.fetchall()
+                finally:
+                    cursor.close()
+            except dialect.loaded_dbapi.Error as exc:
+                lost = dialect.is_disconnect(exc, driver, None)
+                if lost:
+                    conn.invalidate(exc)
+            else:
+                return compiled.rows(raw_rows)
+            finally:
+                if autocommit and not conn.invalidated:
+                    driver.autocommit = False
+            if not lost:
+                # The driver's error as oslo.db translates it.
+                return _rows(conn.execute(self.statement, params))
+        # The connection was lost: once more on another.
+        with engine.connect() as conn:
+            return _rows(conn.execute(self.statement, params))
+
+
+def _rows(result):
+    return [dict(row) for row in result.mappings()]
+
+
+def _autocommit(dialect, driver_connection):
+    """Put a psycopg2 connection in autocommit (no BEGIN, no ROLLBACK).
+
+    The switch is local to the driver outside a transaction, and the pool
+    hands out connections outside one. SQLite's connections are already in
+    autocommit under oslo.db (it emits BEGIN itself); PyMySQL would need a
+    round trip to switch, so MySQL reads keep the driver's transaction.
+    """
+    if dialect.driver != 'psycopg2' or driver_connection.autocommit:
+        return False
+    driver_connection.autocommit = True
+    return True
