@@ -162,20 +162,13 @@ class Enforcer(policy.Enforcer):
         return super().clear()
 
 
-def _frozen(value):
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return tuple(_frozen(v) for v in value)
-    if isinstance(value, dict):
-        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
-    return value
-
-
 def _decision_key(rule, target, context):
     """What a decision depends on, hashable; None if it cannot be."""
     try:
-        key = (rule, _frozen(target),
-               _frozen(dict(context.to_policy_values())),
-               bool(getattr(context, 'is_admin', False)))
+        key = (rule, tuple(sorted(target.items())), tuple(
+            (name, tuple(value) if isinstance(value, list) else value)
+            for name, value in context.to_policy_values().items()),
+            bool(getattr(context, 'is_admin', False)))
         hash(key)
     except TypeError:  # unorderable or unhashable values: not kept
         return None

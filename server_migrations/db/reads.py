@@ -24,11 +24,11 @@ events, pre-ping and deadlines) through the driver's cursor, in
 autocommit; rows become dicts with the columns' own result processors
 (SQLite's date-times are text).
 
-The checkout is SQLAlchemy's (a database that is down is reported as
-oslo.db translates it). A driver error is not handled here: the statement
-runs again through SQLAlchemy, which raises the error as oslo.db
-translates it, exactly as the other reads do; on another connection if
-this one was lost (it is invalidated), where it may then succeed.
+Errors are not handled here: a failed checkout or a driver error runs the
+statement again through SQLAlchemy, which raises the error as oslo.db
+translates it, exactly as the other reads do (or succeeds: a connection
+lost meanwhile is invalidated first, and the retry gets another). So a
+database that cannot be reached costs a read two connection deadlines.
 """
 
 
@@ -89,32 +89,37 @@ class Read:
         dialect = engine.dialect
         compiled = self._for(dialect)
         args = compiled.parameters(params)
-        # A SQLAlchemy connection for the checkout (a failure to connect is
-        # translated by oslo.db as for any read); nothing is executed
-        # through it unless the driver fails.
-        with engine.connect() as conn:
-            driver = conn.connection.driver_connection
-            autocommit = _autocommit(dialect, driver)
+        try:
+            connection = engine.raw_connection()
+        except Exception:
+            # The pool's failure to connect, once more through SQLAlchemy:
+            # reported as oslo.db translates it (or read, if it is back).
+            return self._through_sqlalchemy(engine, params)
+        driver = connection.driver_connection
+        autocommit = _autocommit(dialect, driver)
+        raw_rows = None
+        try:
+            cursor = driver.cursor()
             try:
-                cursor = driver.cursor()
-                try:
-                    cursor.execute(compiled.sql, args)
-                    raw_rows = cursor.fetchall()
-                finally:
-                    cursor.close()
-            except dialect.loaded_dbapi.Error as exc:
-                lost = dialect.is_disconnect(exc, driver, None)
-                if lost:
-                    conn.invalidate(exc)
-            else:
-                return compiled.rows(raw_rows)
+                cursor.execute(compiled.sql, args)
+                raw_rows = cursor.fetchall()
             finally:
-                if autocommit and not conn.invalidated:
-                    driver.autocommit = False
-            if not lost:
-                # The driver's error as oslo.db translates it.
-                return _rows(conn.execute(self.statement, params))
-        # The connection was lost: once more on another.
+                cursor.close()
+        except dialect.loaded_dbapi.Error as exc:
+            if dialect.is_disconnect(exc, driver, None):
+                connection.invalidate(exc)
+        finally:
+            if autocommit and connection.dbapi_connection is not None:
+                driver.autocommit = False
+            connection.close()
+        if raw_rows is None:
+            # The driver's error as oslo.db translates it: once more
+            # through SQLAlchemy (on another connection if this one was
+            # lost, where it may then succeed).
+            return self._through_sqlalchemy(engine, params)
+        return compiled.rows(raw_rows)
+
+    def _through_sqlalchemy(self, engine, params):
         with engine.connect() as conn:
             return _rows(conn.execute(self.statement, params))
 
