@@ -24,12 +24,17 @@ events, pre-ping and deadlines) through the driver's cursor, in
 autocommit; rows become dicts with the columns' own result processors
 (SQLite's date-times are text).
 
-Errors are not handled here: a failed checkout or a driver error runs the
-statement again through SQLAlchemy, which raises the error as oslo.db
-translates it, exactly as the other reads do (or succeeds: a connection
-lost meanwhile is invalidated first, and the retry gets another). So a
-database that cannot be reached costs a read two connection deadlines.
+A driver's error (connecting, or running the statement) is raised as
+SQLAlchemy wraps it (``DBAPIError``, ``connection_invalidated`` when the
+connection was lost, which is then invalidated), which the API's fault
+handling knows (``db/errors.py``: 503 for a lost connection or a
+statement stopped at its deadline). It is not retried, so a database
+that does not answer costs a read one deadline. oslo.db's own exception
+classes are not raised here: its translation runs inside SQLAlchemy's
+execution, which these reads skip.
 """
+
+import sqlalchemy.exc as sa_exc
 
 
 class _Compiled:
@@ -89,15 +94,14 @@ class Read:
         dialect = engine.dialect
         compiled = self._for(dialect)
         args = compiled.parameters(params)
+        dbapi_error = dialect.loaded_dbapi.Error
         try:
             connection = engine.raw_connection()
-        except Exception:
-            # The pool's failure to connect, once more through SQLAlchemy:
-            # reported as oslo.db translates it (or read, if it is back).
-            return self._through_sqlalchemy(engine, params)
+        except dbapi_error as exc:
+            # Connecting failed: as SQLAlchemy reports it, no statement run.
+            raise _wrapped(None, None, exc, dialect, True)
         driver = connection.driver_connection
         autocommit = _autocommit(dialect, driver)
-        raw_rows = None
         try:
             cursor = driver.cursor()
             try:
@@ -105,27 +109,27 @@ class Read:
                 raw_rows = cursor.fetchall()
             finally:
                 cursor.close()
-        except dialect.loaded_dbapi.Error as exc:
-            if dialect.is_disconnect(exc, driver, None):
+        except dbapi_error as exc:
+            lost = dialect.is_disconnect(exc, driver, None)
+            if lost:
                 connection.invalidate(exc)
+            raise _wrapped(compiled.sql, args, exc, dialect, lost)
         finally:
             if autocommit and connection.dbapi_connection is not None:
                 driver.autocommit = False
             connection.close()
-        if raw_rows is None:
-            # The driver's error as oslo.db translates it: once more
-            # through SQLAlchemy (on another connection if this one was
-            # lost, where it may then succeed).
-            return self._through_sqlalchemy(engine, params)
         return compiled.rows(raw_rows)
 
-    def _through_sqlalchemy(self, engine, params):
-        with engine.connect() as conn:
-            return _rows(conn.execute(self.statement, params))
 
+def _wrapped(sql, args, exc, dialect, lost):
+    """The driver's error as SQLAlchemy wraps it (``DBAPIError``).
 
-def _rows(result):
-    return [dict(row) for row in result.mappings()]
+    Never retried: a database that does not answer costs a read one
+    deadline, not two.
+    """
+    return sa_exc.DBAPIError.instance(
+        sql, args, exc, dialect.loaded_dbapi.Error,
+        connection_invalidated=lost, dialect=dialect)
 
 
 def _autocommit(dialect, driver_connection):

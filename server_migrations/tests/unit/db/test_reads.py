@@ -14,15 +14,22 @@
 
 import datetime
 
-from oslo_db import exception as db_exc
+import fixtures
 import sqlalchemy as sa
+import sqlalchemy.exc as sa_exc
 
 from server_migrations.db import api as db_api
+from server_migrations.db import errors as db_errors
 from server_migrations.db import reads
 from server_migrations.tests import base
 
 
-class ReadTestCase(base.TestCase):
+class ReadsTestMixin:
+    """Reads straight to the driver, on any backend.
+
+    Run on SQLite here, on MySQL and PostgreSQL by the integration tests
+    (``integration/test_db.py``).
+    """
 
     def setUp(self):
         super().setUp()
@@ -68,13 +75,41 @@ class ReadTestCase(base.TestCase):
         self.assertRaises(ValueError, reads.Read(statement).all,
                           self.engine)
 
-    def test_driver_error_is_translated_by_oslo_db(self):
+    def test_driver_error_as_sqlalchemy_wraps_it(self):
         missing = sa.table('no_such_table', sa.column('id'))
         read = reads.Read(sa.select(missing.c.id))
-        self.assertRaises(db_exc.DBError, read.all, self.engine)
+        exc = self.assertRaises(sa_exc.DBAPIError, read.all, self.engine)
+        self.assertFalse(exc.connection_invalidated)
+        # A statement error, not "try again later".
+        self.assertFalse(db_errors.is_unavailable(exc))
         # The connection is still good for the next read.
         self.assertEqual(1, len(reads.Read(self.statement).all(
             self.engine, uuid=self.server['uuid'])))
+
+    def test_lost_connection_is_invalidated_and_unavailable(self):
+        missing = sa.table('no_such_table', sa.column('id'))
+        self.useFixture(fixtures.MockPatchObject(
+            self.engine.dialect, 'is_disconnect', return_value=True))
+        invalidated = []
+        sa.event.listen(self.engine, 'invalidate',
+                        lambda *args: invalidated.append(args))
+        exc = self.assertRaises(sa_exc.DBAPIError,
+                                reads.Read(sa.select(missing.c.id)).all,
+                                self.engine)
+        self.assertTrue(exc.connection_invalidated)
+        self.assertTrue(db_errors.is_unavailable(exc))
+        self.assertEqual(1, len(invalidated))
+
+    def test_failure_to_connect_is_unavailable(self):
+        def refuse(*args, **kwargs):
+            raise self.engine.dialect.loaded_dbapi.OperationalError(
+                'unable to open database file')
+        self.useFixture(fixtures.MockPatchObject(
+            self.engine, 'raw_connection', refuse))
+        exc = self.assertRaises(sa_exc.OperationalError,
+                                reads.Read(self.statement).all,
+                                self.engine, uuid='x')
+        self.assertTrue(db_errors.is_unavailable(exc))
 
     def test_no_transaction_is_begun(self):
         # oslo.db emits SQLite's BEGIN from the engine's "begin" event; a
@@ -90,3 +125,7 @@ class ReadTestCase(base.TestCase):
         self.assertEqual([], begun)
         self._through_sqlalchemy(self.statement, uuid=self.server['uuid'])
         self.assertEqual(1, len(begun))
+
+
+class TestReadsSQLite(ReadsTestMixin, base.TestCase):
+    pass
