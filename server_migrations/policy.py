@@ -170,7 +170,8 @@ def _decision_key(rule, target, context):
             for name, value in context.to_policy_values().items()),
             bool(getattr(context, 'is_admin', False)))
         hash(key)
-    except TypeError:  # unorderable or unhashable values: not kept
+    except (TypeError, AttributeError):
+        # Not a mapping, or unorderable or unhashable values: not kept.
         return None
     return key
 
