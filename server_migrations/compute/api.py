@@ -188,46 +188,64 @@ class API:
         check_lock(context, instance)
         check_state(instance, 'force_complete', vm_states=('active',),
                     task_states=(MIGRATING,))
-        migration = self._get_migration(context, instance, migration_id)
-        if migration['status'] not in FORCE_COMPLETE_STATUSES:
-            raise exception.InvalidMigrationState(
-                migration_id=migration_id, instance_uuid=instance['uuid'],
-                state=migration['status'], method='force complete')
-        host = migration['source_compute'] or instance['host']
-        self._accept(context, instance['uuid'], LIVE_MIGRATION_FORCE_COMPLETE,
-                     host, migration['id'], FORCE_COMPLETE)
+        # One transaction: the migration read, the checks, the records.
+        with db_api.writer(context):
+            migration = self._get_migration(context, instance, migration_id)
+            if migration['status'] not in FORCE_COMPLETE_STATUSES:
+                raise exception.InvalidMigrationState(
+                    migration_id=migration_id,
+                    instance_uuid=instance['uuid'],
+                    state=migration['status'], method='force complete')
+            host = migration['source_compute'] or instance['host']
+            ident = self._record(context, instance['uuid'],
+                                 LIVE_MIGRATION_FORCE_COMPLETE, host,
+                                 migration['id'], FORCE_COMPLETE)
+        self._wake(context, host, FORCE_COMPLETE, ident, instance['uuid'],
+                   migration['id'])
 
     def live_migrate_abort(self, context, instance, migration_id,
                            support_abort_in_queue=False):
         check_lock(context, instance)
         check_state(instance, 'abort live migration',
                     task_states=(MIGRATING,))
-        migration = self._get_migration(context, instance, migration_id)
         allowed = (ABORT_IN_QUEUE_STATUSES if support_abort_in_queue
                    else ABORT_STATUSES)
-        if migration['status'] not in allowed:
-            raise exception.InvalidMigrationState(
-                migration_id=migration_id, instance_uuid=instance['uuid'],
-                state=migration['status'], method='abort live migration')
-        self._accept(context, instance['uuid'], LIVE_MIGRATION_CANCEL,
-                     instance['host'], migration['id'], ABORT)
-
-    def _accept(self, context, uuid, action, host, migration_id, method):
-        """Commit the action for ``host``'s agent, then wake the agent up.
-
-        The instance action and the agent's copy of the request are written
-        in one transaction: once it commits, the 202 is a promise the agent
-        keeps even if the wake-up cast is lost (it polls the database). A
-        database that does not take the transaction fails the request
-        (503) with nothing changed.
-        """
         with db_api.writer(context):
-            action_id = db_api.action_start(context, uuid, action)
-            ident = agent_actions.create(context, action_id, uuid,
-                                         migration_id, host, method)
+            migration = self._get_migration(context, instance, migration_id)
+            if migration['status'] not in allowed:
+                raise exception.InvalidMigrationState(
+                    migration_id=migration_id,
+                    instance_uuid=instance['uuid'],
+                    state=migration['status'],
+                    method='abort live migration')
+            ident = self._record(context, instance['uuid'],
+                                 LIVE_MIGRATION_CANCEL, instance['host'],
+                                 migration['id'], ABORT)
+        self._wake(context, instance['host'], ABORT, ident, instance['uuid'],
+                   migration['id'])
+
+    @staticmethod
+    def _record(context, uuid, action, host, migration_id, method,
+                block_migration=None):
+        """Record the action and the agent's copy of it; joins the caller's
+        transaction, which must commit before ``_wake``.
+
+        Once it commits, the 202 is a promise the agent keeps even if the
+        wake-up cast is lost (it polls the database). A database that does
+        not take the transaction fails the request (503) with nothing
+        changed.
+        """
+        action_id = db_api.action_start(context, uuid, action)
+        return agent_actions.create(context, action_id, uuid, migration_id,
+                                    host, method,
+                                    block_migration=block_migration)
+
+    def _wake(self, context, host, method, ident, uuid, migration_id,
+              **kwargs):
+        """After the commit: wake the host's agent up (never fails)."""
         self.compute_rpcapi.wake(context, host, method, ident,
                                  instance_uuid=uuid,
-                                 migration_id=migration_id)
+                                 migration_id=migration_id, **kwargs)
 
     # -- starting a live migration -----------------------------------------
 
@@ -296,12 +314,9 @@ class API:
                 'user_id': context.user_id,
                 'project_id': context.project_id,
             })
-            action_id = db_api.action_start(context, uuid, LIVE_MIGRATION)
-            ident = agent_actions.create(
-                context, action_id, uuid, migration['id'], instance['host'],
-                START, block_migration=block_migration)
-        self.compute_rpcapi.wake(context, instance['host'], START, ident,
-                                 instance_uuid=uuid,
-                                 migration_id=migration['id'],
+            ident = self._record(context, uuid, LIVE_MIGRATION,
+                                 instance['host'], migration['id'], START,
                                  block_migration=block_migration)
+        self._wake(context, instance['host'], START, ident, uuid,
+                   migration['id'], block_migration=block_migration)
         return migration

@@ -124,21 +124,24 @@ class Event:
 
     def _write(self, result, detail, details):
         create = self.id is None and self._find()
+        event_id = self.id
         with db_api.writer(self.context):
             if create:
-                self.id = db_api.action_event_start(
+                event_id = db_api.action_event_start(
                     self.context, self.action_id, self.name, self.host,
                     start_time=self.start_time)
-            if self.id is not None:
+            if event_id is not None:
                 # Closes it only if nobody did (the end of a migration
                 # closes its start's event with the reason).
                 db_api.action_event_finish(
-                    self.context, self.id, result,
+                    self.context, event_id, result,
                     traceback=None if result == 'Success' else detail,
                     details=details)
             if self.agent_action_id is not None:
                 agent_actions.finish(self.context, self.agent_action_id,
                                      result, details or detail)
+        # Only once committed: a retry after a rollback writes it again.
+        self.id = event_id
 
 
 class Job:

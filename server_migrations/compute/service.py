@@ -17,6 +17,7 @@ test can run several agents side by side, each with its own host name.
 """
 
 import threading
+import time
 
 from oslo_log import log as logging
 import oslo_messaging as messaging
@@ -135,9 +136,12 @@ class ComputeService:
         if self._server is not None:
             self._server.wait()
             self._server = None
+        # Both wake at once on _stopped; 5 s in all for a database call
+        # that is still finishing.
+        deadline = time.monotonic() + 5
         for thread in (self._heartbeat_thread, self._poll_thread):
             if thread is not None:
-                thread.join(5)
+                thread.join(max(0.0, deadline - time.monotonic()))
         self._heartbeat_thread = self._poll_thread = None
         try:
             # Down at once rather than after service_down_time, so it is not

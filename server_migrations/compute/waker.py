@@ -20,6 +20,7 @@ wait in a bounded queue, and when the queue is full new ones are dropped
 (a WSGI server's worker) starts its own thread on its first cast.
 """
 
+import atexit
 import os
 import queue
 import threading
@@ -33,6 +34,8 @@ LOG = logging.getLogger(__name__)
 QUEUE_SIZE = 10000
 # Seconds between two warnings about dropped casts.
 WARN_EVERY = 10.0
+# How long a process that exits gives its queued casts to go out.
+EXIT_DRAIN_SECONDS = 2.0
 
 
 class Waker:
@@ -60,6 +63,9 @@ class Waker:
                     target=self._run, args=(self._queue,), daemon=True,
                     name='rpc wake-up sender')
                 self._thread.start()
+                # A worker stopped gracefully sends what it has queued
+                # (briefly: the agents' poll would find the actions).
+                atexit.register(self.join, EXIT_DRAIN_SECONDS)
             return self._queue
 
     def submit(self, func, *args, what='a cast'):
@@ -69,6 +75,10 @@ class Waker:
         """
         try:
             self._ensure_started().put_nowait((func, args, what))
+            # Let the sender run now: a busy worker would otherwise keep
+            # the GIL for up to the switch interval (5 ms) at every step of
+            # the publish, and the agent would hear of the action late.
+            time.sleep(0)
             return True
         except queue.Full:
             self._dropped += 1

@@ -112,8 +112,6 @@ def facade_options(db_conf):
 
 def configure(conf):
     """Point the engine facade at ``[database]``; call once at start-up."""
-    timeouts.install_postgresql_waiter(conf.database.connection,
-                                       conf.database)
     _CTX.configure(**facade_options(conf.database))
     _CTX.append_on_engine_create(
         lambda engine: _pool_sqlite_file(engine, conf.database))

@@ -19,15 +19,15 @@ Each driver gets the bounds it understands as connection parameters
 
 * PyMySQL: ``connect_timeout``, ``read_timeout`` and ``write_timeout``
   (socket timeouts), and MariaDB's ``max_statement_time``;
-* psycopg2: ``connect_timeout`` and the server's ``statement_timeout``.
-  libpq has no read timeout, so psycopg2 runs its I/O through a wait
-  callback (``install_postgresql_waiter``) that gives up, and drops the
-  connection, when the server has not answered in ``read_timeout``;
+* psycopg2: ``connect_timeout``, the server's ``statement_timeout``, and
+  libpq's own TCP deadlines for an open connection that goes silent:
+  ``tcp_user_timeout`` (data sent and never acknowledged, as a query into
+  a partition) and TCP keepalives (a connection that stops answering
+  while it waits for a result), both within ``read_timeout``. They cost
+  nothing per query, unlike a Python wait callback around every call;
 * SQLite: the busy timeout of the sqlite3 module.
 """
 
-import select
-import time
 from urllib import parse
 
 from sqlalchemy.engine import url as sa_url
@@ -35,8 +35,6 @@ from sqlalchemy.engine import url as sa_url
 # The MariaDB-only part is in a /*M! */ comment: MySQL runs the rest.
 _MARIADB_INIT = ('SET @server_migrations=1 '
                  '/*M!, SESSION max_statement_time=%d*/')
-# What the driver says, so that SQLAlchemy counts it as a lost connection.
-NO_ANSWER = 'could not receive data from server: no answer within %s s'
 
 
 def connection_parameters(connection, db_conf):
@@ -52,9 +50,17 @@ def connection_parameters(connection, db_conf):
                   'write_timeout': db_conf.read_timeout,
                   'init_command': _MARIADB_INIT % db_conf.statement_timeout}
     elif backend == 'postgresql':
+        read = db_conf.read_timeout
+        # Keepalive probes from a third of the timeout on, a few of them:
+        # a silent peer is given up within about read_timeout seconds.
+        idle = max(1, read // 3)
         params = {'connect_timeout': db_conf.connect_timeout,
                   'options': '-c statement_timeout=%d' % (
-                      db_conf.statement_timeout * 1000)}
+                      db_conf.statement_timeout * 1000),
+                  'tcp_user_timeout': read * 1000,
+                  'keepalives': 1, 'keepalives_idle': idle,
+                  'keepalives_interval': max(1, (read - idle) // 3),
+                  'keepalives_count': 3}
     elif backend == 'sqlite':
         params = {'timeout': db_conf.sqlite_busy_timeout}
     else:
@@ -62,45 +68,3 @@ def connection_parameters(connection, db_conf):
     ours = parse.urlencode(params)
     theirs = db_conf.connection_parameters or ''
     return '&'.join(p for p in (ours, theirs) if p)
-
-
-def postgresql_waiter(connect_timeout, read_timeout):
-    """A psycopg2 wait callback that gives up after a deadline.
-
-    Each wait covers one exchange (opening the connection, or a statement
-    and its answer). When it runs out, the connection is closed by
-    psycopg2 and the error reads as a lost connection.
-    """
-    import psycopg2
-    from psycopg2 import extensions
-
-    def wait(conn):
-        timeout = (connect_timeout if conn.status == extensions.STATUS_SETUP
-                   else read_timeout)
-        deadline = time.monotonic() + timeout
-        while True:
-            state = conn.poll()
-            if state == extensions.POLL_OK:
-                return
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise psycopg2.OperationalError(NO_ANSWER % timeout)
-            if state == extensions.POLL_READ:
-                select.select([conn.fileno()], [], [], remaining)
-            elif state == extensions.POLL_WRITE:
-                select.select([], [conn.fileno()], [], remaining)
-            else:
-                raise psycopg2.OperationalError(
-                    'unexpected psycopg2 poll state %r' % state)
-    return wait
-
-
-def install_postgresql_waiter(connection, db_conf):
-    """Bound psycopg2's waits in this process (a no-op for other URLs)."""
-    url = sa_url.make_url(connection)
-    if (url.get_backend_name(), url.get_driver_name()) != ('postgresql',
-                                                           'psycopg2'):
-        return
-    from psycopg2 import extensions
-    extensions.set_wait_callback(postgresql_waiter(
-        db_conf.connect_timeout, db_conf.read_timeout))

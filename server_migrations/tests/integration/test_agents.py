@@ -165,7 +165,8 @@ class _AgentsMixin:
         self.assertEqual((self.b, self.b, None), self.where(uuid2))
         # Why each ended, on the final event of its live-migration action.
         self.assertEqual(
-            'agent restarted while the migration was running',
+            'agent restarted while the migration was running; the '
+            'hypervisor runs the server on the source',
             outcomes.migration_reason(self.context, db_api.migration_get(
                 self.context, mid1)))
         self.assertEqual('completed', outcomes.migration_reason(

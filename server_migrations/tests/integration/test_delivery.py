@@ -12,7 +12,7 @@
 
 """No accepted action is lost: thousands of them through a bad day.
 
-wrk sends force-completes through uWSGI (2 processes, PostgreSQL,
+wrk sends force-completes through uWSGI (the shipped example, PostgreSQL,
 RabbitMQ) at live migrations that never converge, on two source agents,
 while RabbitMQ is restarted twice (its queues and the messages in them are
 lost) and one agent is SIGKILLed and started again. Then every action the
@@ -28,7 +28,6 @@ of ``ROUND_SECONDS`` whatever the machine's speed.
 import collections
 import json
 import os
-import re
 import signal
 import subprocess
 import textwrap
@@ -42,28 +41,27 @@ from oslo_utils import uuidutils
 import sqlalchemy as sa
 from testtools import content
 
-from benchmarks import servers
 from server_migrations.db import agent_actions
 from server_migrations.db import api as db_api
 from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.functional.fixtures import stack
 from server_migrations.tests.integration import agents
+from server_migrations.tests.integration import shipped_uwsgi
+from server_migrations.tests.integration import wrk
 from server_migrations.tests.unit.db import test_api
 
 TARGET = int(os.environ.get('SERVER_MIGRATIONS_DELIVERY_ACTIONS', '20000'))
 CONNECTIONS = 32
 ROUND_SECONDS = 8
 MAX_ROUNDS = 40
+# The whole test, whatever the machine's speed.
+TIME_LIMIT = 1500
 SERVERS_PER_AGENT = 6
 # A guest that never converges, even paused: 10 TB at 1 MiB/s.
 STUCK = {'memory_mb': 10 * 1024 * 1024, 'dirty_rate_mbps': 100000}
 TERMINAL = ('completed', 'failed', 'error', 'cancelled')
 
-LUA = textwrap.dedent('''
-    local threads = {}
-    function setup(thread)
-      table.insert(threads, thread)
-    end
+LUA = '''
     function init(args)
       local hdr = {["X-Auth-Token"] = "admin:p1",
                    ["OpenStack-API-Version"] = "compute 2.80",
@@ -80,36 +78,7 @@ LUA = textwrap.dedent('''
       i = i + 1
       return reqs[(i % #reqs) + 1]
     end
-    function response(status, headers, body)
-      codes[status] = (codes[status] or 0) + 1
-    end
-    function done(summary, latency, requests)
-      local total = {}
-      for _, t in ipairs(threads) do
-        for k, v in pairs(t:get("codes")) do
-          total[k] = (total[k] or 0) + v
-        end
-      end
-      local parts = {}
-      for k, v in pairs(total) do
-        table.insert(parts, string.format('"%d": %d', k, v))
-      end
-      io.write("CODES {" .. table.concat(parts, ", ") .. "}\\n")
-      local e = summary.errors
-      io.write(string.format('ERRORS {"connect": %d, "read": %d, ' ..
-        '"write": %d, "timeout": %d}\\n', e.connect, e.read, e.write,
-        e.timeout))
-    end
-''')
-
-
-class _UWSGI(servers.Server):
-    """uWSGI saying ``Connection: close``, as its http-socket does close."""
-
-    def command(self):
-        cmd = super().command()
-        cmd[cmd.index('--listen') + 1] = str(CONNECTIONS * 4)
-        return cmd + ['--add-header', 'Connection: close']
+'''
 
 
 def restart_rabbitmq():
@@ -128,6 +97,9 @@ class DeliveryTestCase(test_fixtures.OpportunisticDBTestMixin,
 
     def setUp(self):
         super().setUp()
+        # Longer than OS_TEST_TIMEOUT: thousands of actions and their
+        # agents' backlog, on a small machine; still bounded.
+        self.useFixture(fixtures.Timeout(TIME_LIMIT, gentle=True))
         if subprocess.run(['rabbitmqctl', '-q', 'status'],
                           capture_output=True).returncode != 0:
             self.skipTest('rabbitmqctl cannot restart the local broker')
@@ -160,9 +132,8 @@ class DeliveryTestCase(test_fixtures.OpportunisticDBTestMixin,
                 [api]
                 auth_strategy = noauth2
             ''' % (agents.RABBIT_URL, self.tmp, self.database_url)))
-        self.script = os.path.join(self.tmp, 'force.lua')
-        with open(self.script, 'w') as f:
-            f.write(LUA)
+        self.script = wrk.write_script(os.path.join(self.tmp, 'force.lua'),
+                                       LUA)
 
     def _agent(self, host):
         proc = agents.AgentProcess(self.tmp, host, self.database_url,
@@ -178,14 +149,9 @@ class DeliveryTestCase(test_fixtures.OpportunisticDBTestMixin,
     # -- driving -------------------------------------------------------------
 
     def _wrk(self, port, paths):
-        cmd = ['wrk', '-t2', '-c%d' % CONNECTIONS, '-d%ds' % ROUND_SECONDS,
-               '--timeout', '10s', '-s', self.script,
-               'http://127.0.0.1:%d' % port, '--'] + paths
-        out = subprocess.run(cmd, capture_output=True, text=True,
-                             check=True, timeout=ROUND_SECONDS + 60).stdout
-        codes = json.loads(re.search(r'CODES (\{.*\})', out).group(1))
-        errors = json.loads(re.search(r'ERRORS (\{.*\})', out).group(1))
-        return {int(k): v for k, v in codes.items()}, errors
+        codes, errors, _out = wrk.run(self.script, port, CONNECTIONS,
+                                      ROUND_SECONDS, paths)
+        return codes, errors
 
     def _start_migrations(self, port):
         for host in self.sources:
@@ -236,8 +202,8 @@ class DeliveryTestCase(test_fixtures.OpportunisticDBTestMixin,
         totals = collections.Counter()
         socket_errors = collections.Counter()
         log = []
-        with _UWSGI('uwsgi', 'server_migrations.wsgi.api', 2,
-                    env) as server:
+        # The shipped uWSGI example, as operators run it.
+        with shipped_uwsgi.ShippedUWSGI(env, self.tmp) as server:
             mids = self._start_migrations(server.port)
             paths = ['/v2.1/servers/%s/migrations/%d/action' % (uuid, mid)
                      for uuid, mid in mids.items()]

@@ -21,7 +21,6 @@ name. Skipped, with the reason, where the machine cannot run it.
 
 import os
 import re
-import threading
 
 import fixtures
 import openstack
@@ -30,7 +29,6 @@ from oslo_utils import uuidutils
 from testtools import content as testtools_content
 
 from server_migrations.api import deploy
-from server_migrations.cmd import api as cmd_api
 from server_migrations.db import api as db_api
 from server_migrations.tests import base
 from server_migrations.tests import fixtures as sm_fixtures
@@ -83,17 +81,11 @@ class _LibvirtHostsMixin:
 
     def _api(self):
         self.addCleanup(deploy.reset)
-        server = cmd_api.make_server(self.conf, deploy.loadapp(self.conf),
-                                     '127.0.0.1', 0)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        self.addCleanup(server.server_close)
-        self.addCleanup(thread.join, 10)
-        self.addCleanup(server.shutdown)
+        http = self.useFixture(sm_fixtures.HTTPServer(
+            deploy.loadapp(self.conf)))
         return openstack.connect(
             auth_type='admin_token',
-            auth={'endpoint': 'http://127.0.0.1:%d/v2.1' %
-                  server.server_address[1], 'token': 'admin:p1'},
+            auth={'endpoint': http.url, 'token': 'admin:p1'},
             compute_api_version='2.80', load_yaml_config=False,
             load_envvars=False)
 

@@ -24,8 +24,6 @@ before and after the main run.
 import datetime
 import json
 import os
-import re
-import subprocess
 import textwrap
 import time
 
@@ -43,6 +41,7 @@ from server_migrations import rpc
 from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.functional.fixtures import stack
 from server_migrations.tests.integration import shipped_uwsgi
+from server_migrations.tests.integration import wrk
 
 RABBIT = 'rabbit://guest:guest@127.0.0.1:5672/'
 CONNECTIONS = 300
@@ -51,12 +50,8 @@ MAIN_SECONDS = int(os.environ.get('SERVER_MIGRATIONS_LOAD_SECONDS', '60'))
 EXPECTED_CODES = {200, 202, 404, 409}
 LAUNCHED = datetime.datetime(2020, 1, 1)
 
-# Cycles through the mix; reports the status counts and socket errors.
-LUA = textwrap.dedent('''
-    local threads = {}
-    function setup(thread)
-      table.insert(threads, thread)
-    end
+# Cycles through the mix (wrk.REPORT counts the answers).
+LUA = '''
     function init(args)
       local base = "/v2.1/servers/" .. args[1]
       local mig = base .. "/migrations/" .. args[2]
@@ -83,27 +78,7 @@ LUA = textwrap.dedent('''
       i = i + 1
       return reqs[(i % #reqs) + 1]
     end
-    function response(status, headers, body)
-      codes[status] = (codes[status] or 0) + 1
-    end
-    function done(summary, latency, requests)
-      local total = {}
-      for _, t in ipairs(threads) do
-        for k, v in pairs(t:get("codes")) do
-          total[k] = (total[k] or 0) + v
-        end
-      end
-      local parts = {}
-      for k, v in pairs(total) do
-        table.insert(parts, string.format('"%d": %d', k, v))
-      end
-      io.write("CODES {" .. table.concat(parts, ", ") .. "}\\n")
-      local e = summary.errors
-      io.write(string.format('ERRORS {"connect": %d, "read": %d, ' ..
-        '"write": %d, "timeout": %d}\\n', e.connect, e.read, e.write,
-        e.timeout))
-    end
-''')
+'''
 
 
 def _status(pid):
@@ -166,20 +141,12 @@ class LoadTestCase(test_fixtures.OpportunisticDBTestMixin,
                 [api]
                 auth_strategy = noauth2
             ''' % (RABBIT, self.work, url)))
-        self.script = os.path.join(self.work, 'mix.lua')
-        with open(self.script, 'w') as f:
-            f.write(LUA)
+        self.script = wrk.write_script(
+            os.path.join(self.work, 'mix.lua'), LUA)
 
     def _wrk(self, port, seconds):
-        cmd = ['wrk', '-t2', '-c%d' % CONNECTIONS, '-d%ds' % seconds,
-               '--timeout', '10s', '-s', self.script,
-               'http://127.0.0.1:%d' % port, '--',
-               self.server['uuid'], str(self.migration['id']), 'admin:p1']
-        out = subprocess.run(cmd, capture_output=True, text=True,
-                             check=True, timeout=seconds + 60).stdout
-        codes = json.loads(re.search(r'CODES (\{.*\})', out).group(1))
-        errors = json.loads(re.search(r'ERRORS (\{.*\})', out).group(1))
-        return {int(k): v for k, v in codes.items()}, errors, out
+        return wrk.run(self.script, port, CONNECTIONS, seconds, [
+            self.server['uuid'], str(self.migration['id']), 'admin:p1'])
 
     def test_hundreds_of_connections(self):
         env = {'OS_SERVER_MIGRATIONS_CONFIG_DIR': self.work,
@@ -191,6 +158,11 @@ class LoadTestCase(test_fixtures.OpportunisticDBTestMixin,
             start = _memory(server.proc.pid)
             codes, errors, out = self._wrk(server.port, MAIN_SECONDS)
             end = _memory(server.proc.pid)
+            # wrk stops counting with requests still in flight (at most
+            # one per connection); the server finishes them, records,
+            # casts and all: compare once records and casts have settled,
+            # while the workers still run.
+            recorded, cast = self._settled()
         report = {'warm-up': {'codes': warm_codes, 'errors': warm_errors},
                   'main': {'codes': codes, 'errors': errors,
                            'seconds': MAIN_SECONDS},
@@ -206,10 +178,6 @@ class LoadTestCase(test_fixtures.OpportunisticDBTestMixin,
             self.assertEqual({'connect': 0, 'read': 0, 'write': 0,
                               'timeout': 0}, run)
         accepted = warm_codes[202] + codes[202]
-        # wrk stops counting with requests still in flight (at most one
-        # per connection); the server finishes them, records, casts and
-        # all, so compare once records and casts have settled.
-        recorded, cast = self._settled()
         self.assertGreaterEqual(len(recorded), accepted)
         self.assertLessEqual(len(recorded), accepted + CONNECTIONS)
         # Each cast has its record, and each record its cast.

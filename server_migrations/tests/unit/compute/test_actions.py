@@ -19,6 +19,8 @@ from oslo_db import exception as db_exc
 from oslo_utils import timeutils
 import sqlalchemy as sa
 
+from server_migrations.compute import jobs
+from server_migrations.compute import outbox
 from server_migrations.db import agent_actions
 from server_migrations.db import api as db_api
 from server_migrations.tests.unit.compute import agent_base
@@ -179,3 +181,46 @@ class AgentDatabaseOutageTest(ActionTestCase):
         self.assert_on_destination(uuid)
         self.assertEqual('Success', self.migration_event(uuid)['result'])
         self.assertEqual(0, len(self.agent.manager.outbox))
+
+
+class OutboxTest(agent_base.AgentTestCase):
+    """A refused event write is kept, retried in order, written once."""
+
+    START_AGENT = False
+
+    def test_event_written_once_after_a_refused_commit(self):
+        instance = self.make_server()
+        ctx = self.request_context()
+        action_id = db_api.action_start(ctx, instance['uuid'],
+                                        'live_migration_cancel')
+        real_finish = db_api.action_event_finish
+        refused = []
+
+        def finish(*args, **kwargs):
+            if not refused:
+                refused.append(True)
+                raise db_exc.DBConnectionError('database went away')
+            return real_finish(*args, **kwargs)
+        self.useFixture(fixtures.MonkeyPatch(
+            'server_migrations.db.api.action_event_finish', finish))
+        box = outbox.Outbox()
+        event = jobs.Event(ctx, instance['uuid'],
+                           'compute_live_migration_abort', self.src,
+                           outbox=box, action_id=action_id)
+        event.finish(True)
+        # The transaction that opened the event was rolled back with it.
+        self.assertEqual(1, len(box))
+        self.assertEqual([], db_api.action_events_get(self.context,
+                                                      action_id))
+        self.assertEqual(0, box.flush())
+        [written] = db_api.action_events_get(self.context, action_id)
+        self.assertEqual(('Success', 'compute_live_migration_abort'),
+                         (written['result'], written['event']))
+
+    def test_a_bug_is_logged_not_retried_for_ever(self):
+        box = outbox.Outbox()
+
+        def broken():
+            raise ValueError('a bug')
+        self.assertFalse(box.put(broken, 'something'))
+        self.assertEqual(0, len(box))
