@@ -34,7 +34,17 @@ class Enforcer(policy.Enforcer):
     check after ``new_request()``; the other checks of that request use the
     rules as loaded, so a changed file still applies from the next request
     on, without a restart.
+
+    Decisions are kept too (``decide``): a rule's verdict depends only on
+    the rules in force, the caller's credentials and the target, so each
+    (rule, credentials, target) is decided once and reused until the rules
+    change (a changed file, a registered default, ``set_rules``,
+    ``clear``), which forgets every decision.
     """
+
+    #: Decisions kept at most; past it they are all forgotten (a cloud's
+    #: users times projects times targets must not grow a process forever).
+    max_decisions = 10000
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -46,16 +56,56 @@ class Enforcer(policy.Enforcer):
         # read, while it is the file in place.
         self.bad_file = None
         self._logged = None
+        self._decisions = {}
+        # Bumped whenever the rules may have changed: a decision made while
+        # they changed is not kept.
+        self._rules_epoch = 0
 
     def new_request(self):
         self._generation += 1
 
     def _stale(self):
         self._loaded_generation = None
+        self._forget()
+
+    def _forget(self):
+        self._rules_epoch += 1
+        self._decisions = {}
+
+    def decide(self, rule, target, context):
+        """True if ``context`` may do ``rule`` on ``target``, else False.
+
+        A token of the wrong scope is denied. The policy files are looked
+        at as ``load_rules`` does (once per request); a decision is then
+        looked up by everything it depends on: the rule, every credential
+        oslo.policy sees (``to_policy_values()``: user, project, roles,
+        system scope, domains, service credentials), ``is_admin`` and the
+        target.
+
+        :raises PolicyNotRegistered: ``rule`` is not registered.
+        """
+        self.load_rules()
+        key = _decision_key(rule, target, context)
+        decisions = self._decisions
+        if key is not None:
+            found = decisions.get(key)
+            if found is not None:
+                return found
+        epoch = self._rules_epoch
+        try:
+            allowed = bool(super().authorize(rule, target, context))
+        except policy.InvalidScope:
+            allowed = False
+        if key is not None and epoch == self._rules_epoch:
+            if len(decisions) >= self.max_decisions:
+                decisions.clear()
+            decisions[key] = allowed
+        return allowed
 
     def load_rules(self, force_reload=False):
         generation = self._generation
         if force_reload or generation != self._loaded_generation:
+            epoch = self._rules_epoch
             try:
                 super().load_rules(force_reload)
             except Exception as exc:  # a file an operator is editing
@@ -66,6 +116,11 @@ class Enforcer(policy.Enforcer):
                     LOG.info('Policy file %s is readable again; its rules '
                              'apply', self.policy_path)
                     self.bad_file = None
+            if epoch != self._rules_epoch:
+                # Rules set while loading were completed after set_rules
+                # (the registered defaults): forget what was decided
+                # meanwhile.
+                self._forget()
             self._loaded_generation = generation
 
     def _keep_last_good(self, exc):
@@ -105,6 +160,20 @@ class Enforcer(policy.Enforcer):
     def clear(self):
         self._stale()
         return super().clear()
+
+
+def _decision_key(rule, target, context):
+    """What a decision depends on, hashable; None if it cannot be."""
+    try:
+        key = (rule, tuple(sorted(target.items())), tuple(
+            (name, tuple(value) if isinstance(value, list) else value)
+            for name, value in context.to_policy_values().items()),
+            bool(getattr(context, 'is_admin', False)))
+        hash(key)
+    except (TypeError, AttributeError):
+        # Not a mapping, or unorderable or unhashable values: not kept.
+        return None
+    return key
 
 
 def _signature(path):
@@ -170,13 +239,10 @@ def authorize(context, rule, target, fatal=True):
     if _ENFORCER is None:
         raise RuntimeError('policy.init() has not been called')
     try:
-        return _ENFORCER.authorize(
-            rule, target, context, do_raise=fatal,
-            exc=exception.PolicyNotAuthorized, action=rule)
-    except policy.InvalidScope:
-        if not fatal:
-            return False
-        raise exception.PolicyNotAuthorized(action=rule)
+        allowed = _ENFORCER.decide(rule, target, context)
     except policy.PolicyNotRegistered:
         LOG.exception('Policy rule %s is not registered', rule)
         raise
+    if not allowed and fatal:
+        raise exception.PolicyNotAuthorized(action=rule)
+    return allowed

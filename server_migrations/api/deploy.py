@@ -18,8 +18,10 @@ api-paste.ini`` and for host stacks that take the plugin as a filter.
 """
 
 import os
+import re
 
 from keystonemiddleware import auth_token
+from oslo_context import context
 from oslo_log import log as logging
 from oslo_middleware import request_id
 from oslo_middleware import sizelimit
@@ -41,9 +43,31 @@ _CONF = None
 
 
 class ComputeRequestId(request_id.RequestId):
-    """Request ids also in x-compute-request-id, as compute clients read."""
+    """Request ids also in x-compute-request-id, as compute clients read.
+
+    oslo.middleware's filter, its names and its format, in plain WSGI: its
+    own ``__call__`` builds a webob Request and Response around every
+    request only to add two headers.
+    """
 
     compat_headers = ['x-compute-request-id']
+    _GLOBAL_ID = re.compile(request_id.ID_FORMAT)
+    _INBOUND = 'HTTP_' + request_id.INBOUND_HEADER.upper().replace('-', '_')
+
+    def __call__(self, environ, start_response):
+        global_id = environ.get(self._INBOUND, '')
+        if self._GLOBAL_ID.match(global_id):
+            environ[request_id.GLOBAL_REQ_ID] = global_id
+        req_id = context.generate_request_id()
+        environ[request_id.ENV_REQUEST_ID] = req_id
+        names = [request_id.HTTP_RESP_HEADER_REQUEST_ID] + self.compat_headers
+
+        def start(status, headers, exc_info=None):
+            present = {name.lower() for name, _value in headers}
+            headers.extend((name, req_id) for name in names
+                           if name not in present)
+            return start_response(status, headers, exc_info)
+        return self.application(environ, start)
 
 
 SERVER_NAME = 'server-migrations'

@@ -15,7 +15,6 @@
 from oslo_log import log as logging
 from oslo_serialization import jsonutils
 import webob
-import webob.dec
 import webob.exc
 
 from server_migrations.api import microversion
@@ -117,6 +116,32 @@ def _foreign_message(response):
     return response.status.split(' ', 1)[-1]
 
 
+def _discard(data):
+    """The ``write`` of a held-back answer: nothing writes here."""
+    raise RuntimeError('write() of a held-back WSGI answer')
+
+
+class _Answered:
+    """A WSGI app that replays an answer already started (for webob)."""
+
+    def __init__(self, app_iter, answered, application):
+        self.app_iter = app_iter
+        self.answered = answered
+        self.application = application
+
+    def __call__(self, environ, start_response):
+        if not self.answered:
+            # start_response is called while iterating: iterate here.
+            body = list(self.app_iter)
+            close = getattr(self.app_iter, 'close', None)
+            if close is not None:
+                close()
+            self.app_iter = body
+        status, headers, exc_info = self.answered
+        start_response(status, headers, exc_info)
+        return self.app_iter
+
+
 class FaultWrapper:
     """Outermost filter of our own pipelines.
 
@@ -130,17 +155,43 @@ class FaultWrapper:
         self.application = application
         self.conf = conf
 
-    @webob.dec.wsgify
-    def __call__(self, req):
-        if not path_is_utf8(req.environ):
+    def __call__(self, environ, start_response):
+        """Plain WSGI while the answer is a success: webob only for faults.
+
+        A success passes through as the application answered it; an error
+        answer or an exception is rendered here with webob.
+        """
+        if not path_is_utf8(environ):
             # No resource has such a name; and WebOb would raise on it
             # wherever the path is read.
-            return self._versioned(
-                req, from_exception(exception.NotFound()))
+            return self._fault(environ, start_response,
+                               from_exception(exception.NotFound()))
+        # [status, headers, exc_info] once started; a success is passed on
+        # at once, unless it comes after the application returned.
+        answered = []
+        returned = []
+
+        def start(status, headers, exc_info=None):
+            answered[:] = [status, headers, exc_info]
+            if not returned and int(status[:3]) < 400:
+                return start_response(status, headers, exc_info)
+            # Held back: the answer is rendered below.
+            return _discard
+
         try:
-            response = req.get_response(self.application)
+            app_iter = self.application(environ, start)
+            returned.append(True)
+            if answered and int(answered[0][:3]) < 400:
+                return app_iter
+            # An error, or an application that calls start_response only
+            # once its answer is iterated: as webob gets a response.
+            response = webob.Request(environ).get_response(
+                _Answered(app_iter, answered, self.application))
         except Exception as exc:  # the last line of defence
-            return self._versioned(req, from_exception(exc))
+            return self._fault(environ, start_response, from_exception(exc))
+        return self._fault(environ, start_response, self._render(response))
+
+    def _render(self, response):
         if response.status_code < 400:
             return response
         if not is_fault(response):
@@ -150,9 +201,18 @@ class FaultWrapper:
                 if name in response.headers:
                     fault.headers[name] = response.headers[name]
             response = fault
-        # Faults from before the router (auth, size limit) carry the
-        # version headers too when the request's version is well-formed.
-        return self._versioned(req, response)
+        return response
+
+    def _fault(self, environ, start_response, response):
+        """Answer ``response``; a fault gets the version headers.
+
+        When the request's version is well-formed, faults from before the
+        router (auth, size limit) carry the version headers too.
+        """
+        req = webob.Request(environ)
+        if response.status_code >= 400:
+            response = self._versioned(req, response)
+        return response(environ, start_response)
 
     def _versioned(self, req, response):
         try:

@@ -94,16 +94,41 @@ def _version(text):
     return microversion_parse.Version(*_parse_cached(text))
 
 
+# Versions of the request headers seen, by their raw values: clients send
+# a handful of distinct headers, so each is parsed once per process.
+_SEEN = {}
+_SEEN_MAX = 256
+_ENVIRON_NAMES = tuple('HTTP_' + name.upper().replace('-', '_')
+                       for name in (STANDARD_HEADER, LEGACY_HEADER))
+
+
 def extract_version(headers, conf):
     """The requested version of ``headers`` (a dict-like of request headers).
 
     The standard header's last ``compute`` entry wins; the legacy header is
     read only when the standard one has none; no header means the minimum.
+    A request's headers (webob's, read from its WSGI environ) are parsed
+    once per distinct value: the Version is then shared, read-only.
 
     :raises InvalidAPIVersionString: malformed (400).
     :raises VersionNotAcceptable: well-formed but out of range (406); its
         ``version`` attribute is the parsed version, to echo back.
     """
+    environ = getattr(headers, 'environ', None)
+    if environ is None:
+        return _extract_version(headers, conf)
+    key = (conf.api.max_microversion,) + tuple(
+        environ.get(name) for name in _ENVIRON_NAMES)
+    version = _SEEN.get(key)
+    if version is None:
+        version = _extract_version(headers, conf)
+        if len(_SEEN) >= _SEEN_MAX:
+            _SEEN.clear()
+        _SEEN[key] = version
+    return version
+
+
+def _extract_version(headers, conf):
     text = microversion_parse.get_version(
         headers, SERVICE_TYPE, legacy_headers=[LEGACY_HEADER])
     minimum = _version(MIN_VERSION)

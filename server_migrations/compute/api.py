@@ -63,6 +63,40 @@ def check_state(instance, method, vm_states=None, task_states=None):
             method=method)
 
 
+def _visible_project(context, server_id):
+    """The project a caller's server lookups are limited to (None: all).
+
+    :raises InstanceNotFound: ``server_id`` cannot name a server this
+        caller may see: not a uuid, or a token without a project (system
+        scope) that is not an admin's, whose "no project" must not read as
+        "no filter".
+    """
+    if not uuidutils.is_uuid_like(server_id):
+        raise exception.InstanceNotFound(instance_id=server_id)
+    if context.is_admin:
+        return None
+    if not context.project_id:
+        raise exception.InstanceNotFound(instance_id=server_id)
+    return context.project_id
+
+
+def check_migration_in_progress(migration, migration_id, server_id):
+    """``migration`` if it is an in-progress live migration, else a 404.
+
+    :param migration: the server's migration ``migration_id``, or None.
+    """
+    if migration is None:
+        raise exception.LiveMigrationNotFoundForServer(
+            migration_id=migration_id, server_id=server_id)
+    if migration['migration_type'] != models.LIVE_MIGRATION:
+        raise exception.MigrationNotLiveMigration(
+            migration_id=migration_id, server_id=server_id)
+    if migration['status'] not in models.IN_PROGRESS_STATUSES:
+        raise exception.LiveMigrationNotInProgress(
+            migration_id=migration_id, server_id=server_id)
+    return migration
+
+
 class API:
     """One per application: holds the single RPC client of the process."""
 
@@ -99,18 +133,37 @@ class API:
         Non-admins only find their own project's servers, so another
         project's server is "not found" rather than "forbidden".
         """
-        if not uuidutils.is_uuid_like(server_id):
-            raise exception.InstanceNotFound(instance_id=server_id)
-        if not context.is_admin and not context.project_id:
-            # A token without a project (system scope) owns no server;
-            # "no project" must not read as "no filter".
-            raise exception.InstanceNotFound(instance_id=server_id)
-        project_id = None if context.is_admin else context.project_id
-        instance = db_api.instance_get(context, server_id,
-                                       project_id=project_id)
+        instance = db_api.instance_get(
+            context, server_id, project_id=_visible_project(context,
+                                                            server_id))
         if instance is None:
             raise exception.InstanceNotFound(instance_id=server_id)
         return instance
+
+    def get_instance_migrations_in_progress(self, context, server_id):
+        """The server (as ``get_instance``: 404) and its migrations.
+
+        One read: the server and its in-progress live migrations.
+        """
+        instance, rows = db_api.server_migrations_in_progress(
+            context, server_id, project_id=_visible_project(context,
+                                                            server_id))
+        if instance is None:
+            raise exception.InstanceNotFound(instance_id=server_id)
+        return instance, rows
+
+    def get_instance_migration(self, context, server_id, migration_id):
+        """The server (as ``get_instance``: 404) and one migration.
+
+        One read: the server and its migration ``migration_id``, or None;
+        ``check_migration_in_progress`` says whether it may be shown.
+        """
+        instance, migration = db_api.server_migration(
+            context, server_id, migration_id,
+            project_id=_visible_project(context, server_id))
+        if instance is None:
+            raise exception.InstanceNotFound(instance_id=server_id)
+        return instance, migration
 
     def get_instances(self, context, all_projects=False):
         # Even an admin sees one project unless it asks for all of them.
@@ -120,26 +173,6 @@ class API:
             # A system-scoped token has no project of its own to list.
             return []
         return db_api.instance_get_all(context, project_id=context.project_id)
-
-    def get_migrations_in_progress(self, context, instance):
-        return db_api.migration_get_in_progress_by_instance(
-            context, instance['uuid'])
-
-    def get_migration_in_progress(self, context, instance, migration_id,
-                                  server_id):
-        """One in-progress live migration of the server, or a 404."""
-        migration = db_api.migration_get_by_id_and_instance(
-            context, migration_id, instance['uuid'])
-        if migration is None:
-            raise exception.LiveMigrationNotFoundForServer(
-                migration_id=migration_id, server_id=server_id)
-        if migration['migration_type'] != models.LIVE_MIGRATION:
-            raise exception.MigrationNotLiveMigration(
-                migration_id=migration_id, server_id=server_id)
-        if migration['status'] not in models.IN_PROGRESS_STATUSES:
-            raise exception.LiveMigrationNotInProgress(
-                migration_id=migration_id, server_id=server_id)
-        return migration
 
     def _get_migration(self, context, instance, migration_id):
         migration = db_api.migration_get_by_id_and_instance(

@@ -30,6 +30,7 @@ import sqlalchemy as sa
 
 from server_migrations.conf import database as database_conf
 from server_migrations.db import models
+from server_migrations.db import reads
 from server_migrations.db import timeouts
 
 _CTX = enginefacade.transaction_context()
@@ -63,6 +64,34 @@ _GET_MIGRATION_OF_INSTANCE = sa.select(MIGRATIONS).where(
     MIGRATIONS.c.deleted == 0)
 _GET_MIGRATION = sa.select(MIGRATIONS).where(
     MIGRATIONS.c.id == sa.bindparam('id'), MIGRATIONS.c.deleted == 0)
+# The API's reads of a server's migrations: the server (labelled
+# ``server_*``) and its matching migrations in one statement, a row per
+# migration, or one row of NULL migration columns when none matches.
+_SERVER_COLUMNS = (INSTANCES.c.uuid.label('server_uuid'),
+                   INSTANCES.c.project_id.label('server_project_id'))
+
+
+def _server_with(on):
+    """Reads of the live server ``uuid`` with its migrations matching ``on``.
+
+    Two: any project's server, and only if of ``project_id``.
+    """
+    statement = sa.select(*_SERVER_COLUMNS, *MIGRATIONS.c).select_from(
+        INSTANCES.outerjoin(MIGRATIONS, sa.and_(
+            MIGRATIONS.c.deleted == 0,
+            MIGRATIONS.c.instance_uuid == INSTANCES.c.uuid, *on))).where(
+        INSTANCES.c.uuid == sa.bindparam('uuid'), INSTANCES.c.deleted == 0)
+    return (reads.Read(statement), reads.Read(statement.where(
+        INSTANCES.c.project_id == sa.bindparam('project_id'))))
+
+
+_SERVER_IN_PROGRESS = _server_with((
+    # Bound values one by one: an expanding IN is compiled per execution.
+    MIGRATIONS.c.status.in_([sa.literal(status) for status
+                             in models.IN_PROGRESS_STATUSES]),
+    MIGRATIONS.c.migration_type == sa.bindparam('migration_type')))
+_SERVER_MIGRATION = _server_with((MIGRATIONS.c.id == sa.bindparam('id'),))
+_SERVER_ONLY = _server_with((sa.false(),))
 _ACTION_START = sa.insert(ACTIONS)
 _PING = sa.select(sa.literal(1))
 
@@ -188,6 +217,48 @@ def instance_get(context, uuid, project_id=None):
             return _one(conn, _GET_INSTANCE, uuid=uuid)
         return _one(conn, _GET_PROJECT_INSTANCE, uuid=uuid,
                     project_id=project_id)
+
+
+def _server_and_migrations(reads_, project_id, **params):
+    if project_id is None:
+        rows = reads_[0].all(_CTX.reader.get_engine(), **params)
+    else:
+        rows = reads_[1].all(_CTX.reader.get_engine(),
+                             project_id=project_id, **params)
+    if not rows:
+        return None, []
+    server = {'uuid': rows[0]['server_uuid'],
+              'project_id': rows[0]['server_project_id']}
+    return server, [{c.key: row[c.key] for c in MIGRATIONS.c}
+                    for row in rows if row['id'] is not None]
+
+
+def server_migrations_in_progress(context, uuid, project_id=None,
+                                  migration_type=models.LIVE_MIGRATION):
+    """A live server and its in-progress migrations, in one statement.
+
+    :param project_id: as for ``instance_get``.
+    :returns: (server, migrations): the server's ``uuid`` and
+        ``project_id``, or (None, []) when there is no such server.
+    """
+    return _server_and_migrations(_SERVER_IN_PROGRESS, project_id,
+                                  uuid=uuid, migration_type=migration_type)
+
+
+def server_migration(context, uuid, migration_id, project_id=None):
+    """A live server and its migration ``migration_id``, in one statement.
+
+    :returns: (server, migration): as ``server_migrations_in_progress``;
+        the migration is None when the server has no such migration.
+    """
+    ident = db_id(migration_id)
+    if ident is None:
+        server, _ = _server_and_migrations(_SERVER_ONLY, project_id,
+                                           uuid=uuid)
+        return server, None
+    server, found = _server_and_migrations(_SERVER_MIGRATION, project_id,
+                                           uuid=uuid, id=ident)
+    return server, (found[0] if found else None)
 
 
 def instance_create(context, values):

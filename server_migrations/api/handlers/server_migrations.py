@@ -16,6 +16,7 @@ from server_migrations.api import microversion
 from server_migrations.api import schemas
 from server_migrations.api import util
 from server_migrations.api import views
+from server_migrations.compute import api as compute_api
 from server_migrations import exception
 from server_migrations.policies import server_migrations as policies
 
@@ -29,37 +30,41 @@ def _server(req, rule):
     return context, instance
 
 
+def _read(req, rule, host_rule, read, *args):
+    """Read the server and its migrations in one statement, then check
+    ``rule`` on the server's project (403) and whether hosts show.
+
+    The answers are those of looking the server up first: a server the
+    caller may not see is a 404 before any policy check.
+    """
+    schemas.validate_query(schemas.query_schema(util.version(req)),
+                           util.query_params(req))
+    context = util.context(req)
+    instance, found = read(context, util.path_item(req, 'server_id'), *args)
+    target = {'project_id': instance['project_id']}
+    context.can(rule, target=target)
+    return found, context.can(host_rule, target=target, fatal=False)
+
+
 @microversion.version_handler('2.23')
 def list_server_migrations(req):
-    version = util.version(req)
-    schemas.validate_query(schemas.query_schema(version),
-                           util.query_params(req))
-    with util.compute_api(req).reading(util.context(req)):
-        context, instance = _server(req, policies.INDEX)
-        include_host = context.can(
-            policies.INDEX_HOST,
-            target={'project_id': instance['project_id']}, fatal=False)
-        rows = util.compute_api(req).get_migrations_in_progress(
-            context, instance)
+    rows, include_host = _read(
+        req, policies.INDEX, policies.INDEX_HOST,
+        util.compute_api(req).get_instance_migrations_in_progress)
     return util.json_response(
-        views.migrations_index(rows, version, include_host))
+        views.migrations_index(rows, util.version(req), include_host))
 
 
 @microversion.version_handler('2.23')
 def show_server_migration(req):
-    version = util.version(req)
-    schemas.validate_query(schemas.query_schema(version),
-                           util.query_params(req))
-    with util.compute_api(req).reading(util.context(req)):
-        context, instance = _server(req, policies.SHOW)
-        include_host = context.can(
-            policies.SHOW_HOST,
-            target={'project_id': instance['project_id']}, fatal=False)
-        row = util.compute_api(req).get_migration_in_progress(
-            context, instance, util.path_item(req, 'migration_id'),
-            util.path_item(req, 'server_id'))
+    migration_id = util.path_item(req, 'migration_id')
+    row, include_host = _read(
+        req, policies.SHOW, policies.SHOW_HOST,
+        util.compute_api(req).get_instance_migration, migration_id)
+    row = compute_api.check_migration_in_progress(
+        row, migration_id, util.path_item(req, 'server_id'))
     return util.json_response(
-        views.migration_show(row, version, include_host))
+        views.migration_show(row, util.version(req), include_host))
 
 
 @util.actions('force_complete')

@@ -41,7 +41,7 @@ class ErrorsTestCase(stack.APITestCase):
         logger = self.useFixture(fixtures.FakeLogger(
             name='server_migrations.api.faults'))
         self.useFixture(fixtures.MockPatch(
-            'server_migrations.db.api.migration_get_in_progress_by_instance',
+            'server_migrations.db.api.server_migrations_in_progress',
             side_effect=AttributeError("'NoneType' has no 'secret'")))
         resp = self.request('GET', self.path)
         self.assertEqual(500, resp.status_code)
@@ -58,7 +58,7 @@ class ErrorsTestCase(stack.APITestCase):
 
     def test_lost_database_is_503(self):
         self.useFixture(fixtures.MockPatch(
-            'server_migrations.db.api.instance_get',
+            'server_migrations.db.reads.Read.all',
             side_effect=db_exc.DBConnectionError(
                 '(pymysql) Lost connection: SELECT instances.uuid')))
         resp = self.request('GET', self.path)

@@ -26,6 +26,7 @@ from server_migrations.tests import base
 from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.unit.db import test_api
 from server_migrations.tests.unit.db import test_listings
+from server_migrations.tests.unit.db import test_reads
 
 
 class _Backend(test_fixtures.OpportunisticDBTestMixin, base.TestCase):
@@ -47,6 +48,14 @@ class TestListingsMySQL(test_listings.ListingsTestMixin, _Backend):
 
 
 class TestListingsPostgreSQL(test_listings.ListingsTestMixin, _Backend):
+    FIXTURE = sm_fixtures.PostgresqlDatabase
+
+
+class TestReadsMySQL(test_reads.ReadsTestMixin, _Backend):
+    FIXTURE = sm_fixtures.MySQLDatabase
+
+
+class TestReadsPostgreSQL(test_reads.ReadsTestMixin, _Backend):
     FIXTURE = sm_fixtures.PostgresqlDatabase
 
 

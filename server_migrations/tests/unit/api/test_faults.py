@@ -159,3 +159,35 @@ class FaultWrapperTestCase(base.TestCase):
         self.assertIn('unauthorized', jsonutils.loads(got.body))
         self.assertEqual('Keystone uri="http://k"',
                          got.headers['WWW-Authenticate'])
+
+    def test_answer_started_while_iterated(self):
+        # start_response may come from inside the body's iteration (PEP
+        # 3333): an error is still rendered, a success still passes.
+        def lazy(status, body):
+            def app(environ, start_response):
+                def chunks():
+                    start_response(status, [('Content-Type', 'text/html')])
+                    yield body
+                return chunks()
+            return app
+        got = webob.Request.blank('/').get_response(
+            self._wrap(lazy('404 Not Found', b'<html>gone</html>')))
+        self.assertEqual(404, got.status_code)
+        self.assertIn('itemNotFound', jsonutils.loads(got.body))
+        got = webob.Request.blank('/').get_response(
+            self._wrap(lazy('200 OK', b'fine')))
+        self.assertEqual((200, b'fine'), (got.status_code, got.body))
+
+    def test_success_is_not_rebuilt(self):
+        body = iter([b'streamed'])
+
+        def app(environ, start_response):
+            start_response('200 OK', [('Content-Type', 'text/plain')])
+            return body
+        started = []
+        answer = self._wrap(app)(
+            webob.Request.blank('/').environ,
+            lambda status, headers, exc_info=None: started.append(status))
+        # The application's own iterable, untouched.
+        self.assertIs(body, answer)
+        self.assertEqual(['200 OK'], started)

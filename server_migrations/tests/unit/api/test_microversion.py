@@ -66,6 +66,34 @@ class ParseTestCase(base.TestCase):
             self.assertRaises(exception.VersionNotAcceptable, self._extract,
                               {'OpenStack-API-Version': 'compute %s' % text})
 
+    def test_request_headers_parsed_once_per_value(self):
+        def headers(**values):
+            return webob.Request.blank('/', headers=values).headers
+        first = self._extract(headers(**{'OpenStack-API-Version':
+                                         'compute 2.80'}))
+        self.assertIs(first, self._extract(headers(**{
+            'OpenStack-API-Version': 'compute 2.80'})))
+        self.assertEqual((2, 80), tuple(first))
+        for values, expected in (
+                ({'OpenStack-API-Version': 'compute 2.59'}, (2, 59)),
+                ({'X-OpenStack-Nova-API-Version': '2.23'}, (2, 23)),
+                ({'OpenStack-API-Version': 'compute 2.30',
+                  'X-OpenStack-Nova-API-Version': '2.23'}, (2, 30)),
+                ({}, (2, 1))):
+            self.assertEqual(expected, tuple(self._extract(headers(
+                **values))))
+            self.assertEqual(expected, tuple(self._extract(values)))
+        # The configured maximum is part of what was decided.
+        self.conf.set_override('max_microversion', '2.70', group='api')
+        self.assertRaises(exception.VersionNotAcceptable, self._extract,
+                          headers(**{'OpenStack-API-Version':
+                                     'compute 2.80'}))
+        # Malformed headers are refused every time, never kept.
+        for _ in range(2):
+            self.assertRaises(exception.InvalidAPIVersionString,
+                              self._extract, headers(**{
+                                  'OpenStack-API-Version': 'compute 2.x'}))
+
     def test_response_headers(self):
         response = webob.Response()
         microversion.add_headers(response,

@@ -118,20 +118,66 @@ class ComputeAPITestCase(base.TestCase):
         self.assertEqual('Instance x y could not be found.',
                          exc.format_message())
 
+    def _show(self, context, server_id, migration_id):
+        _, migration = self.api.get_instance_migration(
+            context, server_id, migration_id)
+        return compute_api.check_migration_in_progress(
+            migration, migration_id, 's')
+
     def test_in_progress_checks_in_order(self):
         instance = self._instance()
         resize = self._migration(instance, migration_type='resize',
                                  status='accepted')
         accepted = self._migration(instance, status='accepted')
-        self.assertRaises(exception.MigrationNotLiveMigration,
-                          self.api.get_migration_in_progress,
-                          self.context, instance, str(resize['id']), 's')
-        self.assertRaises(exception.LiveMigrationNotInProgress,
-                          self.api.get_migration_in_progress,
-                          self.context, instance, str(accepted['id']), 's')
-        self.assertRaises(exception.LiveMigrationNotFoundForServer,
-                          self.api.get_migration_in_progress,
-                          self.context, instance, '1e3', 's')
+        running = self._migration(instance, status='running')
+        for migration_id, error in (
+                (str(resize['id']), exception.MigrationNotLiveMigration),
+                (str(accepted['id']), exception.LiveMigrationNotInProgress),
+                ('1e3', exception.LiveMigrationNotFoundForServer),
+                ('999999', exception.LiveMigrationNotFoundForServer)):
+            self.assertRaises(error, self._show, self.context,
+                              instance['uuid'], migration_id)
+        self.assertEqual(running['id'], self._show(
+            self.context, instance['uuid'], str(running['id']))['id'])
+
+    def test_server_and_migrations_read_together(self):
+        instance = self._instance()
+        other = self._instance()
+        self._migration(instance, migration_type='resize', status='running')
+        self._migration(instance, status='completed')
+        running = self._migration(instance, status='running')
+        self._migration(other, status='running')
+        server, rows = self.api.get_instance_migrations_in_progress(
+            self.context, instance['uuid'])
+        self.assertEqual({'uuid': instance['uuid'],
+                          'project_id': instance['project_id']}, server)
+        self.assertEqual([running], rows)
+        # A server without migrations in progress is still found.
+        _, rows = self.api.get_instance_migrations_in_progress(
+            self.context, self._instance()['uuid'])
+        self.assertEqual([], rows)
+        # Another project's migration of the same id is not this server's.
+        server, migration = self.api.get_instance_migration(
+            self.context, other['uuid'], str(running['id']))
+        self.assertEqual(other['uuid'], server['uuid'])
+        self.assertIsNone(migration)
+
+    def test_reads_hide_other_projects_servers(self):
+        instance = self._instance()
+        stranger = sm_context.RequestContext(user_id='u', project_id='p9',
+                                             roles=['member'])
+        system = sm_context.RequestContext(user_id='u', system_scope='all',
+                                           roles=['admin'])
+        for context in (stranger, system):
+            self.assertRaises(exception.InstanceNotFound,
+                              self.api.get_instance_migrations_in_progress,
+                              context, instance['uuid'])
+            self.assertRaises(exception.InstanceNotFound,
+                              self.api.get_instance_migration,
+                              context, instance['uuid'], '1')
+        self.assertRaises(exception.InstanceNotFound,
+                          self.api.get_instance_migrations_in_progress,
+                          self.context, 'x y')
 
     # force complete -------------------------------------------------------
 
