@@ -1,0 +1,61 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The libvirt driver hands libvirt's convergence statistics to the agent."""
+
+from server_migrations.compute import convergence
+from server_migrations.tests.unit.virt.libvirt import fakelibvirt as fake
+from server_migrations.tests.unit.virt.libvirt import helpers
+from server_migrations.virt import driver as driver_mod
+
+GIB = fake.GIB
+MIB = 1024 * 1024
+
+
+def reading(iteration, remaining, dirty_mib=None, bps_mib=100):
+    stats = fake.running(memory_processed=4 * GIB - remaining)
+    stats.update(memory_iteration=iteration, memory_bps=bps_mib * MIB,
+                 memory_page_size=4096, downtime=remaining * 1000 //
+                 (bps_mib * MIB))
+    if dirty_mib is not None:
+        stats['memory_dirty_rate'] = dirty_mib * MIB // 4096  # pages/s
+    return stats
+
+
+class JobStatsConvergenceTest(helpers.LibvirtTestCase):
+
+    def judge(self, readings):
+        # Read every 0.5 s, reported every 1 s: each reading twice.
+        script = [r for r in readings for _twice in (1, 2)]
+        domain = fake.FakeDomain(helpers.UUID, script + [fake.CANCELLED])
+        self.assertEqual(driver_mod.CANCELLED,
+                         self.result(self.start(self.make_driver(domain))))
+        tracker = convergence.Tracker(clock=lambda: 0.0)
+        return [tracker.update(stats) for stats in self.monitor.reports]
+
+    def test_dirtier_than_the_link_is_reported_by_pass_two(self):
+        verdicts = self.judge([reading(1, 4 * GIB), reading(1, 3 * GIB),
+                               reading(2, 4 * GIB, dirty_mib=150)])
+        self.assertEqual([None, None, False],
+                         [v.converging for v in verdicts])
+        self.assertEqual((150 * MIB, 100 * MIB),
+                         (verdicts[-1].dirty_rate,
+                          verdicts[-1].transfer_rate))
+
+    def test_shrinking_passes_converge_with_an_eta(self):
+        verdicts = self.judge([reading(1, 4 * GIB),
+                               reading(2, GIB, dirty_mib=20),
+                               reading(3, 256 * MIB, dirty_mib=20)])
+        self.assertEqual([None, True, True],
+                         [v.converging for v in verdicts])
+        self.assertAlmostEqual(256 / 80.0, verdicts[-1].eta)
+        self.assertEqual(2560, verdicts[-1].expected_downtime)
