@@ -29,6 +29,7 @@ from server_migrations.compute import jobs
 from server_migrations.compute import notifications
 from server_migrations.compute import reasons
 from server_migrations.compute import recovery
+from server_migrations.compute import stall
 from server_migrations.db import agent_actions
 from server_migrations.db import api as db_api
 from server_migrations import exception
@@ -62,6 +63,10 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
         self.host = host
         self.driver = driver or virt_driver.load_driver(conf, host)
         self.notifier = notifications.Notifier(conf, host, notifier)
+        self.stall_policy = stall.StallPolicy(
+            conf.compute.live_migration_progress_timeout,
+            conf.compute.live_migration_progress_timeout_action,
+            self.driver, self.notifier)
         super().__init__()
 
     # -- taking an action ---------------------------------------------------
@@ -200,7 +205,8 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
             return
         migration['status'] = 'running'
         job.instance = instance
-        monitor = jobs.Monitor(ctx, job.migration_id, job)
+        monitor = jobs.Monitor(ctx, job.migration_id, job,
+                               on_verdict=self.stall_policy)
         try:
             result = self.driver.live_migration(
                 instance, migration, migration['dest_compute'],
@@ -215,7 +221,7 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
         if result == virt_driver.COMPLETED:
             self.settle(ctx, job.migration_id, job.instance_uuid,
                         'completed', jobs.RUNNING, dest=migration,
-                        durable=True)
+                        reason=job.completed_reason, durable=True)
         elif result == virt_driver.CANCELLED:
             self.settle(ctx, job.migration_id, job.instance_uuid,
                         'cancelled', jobs.RUNNING,

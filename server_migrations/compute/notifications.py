@@ -10,7 +10,7 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Notifications the agent emits about force-complete and abort."""
+"""Notifications the agent emits about force-complete, abort and stalls."""
 
 import datetime
 
@@ -22,6 +22,9 @@ LOG = logging.getLogger(__name__)
 
 FORCE_COMPLETE = 'live_migration_force_complete'
 ABORT = 'live_migration_abort'
+# A running migration: live_migration.stalled (the stall policy acts).
+LIVE_MIGRATION = 'live_migration'
+STALLED = 'stalled'
 
 _SERVER_FIELDS = ('uuid', 'display_name', 'project_id', 'user_id', 'host',
                   'node', 'vm_state', 'task_state')
