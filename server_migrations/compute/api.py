@@ -34,6 +34,9 @@ LIVE_MIGRATION_CANCEL = 'live_migration_cancel'
 START = 'live_migration'
 FORCE_COMPLETE = 'live_migration_force_complete'
 ABORT = 'live_migration_abort'
+TUNE = 'live_migration_tune'
+LIVE_MIGRATION_TUNE = 'live_migration_tune'
+TUNE_STATUSES = ('running',)
 
 FORCE_COMPLETE_STATUSES = ('running',)
 ABORT_STATUSES = ('running',)
@@ -179,7 +182,35 @@ class API:
         self._accept(context, instance['uuid'], LIVE_MIGRATION_CANCEL,
                      instance['host'], migration['id'], ABORT)
 
-    def _accept(self, context, uuid, action, host, migration_id, method):
+    def live_migrate_tune(self, context, instance, migration_id,
+                          max_downtime=None, bandwidth=None):
+        """Change a running copy's allowed pause (ms) or bandwidth (MiB/s).
+
+        Not part of the reference API: ``server-migrations-manage migration
+        tune``. Carried like force-complete: an instance action and an
+        agent action with the parameters, then a wake-up of the source.
+        """
+        if max_downtime is None and bandwidth is None:
+            raise exception.Invalid('Nothing to tune: give a maximum '
+                                    'downtime or a bandwidth.')
+        check_lock(context, instance)
+        check_state(instance, 'tune live migration',
+                    task_states=(MIGRATING,))
+        migration = self._get_migration(context, instance, migration_id)
+        if migration['status'] not in TUNE_STATUSES:
+            raise exception.InvalidMigrationState(
+                migration_id=migration_id, instance_uuid=instance['uuid'],
+                state=migration['status'], method='tune live migration')
+        parameters = {k: v for k, v in (('max_downtime', max_downtime),
+                                        ('bandwidth', bandwidth))
+                      if v is not None}
+        host = migration['source_compute'] or instance['host']
+        self._accept(context, instance['uuid'], LIVE_MIGRATION_TUNE, host,
+                     migration['id'], TUNE, parameters=parameters,
+                     version='1.2')
+
+    def _accept(self, context, uuid, action, host, migration_id, method,
+                parameters=None, version=None):
         """Commit the action for ``host``'s agent, then wake the agent up.
 
         The instance action and the agent's copy of the request are written
@@ -191,10 +222,12 @@ class API:
         with db_api.writer(context):
             action_id = db_api.action_start(context, uuid, action)
             ident = agent_actions.create(context, action_id, uuid,
-                                         migration_id, host, method)
+                                         migration_id, host, method,
+                                         parameters=parameters)
         self.compute_rpcapi.wake(context, host, method, ident,
                                  instance_uuid=uuid,
-                                 migration_id=migration_id)
+                                 migration_id=migration_id,
+                                 min_version=version)
 
     # -- starting a live migration -----------------------------------------
 

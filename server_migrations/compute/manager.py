@@ -44,10 +44,12 @@ DRIVER_START_WAIT = 10.0
 START = 'live_migration'
 FORCE_COMPLETE = 'live_migration_force_complete'
 ABORT = 'live_migration_abort'
+TUNE = 'live_migration_tune'
 # The instance action event each action records.
 EVENTS = {START: 'compute_live_migration',
           FORCE_COMPLETE: 'compute_live_migration_force_complete',
-          ABORT: 'compute_live_migration_abort'}
+          ABORT: 'compute_live_migration_abort',
+          TUNE: 'compute_live_migration_tune'}
 
 
 class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
@@ -112,7 +114,7 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
     def _dispatch(self, context, method, instance_uuid, migration_id,
                   block_migration, row):
         event = jobs.Event(
-            context, instance_uuid, EVENTS[method], self.host,
+            context, instance_uuid, EVENTS.get(method, method), self.host,
             outbox=self.outbox,
             action_id=row['action_id'] if row else None,
             agent_action_id=row['id'] if row else None)
@@ -125,6 +127,10 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
         elif method == ABORT:
             self.live_migration_abort(context, instance_uuid, migration_id,
                                       event)
+        elif method == TUNE:
+            self.live_migration_tune(
+                context, instance_uuid, migration_id, event,
+                agent_actions.parameters_of(row) if row else {})
         else:
             event.finish(False, 'Unknown action %r' % method)
 
@@ -294,6 +300,30 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
                 return
         event.finish(True)
 
+    # -- tune --------------------------------------------------------------
+
+    def live_migration_tune(self, context, instance_uuid, migration_id,
+                            event, parameters):
+        """Apply a new maximum downtime (ms) or bandwidth (MiB/s) to a copy.
+
+        Act first, record after, as force-complete.
+        """
+        with self.action_lock(migration_id):
+            try:
+                if not parameters:
+                    raise jobs.Ignored('Nothing to tune for migration %s.'
+                                       % migration_id)
+                self._act_first(
+                    context, instance_uuid, migration_id, ('running',),
+                    'tune', lambda instance: self.driver.live_migration_tune(
+                        instance, **parameters))
+                LOG.info('Tuned migration %(id)s: %(values)s',
+                         {'id': migration_id, 'values': parameters})
+            except Exception as exc:
+                self._failed_action(event, 'tune', migration_id, exc)
+                return
+        event.finish(True)
+
     # -- abort -------------------------------------------------------------
 
     def live_migration_abort(self, context, instance_uuid, migration_id,
@@ -451,7 +481,7 @@ class ComputeEndpoint:
     (``action_id``); a 1.0 cast is matched to the migration's pending ones.
     """
 
-    target = messaging.Target(version='1.1')
+    target = messaging.Target(version='1.2')
 
     def __init__(self, manager):
         self._manager = manager
@@ -469,4 +499,10 @@ class ComputeEndpoint:
     def live_migration_abort(self, context, instance_uuid, migration_id,
                              action_id=None):
         self._manager.take_cast(context, ABORT, instance_uuid, migration_id,
+                                action_id=action_id)
+
+    def live_migration_tune(self, context, instance_uuid, migration_id,
+                            action_id=None):
+        """1.2: its values are in the action's row."""
+        self._manager.take_cast(context, TUNE, instance_uuid, migration_id,
                                 action_id=action_id)

@@ -202,6 +202,8 @@ class AgentAction(BASE, models.ModelBase):
     host = sa.Column(sa.String(255), nullable=False)
     method = sa.Column(sa.String(64), nullable=False)
     block_migration = sa.Column(sa.String(8))
+    # JSON: what the method needs beyond the ids (a tune's values).
+    parameters = sa.Column(sa.Text)
     request_id = sa.Column(sa.String(255))
     user_id = sa.Column(sa.String(255))
     project_id = sa.Column(sa.String(255))

@@ -65,7 +65,7 @@ def add_parsers(subparsers):
                                    help='server migrations')
     actions = parser.add_subparsers(
         dest='action',
-        metavar='{list,show,watch,force-complete,abort}')
+        metavar='{list,show,watch,force-complete,abort,tune}')
     actions.required = True
 
     listing = actions.add_parser('list', help='migrations, newest first')
@@ -107,7 +107,23 @@ def add_parsers(subparsers):
                 help='the source host is gone for good: settle the '
                      'migration as "error" without its agent (refused '
                      'while that agent is up)')
+    tune = actions.add_parser(
+        'tune', help='change a running live migration: its longest final '
+                     'pause and its bandwidth (the source agent applies '
+                     'them to the copy; recorded as an instance action)')
+    tune.add_argument('migration', help='migration id')
+    tune.add_argument('--max-downtime', type=_positive, metavar='MS',
+                      help='longest pause of the final stop-and-copy (ms)')
+    tune.add_argument('--bandwidth', type=_positive, metavar='MIB_S',
+                      help='bandwidth the copy may use (MiB/s)')
     return actions
+
+
+def _positive(text):
+    value = int(text)
+    if value < 1:
+        raise ValueError(text)
+    return value
 
 
 class MigrationCommands:
@@ -140,6 +156,10 @@ class MigrationCommands:
             if verb == 'force-complete':
                 api.live_migrate_force_complete(context, instance,
                                                 args.migration)
+            elif verb == 'tune':
+                api.live_migrate_tune(context, instance, args.migration,
+                                      max_downtime=args.max_downtime,
+                                      bandwidth=args.bandwidth)
             else:
                 api.live_migrate_abort(context, instance, args.migration,
                                        support_abort_in_queue=True)
@@ -147,8 +167,9 @@ class MigrationCommands:
             raise CommandError(exc.format_message())
         except exception.InstanceInvalidState as exc:
             # Worded as the API words it.
-            what = ('force_complete' if verb == 'force-complete'
-                    else 'abort live migration')
+            what = {'force-complete': 'force_complete',
+                    'tune': 'tune live migration'}.get(
+                verb, 'abort live migration')
             raise CommandError(api_util.invalid_state_conflict(
                 exc, what, args.server).format_message())
         except exception.ServerMigrationsException as exc:
@@ -156,6 +177,10 @@ class MigrationCommands:
         print('Requested %s of migration %s of server %s (request %s).'
               % (verb, args.migration, args.server, context.request_id))
         return 0
+
+    def tune(self, args):
+        args.server = self._get(args.migration)['instance_uuid']
+        return self._act(args, 'tune')
 
     def force_complete(self, args):
         return self._act(args, 'force-complete')

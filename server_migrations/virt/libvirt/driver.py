@@ -163,3 +163,7 @@ class LibvirtDriver(driver.ComputeDriver):
 
     def live_migration_abort(self, instance):
         self._job(instance).abort()
+
+    def live_migration_tune(self, instance, max_downtime=None,
+                            bandwidth=None):
+        self._job(instance).tune(max_downtime, bandwidth)

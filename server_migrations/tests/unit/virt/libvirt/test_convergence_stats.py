@@ -13,6 +13,7 @@
 """The libvirt driver hands libvirt's convergence statistics to the agent."""
 
 from server_migrations.compute import convergence
+from server_migrations import exception
 from server_migrations.tests.unit.virt.libvirt import fakelibvirt as fake
 from server_migrations.tests.unit.virt.libvirt import helpers
 from server_migrations.virt import driver as driver_mod
@@ -59,3 +60,23 @@ class JobStatsConvergenceTest(helpers.LibvirtTestCase):
                          [v.converging for v in verdicts])
         self.assertAlmostEqual(256 / 80.0, verdicts[-1].eta)
         self.assertEqual(2560, verdicts[-1].expected_downtime)
+
+
+class TuneTest(helpers.LibvirtTestCase):
+
+    def test_downtime_and_bandwidth_go_to_the_job(self):
+        domain = fake.FakeDomain(helpers.UUID, [reading(1, 4 * GIB)])
+        driver = self.make_driver(domain)
+        future = self.start(driver)
+        self.wait_holding(domain)
+        driver.live_migration_tune(helpers.INSTANCE, max_downtime=700,
+                                   bandwidth=4096)
+        self.assertEqual((700, 4096), (domain.max_downtime, domain.max_speed))
+        domain.finish(fake.COMPLETED)
+        self.assertEqual(driver_mod.COMPLETED, self.result(future))
+
+    def test_no_job_no_tune(self):
+        driver = self.make_driver(fake.FakeDomain(helpers.UUID, []))
+        self.assertRaises(exception.NoActiveMigrationForInstance,
+                          driver.live_migration_tune, helpers.INSTANCE,
+                          bandwidth=1)
