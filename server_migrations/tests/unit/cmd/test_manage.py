@@ -24,6 +24,7 @@ from oslo_utils import timeutils
 import sqlalchemy as sa
 import yaml
 
+from server_migrations.db import agent_actions
 from server_migrations.db import migration
 from server_migrations.db import models
 from server_migrations.tests import base as sm_base
@@ -301,6 +302,47 @@ class TestManageOperatorCommands(sm_base.BaseTestCase):
             self.assertEqual(action, self._actions()[-1]['action'])
         self.assertEqual({getpass.getuser()},
                          {a['user_id'] for a in self._actions()})
+
+    def test_tune_records_the_action_and_its_values(self):
+        running = self.manage_json('migration', 'list', '--status',
+                                   'running')[0]
+        out = self.manage('migration', 'tune', str(running['id']),
+                          '--bandwidth', '300', '--max-downtime', '500')
+        self.assertEqual(0, out.returncode, out.stderr)
+        self.assertIn('Requested tune of migration %s of server %s' % (
+            running['id'], SERVER), out.stdout)
+        action = self._actions()[-1]
+        self.assertEqual('live_migration_tune', action['action'])
+        engine = sa.create_engine('sqlite:///%s' % self.db_path)
+        self.addCleanup(engine.dispose)
+        table = models.AgentAction.__table__
+        with engine.connect() as conn:
+            row, = conn.execute(sa.select(table).where(
+                table.c.action_id == action['id'])).mappings()
+        self.assertEqual(('live_migration_tune', 'src',
+                          {'bandwidth': 300, 'max_downtime': 500}),
+                         (row['method'], row['host'],
+                          agent_actions.parameters_of(row)))
+
+    def test_tune_refusals(self):
+        done = self.manage_json('migration', 'list', '--status',
+                                'completed')[0]
+        out = self.manage('migration', 'tune', str(done['id']),
+                          '--bandwidth', '300')
+        self.assertEqual(1, out.returncode)
+        self.assertIn('Cannot tune live migration while the migration is '
+                      'in this state.', out.stderr)
+        out = self.manage('migration', 'tune', '999', '--bandwidth', '1')
+        self.assertEqual('ERROR: Migration 999 not found.',
+                         out.stderr.strip())
+        running = self.manage_json('migration', 'list', '--status',
+                                   'running')[0]
+        out = self.manage('migration', 'tune', str(running['id']))
+        self.assertIn('Nothing to tune', out.stderr)
+        out = self.manage('migration', 'tune', str(running['id']),
+                          '--bandwidth', '0')
+        self.assertEqual(2, out.returncode)
+        self.assertEqual([], self._actions())
 
     def test_force_complete_and_abort_refusals(self):
         done = self.manage_json('migration', 'list', '--status',
