@@ -27,6 +27,7 @@ from server_migrations.compute import outbox
 from server_migrations.compute import reasons
 from server_migrations.db import agent_actions
 from server_migrations.db import api as db_api
+from server_migrations.db import convergence as db_convergence
 from server_migrations.db import outcomes
 from server_migrations.virt import driver as virt_driver
 
@@ -169,6 +170,7 @@ class Job:
         # The last convergence.Verdict, and whether the stall policy acted.
         self.verdict = None
         self.stall_handled = False
+        self.last_progress_notice = None
         self.done = threading.Event()
         self._lock = threading.Lock()
         self._on_end = []
@@ -241,6 +243,11 @@ class Monitor(virt_driver.MigrationMonitor):
             LOG.exception('Could not write progress of migration %s',
                           self.migration_id)
         verdict = self.tracker.update(stats)
+        try:
+            db_convergence.record(self.context, self.migration_id, verdict)
+        except Exception:
+            LOG.exception('Could not write the convergence of migration %s',
+                          self.migration_id)
         if self.job is None:
             return
         self.job.verdict = verdict

@@ -69,6 +69,9 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
             conf.compute.live_migration_progress_timeout,
             conf.compute.live_migration_progress_timeout_action,
             self.driver, self.notifier)
+        self.progress_notices = notifications.ProgressNotices(
+            self.notifier,
+            conf.compute.live_migration_progress_notification_interval)
         super().__init__()
 
     # -- taking an action ---------------------------------------------------
@@ -212,7 +215,7 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
         migration['status'] = 'running'
         job.instance = instance
         monitor = jobs.Monitor(ctx, job.migration_id, job,
-                               on_verdict=self.stall_policy)
+                               on_verdict=self._on_verdict)
         try:
             result = self.driver.live_migration(
                 instance, migration, migration['dest_compute'],
@@ -238,6 +241,11 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
                         jobs.RUNNING,
                         reason=job.reason or reasons.HYPERVISOR_FAILED,
                         durable=True)
+
+    def _on_verdict(self, context, job, verdict):
+        """Each judgement of a running copy: notices, then the policy."""
+        self.progress_notices(context, job, verdict, db_api.migration_get)
+        self.stall_policy(context, job, verdict)
 
     def _prepare(self, ctx, job):
         """Check that the move still makes sense before copying anything."""

@@ -83,6 +83,14 @@ opts = [
                                     'converges')],
         help='What is done to a live migration that made no progress for '
              'live_migration_progress_timeout seconds.'),
+    cfg.IntOpt(
+        'live_migration_progress_notification_interval',
+        default=0,
+        min=0,
+        help='Seconds between two live_migration.progress notifications of '
+             'a running live migration (its counters and whether it '
+             'converges, with the estimated time left, the dirty rate and '
+             'the transfer rate). 0 sends none.'),
 ]
 
 upgrade_opts = [

@@ -23,6 +23,7 @@ from server_migrations.cmd import progress
 from server_migrations.compute import api as compute_api
 from server_migrations import context as sm_context
 from server_migrations.db import api as db_api
+from server_migrations.db import convergence as db_convergence
 from server_migrations.db import models
 from server_migrations.db import outcomes
 from server_migrations import exception
@@ -45,7 +46,10 @@ LIST_COLUMNS = COLUMNS[:7] + [('updated_at', 'Updated At')]
 SHOW_COLUMNS = COLUMNS + [
     ('source_node', 'Source Node'), ('dest_node', 'Dest Node'),
     ('dest_host', 'Dest Host'), ('user_id', 'User ID'),
-    ('project_id', 'Project ID'), ('reason', 'Reason')]
+    ('project_id', 'Project ID'),
+    ('convergence', 'Convergence'), ('eta', 'ETA'),
+    ('dirty_rate', 'Dirty Rate'), ('transfer_rate', 'Transfer Rate'),
+    ('reason', 'Reason')]
 
 
 def as_api(row):
@@ -204,6 +208,12 @@ class MigrationCommands:
         migration = as_api(self._get(args.migration))
         migration['reason'] = outcomes.migration_reason(self.context,
                                                         migration)
+        verdict = (db_convergence.get(self.context, migration['id'])
+                   if migration['status'] in IN_FLIGHT else None)
+        texts = (progress.verdict_texts(verdict) if verdict is not None
+                 else (None,) * 4)
+        migration.update(zip(('convergence', 'eta', 'dirty_rate',
+                              'transfer_rate'), texts))
         print(output.render([migration], SHOW_COLUMNS, args.fmt,
                             single=True))
         return 0
@@ -244,7 +254,8 @@ class MigrationCommands:
             migration = db_api.migration_get(self.context, ident) or dict(
                 watched[ident], status='deleted')
             watched[ident] = migration
-            bars.update(migration)
+            bars.update(migration, db_convergence.get(self.context, ident)
+                        if migration['status'] in IN_FLIGHT else None)
             if migration['status'] in IN_FLIGHT:
                 active += 1
         return active

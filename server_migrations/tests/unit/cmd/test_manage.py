@@ -138,6 +138,20 @@ class TestManageOperatorCommands(sm_base.BaseTestCase):
         self.assertEqual(512 << 20, shown['memory_processed_bytes'])
         self.assertEqual(SERVER, shown['server_uuid'])
         self.assertIsNone(shown['reason'])
+        self.assertIsNone(shown['convergence'])
+        # What the agent judged of it, per copy iteration.
+        engine = sa.create_engine('sqlite:///%s' % self.db_path)
+        self.addCleanup(engine.dispose)
+        with engine.begin() as conn:
+            conn.execute(sa.insert(
+                models.MigrationConvergence.__table__).values(
+                    migration_id=running['id'], converging=False,
+                    stalled_for=75, iteration=4, dirty_rate=300 << 20,
+                    transfer_rate=100 << 20))
+        shown = self.manage_json('migration', 'show', str(running['id']))
+        self.assertEqual(('stalled 75 s', '', '300.0 MiB/s', '100.0 MiB/s'),
+                         (shown['convergence'], shown['eta'],
+                          shown['dirty_rate'], shown['transfer_rate']))
         self.assertEqual('dst', shown['dest_compute'])
         done = self.manage_json('migration', 'list', '--status',
                                 'completed')[0]

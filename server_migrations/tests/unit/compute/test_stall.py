@@ -15,6 +15,7 @@
 from server_migrations.compute import convergence
 from server_migrations.compute import jobs
 from server_migrations.compute import stall
+from server_migrations.db import convergence as db_convergence
 from server_migrations.db import outcomes
 from server_migrations.tests.unit.compute import agent_base
 
@@ -98,3 +99,38 @@ class StalledMigrationTest(agent_base.AgentTestCase):
         self.assertEqual('completed', final['status'])
         self.assertRegex(reason, r'^completed after no progress for \d+ s')
         self.assert_on_destination(uuid)
+
+
+class ProgressNoticeTest(agent_base.AgentTestCase):
+    """live_migration.progress and the verdict kept for the operator."""
+
+    START_AGENT = False
+
+    def test_progress_notice_carries_the_verdict(self):
+        self.conf_fixture.config(
+            live_migration_progress_notification_interval=1,
+            group='compute')
+        self.start_agent()
+        uuid, mid = self.start_migration(guest=BUSY)
+        agent_base.wait_for(
+            lambda: 'live_migration.progress' in self.notifier.types(mid),
+            what='a progress notification')
+        body = [p for t, p in self.notifier.sent
+                if t == 'live_migration.progress'][0]
+        self.assertEqual(mid, body['migration']['id'])
+        self.assertEqual({'converging', 'eta', 'stalled_for', 'iteration',
+                          'dirty_rate', 'transfer_rate',
+                          'expected_downtime'}, set(body['convergence']))
+        # The operator's tools read the same verdict from the database.
+        agent_base.wait_for(
+            lambda: (db_convergence.get(self.context, mid) or {}).get(
+                'converging') is False, what='a stored verdict')
+        self.act('abort', uuid, mid)
+        self.assertEqual('cancelled', self.wait_status(mid)['status'])
+
+    def test_off_by_default(self):
+        self.start_agent()
+        _uuid, mid = self.start_migration()
+        self.wait_status(mid)
+        self.assertNotIn('live_migration.progress', self.notifier.types(mid))
+        self.assertIsNotNone(db_convergence.get(self.context, mid))
