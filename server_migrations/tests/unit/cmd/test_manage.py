@@ -167,6 +167,43 @@ class TestManageOperatorCommands(sm_base.BaseTestCase):
         self.assertEqual('ERROR: Migration abc not found.',
                          out.stderr.strip())
 
+    def test_metrics_for_prometheus(self):
+        running = self.manage_json('migration', 'list', '--status',
+                                   'running')[0]
+        engine = sa.create_engine('sqlite:///%s' % self.db_path)
+        self.addCleanup(engine.dispose)
+        with engine.begin() as conn:
+            conn.execute(sa.insert(
+                models.MigrationConvergence.__table__).values(
+                    migration_id=running['id'], converging=False))
+            # The ended one took 90 s.
+            table = models.Migration.__table__
+            done = table.c.status == 'completed'
+            created = conn.execute(sa.select(table.c.created_at).where(
+                done)).scalar_one()
+            conn.execute(sa.update(table).where(done).values(
+                updated_at=created + datetime.timedelta(seconds=90)))
+        out = self.manage('metrics', 'write', '-')
+        self.assertEqual(0, out.returncode, out.stderr)
+        lines = set(out.stdout.splitlines())
+        for line in (
+                'server_migrations_in_flight{host="src",status="running"} '
+                '1.0',
+                'server_migrations_stalled 1.0',
+                'server_migrations_outcomes_total{status="completed"} 1.0',
+                'server_migrations_outcomes_total{status="failed"} 0.0',
+                'server_migrations_duration_seconds_count 1.0',
+                'server_migrations_duration_seconds_bucket{le="60"} 0.0',
+                'server_migrations_duration_seconds_bucket{le="120"} 1.0',
+                'server_migrations_duration_seconds_sum 90.0'):
+            self.assertIn(line, lines)
+        path = os.path.join(os.path.dirname(self.db_path), 'sm.prom')
+        out = self.manage('metrics', 'write', path)
+        self.assertEqual(0, out.returncode, out.stderr)
+        with open(path) as stream:
+            self.assertIn('server_migrations_stalled 1.0',
+                          stream.read().splitlines())
+
     def test_service_list_up_and_down(self):
         rows = self.manage_json('service', 'list')
         self.assertEqual({'src': 'up', 'gone': 'down'},
