@@ -224,10 +224,11 @@ class API:
             ident = agent_actions.create(context, action_id, uuid,
                                          migration_id, host, method,
                                          parameters=parameters)
+        # A method newer than 1.0 names the version it needs.
+        needs = {'min_version': version} if version else {}
         self.compute_rpcapi.wake(context, host, method, ident,
                                  instance_uuid=uuid,
-                                 migration_id=migration_id,
-                                 min_version=version)
+                                 migration_id=migration_id, **needs)
 
     # -- starting a live migration -----------------------------------------
 
