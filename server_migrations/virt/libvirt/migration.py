@@ -136,6 +136,21 @@ def completion_timeout(seconds_per_gib, gib):
     return seconds_per_gib * gib
 
 
+def downtime_steps(downtime, steps, delay, gib):
+    """The downtime ladder: (seconds into the copy, max downtime ms).
+
+    In ``steps`` equal steps from ``downtime / steps`` up to ``downtime``,
+    one every ``delay`` seconds per GiB of data (at least one GiB). The
+    copy starts with libvirt's own maximum downtime: a migration that
+    converges in its first ``delay`` seconds per GiB needs no ladder.
+    """
+    base = downtime / steps
+    offset = (downtime - base) / steps
+    every = delay * max(gib, 1)
+    return [(every * i, int(base + offset * i))
+            for i in range(1, steps + 1)]
+
+
 def stats_from_job_stats(stats):
     """The six counters from a virDomainGetJobStats dict (missing: 0).
 

@@ -17,6 +17,7 @@ from server_migrations import exception
 from server_migrations.tests.unit.virt.libvirt import fakelibvirt as fake
 from server_migrations.tests.unit.virt.libvirt import helpers
 from server_migrations.virt import driver as driver_mod
+from server_migrations.virt.libvirt import migration
 
 GIB = fake.GIB
 MIB = 1024 * 1024
@@ -80,3 +81,51 @@ class TuneTest(helpers.LibvirtTestCase):
         self.assertRaises(exception.NoActiveMigrationForInstance,
                           driver.live_migration_tune, helpers.INSTANCE,
                           bandwidth=1)
+
+
+class DowntimeLadderTest(helpers.LibvirtTestCase):
+
+    def test_steps(self):
+        self.assertEqual([(75, 95), (150, 140), (225, 185), (300, 230),
+                          (375, 275), (450, 320), (525, 365), (600, 410),
+                          (675, 455), (750, 500)],
+                         migration.downtime_steps(500, 10, 75, 0.5))
+        self.assertEqual([(60, 555), (120, 777), (180, 1000)],
+                         migration.downtime_steps(1000, 3, 20, 3))
+
+    def ladder_flags(self):
+        # Readings every 0.5 s on the test clock; the guest counts as
+        # 2 GiB, so the 3 steps come every 6 s: at 6, 12 and 18 s.
+        self.flags(live_migration_downtime=900,
+                   live_migration_downtime_steps=3,
+                   live_migration_downtime_delay=3)
+
+    def test_the_monitor_climbs_it(self):
+        self.ladder_flags()
+        # 30 readings: 0 to 14.5 s. Two steps climbed (900 ms in 3 steps).
+        domain = fake.FakeDomain(
+            helpers.UUID, [reading(1, GIB) for _ in range(30)] +
+            [fake.COMPLETED])
+        driver = self.make_driver(domain)
+        self.assertEqual(driver_mod.COMPLETED,
+                         self.result(self.start(driver)))
+        self.assertEqual(['migrateToURI3', 'migrateSetMaxDowntime',
+                          'migrateSetMaxDowntime'], domain.calls)
+        self.assertEqual(700, domain.max_downtime)
+
+    def test_an_operators_downtime_stops_the_ladder(self):
+        self.ladder_flags()
+        self.clock.frozen = True  # at 0 s until tuned
+        domain = fake.FakeDomain(helpers.UUID, [reading(1, GIB)])
+        driver = self.make_driver(domain)
+        future = self.start(driver)
+        self.wait_holding(domain)
+        driver.live_migration_tune(helpers.INSTANCE, max_downtime=2000)
+        self.clock.frozen = False
+        # 50 more readings: 25 s, past every step of the ladder.
+        self.assertTrue(domain.wait_reads(domain.reads + 50))
+        domain.finish(fake.COMPLETED)
+        self.assertEqual(driver_mod.COMPLETED, self.result(future))
+        self.assertEqual((2000, 1),
+                         (domain.max_downtime,
+                          domain.calls.count('migrateSetMaxDowntime')))
