@@ -18,6 +18,7 @@ from oslo_config import cfg
 
 from server_migrations.cmd.commands import db as db_commands
 from server_migrations.cmd.commands import host as host_commands
+from server_migrations.cmd.commands import metrics as metrics_commands
 from server_migrations.cmd.commands import migration as migration_commands
 from server_migrations.cmd.commands import policy as policy_commands
 from server_migrations.cmd.commands import service as service_commands
@@ -29,6 +30,8 @@ from server_migrations import rpc
 CATEGORIES = {
     'db': (db_commands.add_parsers, db_commands.DbCommands),
     'host': (host_commands.add_parsers, host_commands.HostCommands),
+    'metrics': (metrics_commands.add_parsers,
+                metrics_commands.MetricsCommands),
     'migration': (migration_commands.add_parsers,
                   migration_commands.MigrationCommands),
     'policy': (policy_commands.add_parsers, policy_commands.PolicyCommands),

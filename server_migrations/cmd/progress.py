@@ -99,6 +99,42 @@ class Trend:
         return rate, 'converging, about %s left' % _duration(left1 / shrink)
 
 
+def verdict_texts(verdict):
+    """(state, ETA, dirty rate, transfer rate) texts of an agent verdict.
+
+    ``verdict``: a ``migration_convergence`` row (the agent judges per copy
+    iteration, which the records' saw-tooth cannot tell).
+    """
+    def rate(value):
+        return '%s/s' % _binary(value) if value is not None else ''
+    converging = verdict.get('converging')
+    if converging:
+        state = 'converging'
+    elif converging is None:
+        state = 'measuring'
+    else:
+        state = 'stalled %s' % _duration(verdict.get('stalled_for') or 0)
+    eta = verdict.get('eta')
+    return (state, _duration(eta) if converging and eta is not None else '',
+            rate(verdict.get('dirty_rate')),
+            rate(verdict.get('transfer_rate')))
+
+
+def describe_verdict(verdict):
+    """(rate text, verdict text) for a bar, from the agent's verdict."""
+    state, eta, dirty, sent = verdict_texts(verdict)
+    rates = ', '.join(t for t in ('%s sent' % sent if sent else '',
+                                  '%s dirtied' % dirty if dirty else '')
+                      if t)
+    if verdict.get('converging'):
+        return rates, 'converging, about %s left' % eta
+    if verdict.get('converging') is None:
+        return rates, 'measuring...'
+    return rates, ('not converging (%s): the guest dirties memory as fast '
+                   'as it is sent; tune --bandwidth or force-complete it?'
+                   % state)
+
+
 def bar_fields(migration, kind):
     """Total and completed (copied, net of re-dirtied) of one bar.
 
@@ -149,13 +185,20 @@ class Bars:
             self.progress.refresh()
         self.progress.stop()
 
-    def update(self, migration):
-        """Redraw the rows of one migration from its latest record."""
+    def update(self, migration, verdict=None):
+        """Redraw the rows of one migration from its latest record.
+
+        :param verdict: the agent's latest ``migration_convergence`` row,
+            if any: preferred to the trend of the records while it runs.
+        """
         ident = migration['id']
         trend = self.trends.setdefault(ident, Trend(self.window))
         if not trend.add(migration) and self.plain:
             return
-        rate, verdict = trend.describe(migration['status'])
+        if verdict is not None and migration['status'] == 'running':
+            rate, verdict = describe_verdict(verdict)
+        else:
+            rate, verdict = trend.describe(migration['status'])
         if verdict != migration['status']:
             verdict = '%s | %s' % (verdict, migration['status'])
         first = True

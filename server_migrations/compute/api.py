@@ -34,6 +34,9 @@ LIVE_MIGRATION_CANCEL = 'live_migration_cancel'
 START = 'live_migration'
 FORCE_COMPLETE = 'live_migration_force_complete'
 ABORT = 'live_migration_abort'
+TUNE = 'live_migration_tune'
+LIVE_MIGRATION_TUNE = 'live_migration_tune'
+TUNE_STATUSES = ('running',)
 
 FORCE_COMPLETE_STATUSES = ('running',)
 ABORT_STATUSES = ('running',)
@@ -224,9 +227,41 @@ class API:
         self._wake(context, instance['host'], ABORT, ident, instance['uuid'],
                    migration['id'])
 
+    def live_migrate_tune(self, context, instance, migration_id,
+                          max_downtime=None, bandwidth=None):
+        """Change a running copy's allowed pause (ms) or bandwidth (MiB/s).
+
+        Not part of the reference API: ``server-migrations-manage migration
+        tune``. Carried like force-complete: an instance action and an
+        agent action with the parameters, then a wake-up of the source.
+        """
+        if max_downtime is None and bandwidth is None:
+            raise exception.Invalid('Nothing to tune: give a maximum '
+                                    'downtime or a bandwidth.')
+        check_lock(context, instance)
+        check_state(instance, 'tune live migration',
+                    task_states=(MIGRATING,))
+        parameters = {k: v for k, v in (('max_downtime', max_downtime),
+                                        ('bandwidth', bandwidth))
+                      if v is not None}
+        with db_api.writer(context):
+            migration = self._get_migration(context, instance, migration_id)
+            if migration['status'] not in TUNE_STATUSES:
+                raise exception.InvalidMigrationState(
+                    migration_id=migration_id,
+                    instance_uuid=instance['uuid'],
+                    state=migration['status'], method='tune live migration')
+            host = migration['source_compute'] or instance['host']
+            ident = self._record(context, instance['uuid'],
+                                 LIVE_MIGRATION_TUNE, host, migration['id'],
+                                 TUNE, parameters=parameters)
+        # A method newer than 1.0 names the version it needs.
+        self._wake(context, host, TUNE, ident, instance['uuid'],
+                   migration['id'], min_version='1.2')
+
     @staticmethod
     def _record(context, uuid, action, host, migration_id, method,
-                block_migration=None):
+                block_migration=None, parameters=None):
         """Record the action and the agent's copy of it; joins the caller's
         transaction, which must commit before ``_wake``.
 
@@ -238,7 +273,8 @@ class API:
         action_id = db_api.action_start(context, uuid, action)
         return agent_actions.create(context, action_id, uuid, migration_id,
                                     host, method,
-                                    block_migration=block_migration)
+                                    block_migration=block_migration,
+                                    parameters=parameters)
 
     def _wake(self, context, host, method, ident, uuid, migration_id,
               **kwargs):

@@ -22,10 +22,12 @@ from oslo_log import log as logging
 from oslo_utils import timeutils
 
 from server_migrations import compute
+from server_migrations.compute import convergence
 from server_migrations.compute import outbox
 from server_migrations.compute import reasons
 from server_migrations.db import agent_actions
 from server_migrations.db import api as db_api
+from server_migrations.db import convergence as db_convergence
 from server_migrations.db import outcomes
 from server_migrations.virt import driver as virt_driver
 
@@ -162,6 +164,13 @@ class Job:
         # Why it is ending, when something other than the copy decided
         # (an abort request, the completion timeout); the first one wins.
         self.reason = None
+        # The reason of a "completed" that something forced (None: the
+        # copy converged by itself).
+        self.completed_reason = None
+        # The last convergence.Verdict, and whether the stall policy acted.
+        self.verdict = None
+        self.stall_handled = False
+        self.last_progress_notice = None
         self.done = threading.Event()
         self._lock = threading.Lock()
         self._on_end = []
@@ -210,12 +219,20 @@ def finish_abort(event, status):
 
 
 class Monitor(virt_driver.MigrationMonitor):
-    """Writes a running migration's progress; records a post-copy switch."""
+    """Writes a running migration's progress; records a post-copy switch.
 
-    def __init__(self, context, migration_id, job=None):
+    Each reading also goes to a ``convergence.Tracker``; its verdict is
+    kept on the job and handed to ``on_verdict(context, job, verdict)``
+    (the stall policy), if given.
+    """
+
+    def __init__(self, context, migration_id, job=None, on_verdict=None,
+                 tracker=None):
         self.context = context
         self.migration_id = migration_id
         self.job = job
+        self.on_verdict = on_verdict
+        self.tracker = tracker or convergence.Tracker()
 
     def progress(self, stats):
         try:
@@ -225,6 +242,21 @@ class Monitor(virt_driver.MigrationMonitor):
             # A lost progress write must not break the copy itself.
             LOG.exception('Could not write progress of migration %s',
                           self.migration_id)
+        verdict = self.tracker.update(stats)
+        try:
+            db_convergence.record(self.context, self.migration_id, verdict)
+        except Exception:
+            LOG.exception('Could not write the convergence of migration %s',
+                          self.migration_id)
+        if self.job is None:
+            return
+        self.job.verdict = verdict
+        if self.on_verdict is not None:
+            try:
+                self.on_verdict(self.context, self.job, verdict)
+            except Exception:
+                LOG.exception('Could not judge the progress of migration %s',
+                              self.migration_id)
 
     def post_copy_started(self):
         if self.job is not None:

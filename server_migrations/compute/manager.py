@@ -29,6 +29,7 @@ from server_migrations.compute import jobs
 from server_migrations.compute import notifications
 from server_migrations.compute import reasons
 from server_migrations.compute import recovery
+from server_migrations.compute import stall
 from server_migrations.db import agent_actions
 from server_migrations.db import api as db_api
 from server_migrations import exception
@@ -43,10 +44,12 @@ DRIVER_START_WAIT = 10.0
 START = 'live_migration'
 FORCE_COMPLETE = 'live_migration_force_complete'
 ABORT = 'live_migration_abort'
+TUNE = 'live_migration_tune'
 # The instance action event each action records.
 EVENTS = {START: 'compute_live_migration',
           FORCE_COMPLETE: 'compute_live_migration_force_complete',
-          ABORT: 'compute_live_migration_abort'}
+          ABORT: 'compute_live_migration_abort',
+          TUNE: 'compute_live_migration_tune'}
 
 
 class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
@@ -62,6 +65,13 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
         self.host = host
         self.driver = driver or virt_driver.load_driver(conf, host)
         self.notifier = notifications.Notifier(conf, host, notifier)
+        self.stall_policy = stall.StallPolicy(
+            conf.compute.live_migration_progress_timeout,
+            conf.compute.live_migration_progress_timeout_action,
+            self.driver, self.notifier)
+        self.progress_notices = notifications.ProgressNotices(
+            self.notifier,
+            conf.compute.live_migration_progress_notification_interval)
         super().__init__()
 
     # -- taking an action ---------------------------------------------------
@@ -107,7 +117,7 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
     def _dispatch(self, context, method, instance_uuid, migration_id,
                   block_migration, row):
         event = jobs.Event(
-            context, instance_uuid, EVENTS[method], self.host,
+            context, instance_uuid, EVENTS.get(method, method), self.host,
             outbox=self.outbox,
             action_id=row['action_id'] if row else None,
             agent_action_id=row['id'] if row else None)
@@ -120,6 +130,10 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
         elif method == ABORT:
             self.live_migration_abort(context, instance_uuid, migration_id,
                                       event)
+        elif method == TUNE:
+            self.live_migration_tune(
+                context, instance_uuid, migration_id, event,
+                agent_actions.parameters_of(row) if row else {})
         else:
             event.finish(False, 'Unknown action %r' % method)
 
@@ -200,7 +214,8 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
             return
         migration['status'] = 'running'
         job.instance = instance
-        monitor = jobs.Monitor(ctx, job.migration_id, job)
+        monitor = jobs.Monitor(ctx, job.migration_id, job,
+                               on_verdict=self._on_verdict)
         try:
             result = self.driver.live_migration(
                 instance, migration, migration['dest_compute'],
@@ -215,7 +230,7 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
         if result == virt_driver.COMPLETED:
             self.settle(ctx, job.migration_id, job.instance_uuid,
                         'completed', jobs.RUNNING, dest=migration,
-                        durable=True)
+                        reason=job.completed_reason, durable=True)
         elif result == virt_driver.CANCELLED:
             self.settle(ctx, job.migration_id, job.instance_uuid,
                         'cancelled', jobs.RUNNING,
@@ -226,6 +241,11 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
                         jobs.RUNNING,
                         reason=job.reason or reasons.HYPERVISOR_FAILED,
                         durable=True)
+
+    def _on_verdict(self, context, job, verdict):
+        """Each judgement of a running copy: notices, then the policy."""
+        self.progress_notices(context, job, verdict, db_api.migration_get)
+        self.stall_policy(context, job, verdict)
 
     def _prepare(self, ctx, job):
         """Check that the move still makes sense before copying anything."""
@@ -285,6 +305,30 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
             except Exception as exc:
                 self._failed_action(event, 'force-complete', migration_id,
                                     exc)
+                return
+        event.finish(True)
+
+    # -- tune --------------------------------------------------------------
+
+    def live_migration_tune(self, context, instance_uuid, migration_id,
+                            event, parameters):
+        """Apply a new maximum downtime (ms) or bandwidth (MiB/s) to a copy.
+
+        Act first, record after, as force-complete.
+        """
+        with self.action_lock(migration_id):
+            try:
+                if not parameters:
+                    raise jobs.Ignored('Nothing to tune for migration %s.'
+                                       % migration_id)
+                self._act_first(
+                    context, instance_uuid, migration_id, ('running',),
+                    'tune', lambda instance: self.driver.live_migration_tune(
+                        instance, **parameters))
+                LOG.info('Tuned migration %(id)s: %(values)s',
+                         {'id': migration_id, 'values': parameters})
+            except Exception as exc:
+                self._failed_action(event, 'tune', migration_id, exc)
                 return
         event.finish(True)
 
@@ -445,7 +489,7 @@ class ComputeEndpoint:
     (``action_id``); a 1.0 cast is matched to the migration's pending ones.
     """
 
-    target = messaging.Target(version='1.1')
+    target = messaging.Target(version='1.2')
 
     def __init__(self, manager):
         self._manager = manager
@@ -463,4 +507,10 @@ class ComputeEndpoint:
     def live_migration_abort(self, context, instance_uuid, migration_id,
                              action_id=None):
         self._manager.take_cast(context, ABORT, instance_uuid, migration_id,
+                                action_id=action_id)
+
+    def live_migration_tune(self, context, instance_uuid, migration_id,
+                            action_id=None):
+        """1.2: its values are in the action's row."""
+        self._manager.take_cast(context, TUNE, instance_uuid, migration_id,
                                 action_id=action_id)

@@ -46,6 +46,22 @@ def completion_timeout(elapsed, action):
         round(elapsed), action)
 
 
+def progress_timeout(stalled_for, action):
+    """No progress for ``[compute] live_migration_progress_timeout``.
+
+    :param action: ``[compute] live_migration_progress_timeout_action``
+        that was taken (``abort`` or ``force_complete``).
+    """
+    return 'no progress for %d s (not converging), action %s' % (
+        round(stalled_for), action)
+
+
+def forced_after_progress_timeout(stalled_for):
+    """Completed, but only because the stall policy forced it."""
+    return 'completed after %s' % progress_timeout(stalled_for,
+                                                   'force_complete')
+
+
 def hypervisor_error(message):
     return 'hypervisor error: %s' % message
 

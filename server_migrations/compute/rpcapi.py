@@ -54,9 +54,11 @@ class ComputeAPI:
       ``live_migration_force_complete`` and ``live_migration_abort``.
     * 1.1 - The three casts carry ``action_id``, the id of the committed
       ``agent_actions`` row the agent claims before acting.
+    * 1.2 - ``live_migration_tune`` (its parameters are in the action's
+      row; the cast carries only ``action_id``).
     """
 
-    VERSION = '1.1'
+    VERSION = '1.2'
     TOPIC = rpc.TOPIC
 
     def __init__(self, conf):
@@ -126,16 +128,20 @@ class ComputeAPI:
     def can_send_version(self, context, version):
         return self._get_client(context).can_send_version(version)
 
-    def wake(self, context, host, method, action_id, **kwargs):
+    def wake(self, context, host, method, action_id, min_version=None,
+             **kwargs):
         """Cast ``method`` to ``host``'s agent for its committed action.
 
         Never raises and never waits for the broker: the action is in the
         database already, and the agent finds it by polling if this cast is
         lost. ``kwargs`` are the 1.0 arguments, for agents capped there.
+        ``min_version``: the method needs at least this version; under a
+        lower cap no cast is sent (an agent that new polls the row).
         """
         if self._in_process():
             try:
-                self._send(context, host, method, action_id, kwargs)
+                self._send(context, host, method, action_id, kwargs,
+                           min_version)
             except Exception:
                 LOG.exception('Could not cast %(method)s to %(host)s; its '
                               'agent will find action %(id)s by polling',
@@ -143,15 +149,27 @@ class ComputeAPI:
                                'id': action_id})
         else:
             self._waker.submit(self._send, context, host, method, action_id,
-                               kwargs, what='%s to %s' % (method, host))
+                               kwargs, min_version,
+                               what='%s to %s' % (method, host))
 
-    def _send(self, context, host, method, action_id, kwargs):
+    def _send(self, context, host, method, action_id, kwargs,
+              min_version=None):
         if not host:
             raise exception.ServerMigrationsException(
                 'Unable to find the host to send %s to.' % method)
         client = self._get_client(context)
         version = '1.0'
-        if client.can_send_version('1.1'):
+        if min_version is not None:
+            if not client.can_send_version(min_version):
+                LOG.info('Not casting %(method)s to %(host)s: it needs RPC '
+                         '%(version)s; an agent that new finds action '
+                         '%(id)s by polling', {'method': method,
+                                               'host': host, 'id': action_id,
+                                               'version': min_version})
+                return
+            version = min_version
+            kwargs = dict(kwargs, action_id=action_id)
+        elif client.can_send_version('1.1'):
             version = '1.1'
             kwargs = dict(kwargs, action_id=action_id)
         # retry=0: a broker that is away drops the wake-up at once; the

@@ -60,6 +60,37 @@ opts = [
              'action with an Error event that says so (a live migration '
              'that never started ends as "error"). An agent that comes back '
              'within it carries the action out.'),
+    cfg.IntOpt(
+        'live_migration_progress_timeout',
+        default=0,
+        min=0,
+        help='Seconds a running live migration may go without progress '
+             'before live_migration_progress_timeout_action is taken, once. '
+             'Progress is judged per copy iteration: a pass over the '
+             'guest\'s memory that starts with less left than any pass '
+             'before it (the first pass and a disk copy always progress), '
+             'while the guest dirties memory more slowly than the link '
+             'sends it. 0 turns the policy off. The migration records "no '
+             'progress for N s" as the reason it ended, and the agent sends '
+             'the notification live_migration.stalled.'),
+    cfg.StrOpt(
+        'live_migration_progress_timeout_action',
+        default='abort',
+        choices=[('abort', 'cancel the migration; the server stays on its '
+                           'source'),
+                 ('force_complete', 'switch to post-copy if permitted, '
+                                    'else pause the guest so the copy '
+                                    'converges')],
+        help='What is done to a live migration that made no progress for '
+             'live_migration_progress_timeout seconds.'),
+    cfg.IntOpt(
+        'live_migration_progress_notification_interval',
+        default=0,
+        min=0,
+        help='Seconds between two live_migration.progress notifications of '
+             'a running live migration (its counters and whether it '
+             'converges, with the estimated time left, the dirty rate and '
+             'the transfer rate). 0 sends none.'),
 ]
 
 upgrade_opts = [

@@ -87,6 +87,25 @@ opts = [
                                     '(post-copy or pause).')],
         help='What to do with a live migration that exceeds '
              'live_migration_completion_timeout.'),
+    cfg.IntOpt(
+        'live_migration_downtime',
+        default=500,
+        min=100,
+        help='The longest pause (ms) the final stop-and-copy of a live '
+             'migration may take, reached in live_migration_downtime_steps '
+             'steps (the downtime ladder). migration tune --max-downtime '
+             'overrides it for one migration.'),
+    cfg.IntOpt(
+        'live_migration_downtime_steps',
+        default=10,
+        min=3,
+        help='Steps of the downtime ladder up to live_migration_downtime.'),
+    cfg.IntOpt(
+        'live_migration_downtime_delay',
+        default=75,
+        min=3,
+        help='Seconds per GiB of guest RAM and copied disk between two '
+             'steps of the downtime ladder.'),
 ]
 
 

@@ -19,6 +19,8 @@ compare-and-swap moves a row out of ``pending``, so a cast delivered twice,
 or a cast and a poll finding the same row, carry the action out once.
 """
 
+import json
+
 from oslo_utils import timeutils
 import sqlalchemy as sa
 
@@ -47,9 +49,11 @@ _PENDING_FOR_HOST = (sa.select(AGENT_ACTIONS)
 
 
 def create(context, action_id, instance_uuid, migration_id, host, method,
-           block_migration=None):
+           block_migration=None, parameters=None):
     """Record an action for ``host``; joins the caller's transaction.
 
+    :param parameters: a dict of what the method needs (a tune's values),
+        stored as JSON; ``parameters_of`` reads it back.
     :returns: the new row's id.
     """
     values = {'action_id': action_id, 'instance_uuid': instance_uuid,
@@ -58,9 +62,16 @@ def create(context, action_id, instance_uuid, migration_id, host, method,
                                   else str(block_migration)),
               'request_id': context.request_id, 'user_id': context.user_id,
               'project_id': context.project_id, 'state': PENDING,
+              'parameters': (None if parameters is None
+                             else json.dumps(parameters, sort_keys=True)),
               'created_at': timeutils.utcnow()}
     with db_api.writer(context) as conn:
         return conn.execute(_INSERT, values).inserted_primary_key[0]
+
+
+def parameters_of(row):
+    """The parameters dict of a row ({} when it has none)."""
+    return json.loads(row.get('parameters') or '{}')
 
 
 def get(context, ident):

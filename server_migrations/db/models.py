@@ -202,6 +202,8 @@ class AgentAction(BASE, models.ModelBase):
     host = sa.Column(sa.String(255), nullable=False)
     method = sa.Column(sa.String(64), nullable=False)
     block_migration = sa.Column(sa.String(8))
+    # JSON: what the method needs beyond the ids (a tune's values).
+    parameters = sa.Column(sa.Text)
     request_id = sa.Column(sa.String(255))
     user_id = sa.Column(sa.String(255))
     project_id = sa.Column(sa.String(255))
@@ -211,3 +213,25 @@ class AgentAction(BASE, models.ModelBase):
     finished_at = sa.Column(DateTime)
     result = sa.Column(sa.String(16))
     detail = sa.Column(sa.Text)
+
+
+class MigrationConvergence(BASE, models.ModelBase):
+    """The agent's latest verdict on a running live migration.
+
+    Not part of the reference API (its answers never show it): for the
+    operator's ``migration show`` and ``watch``. One row per migration,
+    rewritten at each progress report (``compute.convergence``).
+    """
+
+    __tablename__ = 'migration_convergence'
+
+    migration_id = sa.Column(sa.Integer, primary_key=True,
+                             autoincrement=False)
+    converging = sa.Column(sa.Boolean)
+    eta = sa.Column(sa.Float)
+    stalled_for = sa.Column(sa.Float)
+    iteration = sa.Column(sa.Integer)
+    dirty_rate = sa.Column(sa.BigInteger)
+    transfer_rate = sa.Column(sa.BigInteger)
+    expected_downtime = sa.Column(sa.Integer)
+    updated_at = sa.Column(DateTime)

@@ -20,6 +20,8 @@ import abc
 
 from stevedore import driver as stevedore_driver
 
+from server_migrations import exception
+
 NAMESPACE = 'server_migrations.virt'
 
 # What ``live_migration`` returns when it ends without raising.
@@ -117,6 +119,18 @@ class ComputeDriver(abc.ABC):
         :raises exception.LiveMigrationAbortFailed: the hypervisor refused
             (e.g. post-copy is already running).
         """
+
+    def live_migration_tune(self, instance, max_downtime=None,
+                            bandwidth=None):
+        """Change the running migration of ``instance``.
+
+        :param max_downtime: the longest pause (ms) the final stop-and-copy
+            may take.
+        :param bandwidth: MiB/s the copy may use.
+        :raises exception.NoActiveMigrationForInstance: nothing to act on.
+        """
+        raise exception.ServerMigrationsException(
+            'This hypervisor driver cannot tune a running migration.')
 
     def recover_migration(self, instance, migration, timeout=None):
         """Settle on the hypervisor a migration this agent lost track of.

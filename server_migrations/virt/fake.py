@@ -57,6 +57,7 @@ class _Simulation:
 
     def __init__(self, guest, block_migration, bandwidth, step):
         self.guest = guest
+        self.step = step
         # Whole bytes, so the counters add up exactly.
         self.budget = max(1, int(bandwidth * MiB * step))
         self.dirtied = int(guest.dirty_rate * step)
@@ -67,6 +68,13 @@ class _Simulation:
         self.disk_processed = 0
         self.disk_remaining = self.disk_total
         self.steps = 0
+        # Passes over the memory: the first sends all of it, each next one
+        # what the guest dirtied meanwhile. It ends once memory_processed
+        # reaches pass_end.
+        self.iteration = 1
+        self.pass_end = guest.memory
+        # The longest final pause (s); None: one step (the default).
+        self.pause = None
         self.paused = False
         self.post_copy = False
         self.cancel_requested = False
@@ -74,12 +82,35 @@ class _Simulation:
         self.wake = threading.Event()
 
     def stats(self):
+        """The six counters and the rates, as libvirt's jobStats names them."""
+        bps = self.budget / self.step
+        dirtying = not (self.paused or self.post_copy)
         return {'memory_total': self.guest.memory,
                 'memory_processed': self.memory_processed,
                 'memory_remaining': self.memory_remaining,
                 'disk_total': self.disk_total,
                 'disk_processed': self.disk_processed,
-                'disk_remaining': self.disk_remaining}
+                'disk_remaining': self.disk_remaining,
+                'memory_iteration': self.iteration,
+                'memory_dirty_rate': self.dirtied / self.step if dirtying
+                else 0,
+                'memory_bps': bps,
+                # Were it switched to stop-and-copy now (ms).
+                'downtime': int(self.memory_remaining * 1000 / bps),
+                # It stops and copies once the rest fits in the pause.
+                'downtime_limit': int((self.pause or self.step) * 1000)}
+
+    def threshold(self):
+        """Memory that fits in the final pause (bytes)."""
+        if self.pause is None:
+            return self.budget
+        return int(self.budget * self.pause / self.step)
+
+    def tune(self, max_downtime=None, bandwidth=None):
+        if bandwidth is not None:
+            self.budget = max(1, int(bandwidth * MiB * self.step))
+        if max_downtime is not None:
+            self.pause = max_downtime / 1000.0
 
     def advance(self):
         """Copy one step's worth; return True when the migration is done."""
@@ -98,11 +129,15 @@ class _Simulation:
         if not self.paused:
             self.memory_remaining = min(self.guest.memory,
                                         self.memory_remaining + self.dirtied)
-        if self.disk_remaining == 0 and self.memory_remaining < self.budget:
-            # Stop-and-copy: the rest fits in one step.
+        if (self.disk_remaining == 0 and
+                self.memory_remaining < self.threshold()):
+            # Stop-and-copy: the rest fits in the final pause.
             self.memory_processed += self.memory_remaining
             self.memory_remaining = 0
             return True
+        if self.memory_processed >= self.pass_end:
+            self.iteration += 1
+            self.pass_end = self.memory_processed + self.memory_remaining
         return False
 
 
@@ -223,6 +258,12 @@ class FakeDriver(driver.ComputeDriver):
                 result = driver.PAUSED
         sim.wake.set()
         return result
+
+    def live_migration_tune(self, instance, max_downtime=None,
+                            bandwidth=None):
+        """Change the simulated link's bandwidth or the allowed pause."""
+        with self._lock:
+            self._get_active(instance).tune(max_downtime, bandwidth)
 
     def recover_migration(self, instance, migration, timeout=None):
         """Where the simulated guest is once its migration is lost.

@@ -23,6 +23,7 @@ from server_migrations.cmd import progress
 from server_migrations.compute import api as compute_api
 from server_migrations import context as sm_context
 from server_migrations.db import api as db_api
+from server_migrations.db import convergence as db_convergence
 from server_migrations.db import models
 from server_migrations.db import outcomes
 from server_migrations import exception
@@ -45,7 +46,10 @@ LIST_COLUMNS = COLUMNS[:7] + [('updated_at', 'Updated At')]
 SHOW_COLUMNS = COLUMNS + [
     ('source_node', 'Source Node'), ('dest_node', 'Dest Node'),
     ('dest_host', 'Dest Host'), ('user_id', 'User ID'),
-    ('project_id', 'Project ID'), ('reason', 'Reason')]
+    ('project_id', 'Project ID'),
+    ('convergence', 'Convergence'), ('eta', 'ETA'),
+    ('dirty_rate', 'Dirty Rate'), ('transfer_rate', 'Transfer Rate'),
+    ('reason', 'Reason')]
 
 
 def as_api(row):
@@ -65,7 +69,7 @@ def add_parsers(subparsers):
                                    help='server migrations')
     actions = parser.add_subparsers(
         dest='action',
-        metavar='{list,show,watch,force-complete,abort}')
+        metavar='{list,show,watch,force-complete,abort,tune}')
     actions.required = True
 
     listing = actions.add_parser('list', help='migrations, newest first')
@@ -107,7 +111,23 @@ def add_parsers(subparsers):
                 help='the source host is gone for good: settle the '
                      'migration as "error" without its agent (refused '
                      'while that agent is up)')
+    tune = actions.add_parser(
+        'tune', help='change a running live migration: its longest final '
+                     'pause and its bandwidth (the source agent applies '
+                     'them to the copy; recorded as an instance action)')
+    tune.add_argument('migration', help='migration id')
+    tune.add_argument('--max-downtime', type=_positive, metavar='MS',
+                      help='longest pause of the final stop-and-copy (ms)')
+    tune.add_argument('--bandwidth', type=_positive, metavar='MIB_S',
+                      help='bandwidth the copy may use (MiB/s)')
     return actions
+
+
+def _positive(text):
+    value = int(text)
+    if value < 1:
+        raise ValueError(text)
+    return value
 
 
 class MigrationCommands:
@@ -140,6 +160,10 @@ class MigrationCommands:
             if verb == 'force-complete':
                 api.live_migrate_force_complete(context, instance,
                                                 args.migration)
+            elif verb == 'tune':
+                api.live_migrate_tune(context, instance, args.migration,
+                                      max_downtime=args.max_downtime,
+                                      bandwidth=args.bandwidth)
             else:
                 api.live_migrate_abort(context, instance, args.migration,
                                        support_abort_in_queue=True)
@@ -147,8 +171,9 @@ class MigrationCommands:
             raise CommandError(exc.format_message())
         except exception.InstanceInvalidState as exc:
             # Worded as the API words it.
-            what = ('force_complete' if verb == 'force-complete'
-                    else 'abort live migration')
+            what = {'force-complete': 'force_complete',
+                    'tune': 'tune live migration'}.get(
+                verb, 'abort live migration')
             raise CommandError(api_util.invalid_state_conflict(
                 exc, what, args.server).format_message())
         except exception.ServerMigrationsException as exc:
@@ -156,6 +181,10 @@ class MigrationCommands:
         print('Requested %s of migration %s of server %s (request %s).'
               % (verb, args.migration, args.server, context.request_id))
         return 0
+
+    def tune(self, args):
+        args.server = self._get(args.migration)['instance_uuid']
+        return self._act(args, 'tune')
 
     def force_complete(self, args):
         return self._act(args, 'force-complete')
@@ -179,6 +208,12 @@ class MigrationCommands:
         migration = as_api(self._get(args.migration))
         migration['reason'] = outcomes.migration_reason(self.context,
                                                         migration)
+        verdict = (db_convergence.get(self.context, migration['id'])
+                   if migration['status'] in IN_FLIGHT else None)
+        texts = (progress.verdict_texts(verdict) if verdict is not None
+                 else (None,) * 4)
+        migration.update(zip(('convergence', 'eta', 'dirty_rate',
+                              'transfer_rate'), texts))
         print(output.render([migration], SHOW_COLUMNS, args.fmt,
                             single=True))
         return 0
@@ -219,7 +254,8 @@ class MigrationCommands:
             migration = db_api.migration_get(self.context, ident) or dict(
                 watched[ident], status='deleted')
             watched[ident] = migration
-            bars.update(migration)
+            bars.update(migration, db_convergence.get(self.context, ident)
+                        if migration['status'] in IN_FLIGHT else None)
             if migration['status'] in IN_FLIGHT:
                 active += 1
         return active

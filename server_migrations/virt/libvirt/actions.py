@@ -113,6 +113,37 @@ class JobActions:
                  self._uuid)
         self._wake.set()
 
+    def tune(self, max_downtime=None, bandwidth=None):
+        """Set the job's maximum downtime (ms) and bandwidth (MiB/s).
+
+        Straight to libvirt, each call bounded; they act on the running
+        job without waiting for the monitor.
+        :raises NoActiveMigrationForInstance: the migration already ended.
+        :raises ServerMigrationsException: libvirt refused, with its message.
+        """
+        with self._lock:
+            if self._finished:
+                raise exception.NoActiveMigrationForInstance(
+                    instance_id=self._uuid)
+        calls = []
+        if max_downtime is not None:
+            calls.append(('migrateSetMaxDowntime', int(max_downtime)))
+        if bandwidth is not None:
+            calls.append(('migrateSetMaxSpeed', int(bandwidth)))
+        for name, value in calls:
+            call = getattr(self._domain, name)
+            try:
+                host_mod.bounded(lambda: call(value, 0), what=name)
+            except (self._lv.libvirtError, host_mod.CallTimedOut) as e:
+                reason = host_mod.error_message(e)
+                LOG.error('%s(%s) for instance %s failed: %s', name, value,
+                          self._uuid, reason)
+                raise exception.ServerMigrationsException(
+                    'Could not tune the live migration of instance %s: %s'
+                    % (self._uuid, reason))
+            LOG.info('%s(%s) for the live migration of instance %s.', name,
+                     value, self._uuid)
+
     def _job_not_ready(self, error):
         """Whether libvirt refused only because the job is not set up yet."""
         return (not self._job_seen and not self._op_done.is_set() and

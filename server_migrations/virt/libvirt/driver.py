@@ -104,6 +104,10 @@ class LibvirtDriver(driver.ComputeDriver):
                 conf.live_migration_completion_timeout, gib),
             conf, monitor, self._clock,
             params=migration.migration_params(lv, conf, dest, disks, block),
+            ladder=migration.downtime_steps(
+                conf.live_migration_downtime,
+                conf.live_migration_downtime_steps,
+                conf.live_migration_downtime_delay, gib),
             memory_bytes=memory_kib * 1024, guest_paused=paused)
         with self._jobs_lock:
             if uuid in self._jobs:
@@ -163,3 +167,10 @@ class LibvirtDriver(driver.ComputeDriver):
 
     def live_migration_abort(self, instance):
         self._job(instance).abort()
+
+    def live_migration_tune(self, instance, max_downtime=None,
+                            bandwidth=None):
+        job = self._job(instance)
+        if max_downtime is not None:
+            job.stop_ladder()
+        job.tune(max_downtime, bandwidth)

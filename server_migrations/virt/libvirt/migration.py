@@ -22,6 +22,9 @@ from server_migrations import exception
 LOG = logging.getLogger(__name__)
 
 GIB = 1024 ** 3
+# What libvirt's memory_dirty_rate counts in (pages per second) when it
+# does not say memory_page_size.
+DEFAULT_PAGE_SIZE = 4096
 MIB_PER_GIB = 1024
 
 # The six progress counters of a migration record, in libvirt's own names
@@ -133,9 +136,37 @@ def completion_timeout(seconds_per_gib, gib):
     return seconds_per_gib * gib
 
 
+def downtime_steps(downtime, steps, delay, gib):
+    """The downtime ladder: (seconds into the copy, max downtime ms).
+
+    In ``steps`` equal steps from ``downtime / steps`` up to ``downtime``,
+    one every ``delay`` seconds per GiB of data (at least one GiB). The
+    copy starts with libvirt's own maximum downtime: a migration that
+    converges in its first ``delay`` seconds per GiB needs no ladder.
+    """
+    base = downtime / steps
+    offset = (downtime - base) / steps
+    every = delay * max(gib, 1)
+    return [(every * i, int(base + offset * i))
+            for i in range(1, steps + 1)]
+
+
 def stats_from_job_stats(stats):
-    """The six counters from a virDomainGetJobStats dict (missing: 0)."""
-    return {key: int(stats.get(key) or 0) for key in STAT_KEYS}
+    """The six counters from a virDomainGetJobStats dict (missing: 0).
+
+    With them the convergence statistics libvirt reports (``memory_
+    iteration``, ``memory_bps``, ``downtime``, ``memory_dirty_rate``), the
+    dirty rate turned from pages into bytes per second; absent ones are
+    left out (older libvirt, or the first pass before QEMU measured them).
+    """
+    counters = {key: int(stats.get(key) or 0) for key in STAT_KEYS}
+    for key in ('memory_iteration', 'memory_bps', 'downtime'):
+        if stats.get(key) is not None:
+            counters[key] = int(stats[key])
+    if stats.get('memory_dirty_rate') is not None:
+        page = int(stats.get('memory_page_size') or DEFAULT_PAGE_SIZE)
+        counters['memory_dirty_rate'] = int(stats['memory_dirty_rate']) * page
+    return counters
 
 
 def setup_stats(memory_bytes):

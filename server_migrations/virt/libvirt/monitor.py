@@ -45,7 +45,7 @@ class MigrationJob(actions.JobActions):
 
     def __init__(self, host, domain, instance_uuid, dest, flags,
                  timeout, libvirt_conf, monitor, clock, params=None,
-                 memory_bytes=0, guest_paused=False):
+                 memory_bytes=0, guest_paused=False, ladder=()):
         self._host = host
         self._lv = host.libvirt
         self._domain = domain
@@ -60,6 +60,8 @@ class MigrationJob(actions.JobActions):
         # and nobody resumes it afterwards.
         self._guest_paused = guest_paused
         self._last_stats = None
+        # The downtime ladder still to climb: (seconds, ms), in order.
+        self._ladder = collections.deque(ladder)
         self._timeout = timeout
         self._conf = libvirt_conf
         self._monitor = monitor
@@ -147,6 +149,7 @@ class MigrationJob(actions.JobActions):
                     else:
                         self._last_stats = stats
                 now = self._clock.now()
+                self._climb(now - start)
                 interval = self._conf.live_migration_monitor_interval
                 if last_report is None or now - last_report >= interval:
                     self._monitor.progress(stats)
@@ -167,6 +170,22 @@ class MigrationJob(actions.JobActions):
                 # outcome is the migration's.
                 return self._end(None)
             self._clock.wait(self._wake, POLL_SECONDS)
+
+    def _climb(self, elapsed):
+        """Set the next downtime of the ladder once its time has come."""
+        step = None
+        while self._ladder and self._ladder[0][0] <= elapsed:
+            step = self._ladder.popleft()
+        if step is None or self._post_copy:
+            return
+        try:
+            self.tune(max_downtime=step[1])
+        except exception.ServerMigrationsException:
+            pass  # logged; the copy goes on with the downtime it has
+
+    def stop_ladder(self):
+        """An operator set the downtime: the ladder no longer climbs."""
+        self._ladder.clear()
 
     def _read_job(self):
         """(job type, the six counters) of the domain's current job."""

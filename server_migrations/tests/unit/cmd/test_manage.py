@@ -24,6 +24,7 @@ from oslo_utils import timeutils
 import sqlalchemy as sa
 import yaml
 
+from server_migrations.db import agent_actions
 from server_migrations.db import migration
 from server_migrations.db import models
 from server_migrations.tests import base as sm_base
@@ -137,6 +138,20 @@ class TestManageOperatorCommands(sm_base.BaseTestCase):
         self.assertEqual(512 << 20, shown['memory_processed_bytes'])
         self.assertEqual(SERVER, shown['server_uuid'])
         self.assertIsNone(shown['reason'])
+        self.assertIsNone(shown['convergence'])
+        # What the agent judged of it, per copy iteration.
+        engine = sa.create_engine('sqlite:///%s' % self.db_path)
+        self.addCleanup(engine.dispose)
+        with engine.begin() as conn:
+            conn.execute(sa.insert(
+                models.MigrationConvergence.__table__).values(
+                    migration_id=running['id'], converging=False,
+                    stalled_for=75, iteration=4, dirty_rate=300 << 20,
+                    transfer_rate=100 << 20))
+        shown = self.manage_json('migration', 'show', str(running['id']))
+        self.assertEqual(('stalled 75 s', '', '300.0 MiB/s', '100.0 MiB/s'),
+                         (shown['convergence'], shown['eta'],
+                          shown['dirty_rate'], shown['transfer_rate']))
         self.assertEqual('dst', shown['dest_compute'])
         done = self.manage_json('migration', 'list', '--status',
                                 'completed')[0]
@@ -151,6 +166,43 @@ class TestManageOperatorCommands(sm_base.BaseTestCase):
         self.assertEqual(1, out.returncode)
         self.assertEqual('ERROR: Migration abc not found.',
                          out.stderr.strip())
+
+    def test_metrics_for_prometheus(self):
+        running = self.manage_json('migration', 'list', '--status',
+                                   'running')[0]
+        engine = sa.create_engine('sqlite:///%s' % self.db_path)
+        self.addCleanup(engine.dispose)
+        with engine.begin() as conn:
+            conn.execute(sa.insert(
+                models.MigrationConvergence.__table__).values(
+                    migration_id=running['id'], converging=False))
+            # The ended one took 90 s.
+            table = models.Migration.__table__
+            done = table.c.status == 'completed'
+            created = conn.execute(sa.select(table.c.created_at).where(
+                done)).scalar_one()
+            conn.execute(sa.update(table).where(done).values(
+                updated_at=created + datetime.timedelta(seconds=90)))
+        out = self.manage('metrics', 'write', '-')
+        self.assertEqual(0, out.returncode, out.stderr)
+        lines = set(out.stdout.splitlines())
+        for line in (
+                'server_migrations_in_flight{host="src",status="running"} '
+                '1.0',
+                'server_migrations_stalled 1.0',
+                'server_migrations_outcomes_total{status="completed"} 1.0',
+                'server_migrations_outcomes_total{status="failed"} 0.0',
+                'server_migrations_duration_seconds_count 1.0',
+                'server_migrations_duration_seconds_bucket{le="60"} 0.0',
+                'server_migrations_duration_seconds_bucket{le="120"} 1.0',
+                'server_migrations_duration_seconds_sum 90.0'):
+            self.assertIn(line, lines)
+        path = os.path.join(os.path.dirname(self.db_path), 'sm.prom')
+        out = self.manage('metrics', 'write', path)
+        self.assertEqual(0, out.returncode, out.stderr)
+        with open(path) as stream:
+            self.assertIn('server_migrations_stalled 1.0',
+                          stream.read().splitlines())
 
     def test_service_list_up_and_down(self):
         rows = self.manage_json('service', 'list')
@@ -301,6 +353,47 @@ class TestManageOperatorCommands(sm_base.BaseTestCase):
             self.assertEqual(action, self._actions()[-1]['action'])
         self.assertEqual({getpass.getuser()},
                          {a['user_id'] for a in self._actions()})
+
+    def test_tune_records_the_action_and_its_values(self):
+        running = self.manage_json('migration', 'list', '--status',
+                                   'running')[0]
+        out = self.manage('migration', 'tune', str(running['id']),
+                          '--bandwidth', '300', '--max-downtime', '500')
+        self.assertEqual(0, out.returncode, out.stderr)
+        self.assertIn('Requested tune of migration %s of server %s' % (
+            running['id'], SERVER), out.stdout)
+        action = self._actions()[-1]
+        self.assertEqual('live_migration_tune', action['action'])
+        engine = sa.create_engine('sqlite:///%s' % self.db_path)
+        self.addCleanup(engine.dispose)
+        table = models.AgentAction.__table__
+        with engine.connect() as conn:
+            row, = conn.execute(sa.select(table).where(
+                table.c.action_id == action['id'])).mappings()
+        self.assertEqual(('live_migration_tune', 'src',
+                          {'bandwidth': 300, 'max_downtime': 500}),
+                         (row['method'], row['host'],
+                          agent_actions.parameters_of(row)))
+
+    def test_tune_refusals(self):
+        done = self.manage_json('migration', 'list', '--status',
+                                'completed')[0]
+        out = self.manage('migration', 'tune', str(done['id']),
+                          '--bandwidth', '300')
+        self.assertEqual(1, out.returncode)
+        self.assertIn('Cannot tune live migration while the migration is '
+                      'in this state.', out.stderr)
+        out = self.manage('migration', 'tune', '999', '--bandwidth', '1')
+        self.assertEqual('ERROR: Migration 999 not found.',
+                         out.stderr.strip())
+        running = self.manage_json('migration', 'list', '--status',
+                                   'running')[0]
+        out = self.manage('migration', 'tune', str(running['id']))
+        self.assertIn('Nothing to tune', out.stderr)
+        out = self.manage('migration', 'tune', str(running['id']),
+                          '--bandwidth', '0')
+        self.assertEqual(2, out.returncode)
+        self.assertEqual([], self._actions())
 
     def test_force_complete_and_abort_refusals(self):
         done = self.manage_json('migration', 'list', '--status',

@@ -168,3 +168,46 @@ class BarsRenderingTest(base.BaseTestCase):
         self.assertIn('converging', lines[-2])
         self.assertEqual('migration 7 disk: 9.8 GiB of 10.0 GiB left',
                          lines[-1])
+
+
+class AgentVerdictTest(base.BaseTestCase):
+    """With the agent's per-iteration verdict, the bar shows that."""
+
+    def line(self, verdict, record_=None):
+        out = io.StringIO()
+        console = rich_console.Console(file=out, width=200,
+                                       force_terminal=False,
+                                       color_system=None)
+        with progress.Bars(console=console) as bars:
+            bars.update(record_ or stuck(0), verdict)
+        return out.getvalue().strip()
+
+    def test_stalled(self):
+        verdict = {'converging': False, 'eta': None, 'stalled_for': 95,
+                   'dirty_rate': 200 * MiB, 'transfer_rate': 128 * MiB}
+        self.assertEqual(
+            'migration 7 memory: 4.0 GiB of 4.0 GiB left, 128.0 MiB/s sent, '
+            '200.0 MiB/s dirtied, not converging (stalled 2 min): the guest '
+            'dirties memory as fast as it is sent; tune --bandwidth or '
+            'force-complete it? | running', self.line(verdict))
+        self.assertEqual(('stalled 2 min', '', '200.0 MiB/s', '128.0 MiB/s'),
+                         progress.verdict_texts(verdict))
+
+    def test_converging_with_the_agents_eta(self):
+        verdict = {'converging': True, 'eta': 42.4, 'stalled_for': 0,
+                   'dirty_rate': 0, 'transfer_rate': 128 * MiB}
+        self.assertIn('converging, about 42 s left', self.line(verdict))
+        self.assertEqual(('converging', '42 s', '0 bytes/s', '128.0 MiB/s'),
+                         progress.verdict_texts(verdict))
+
+    def test_first_pass(self):
+        verdict = {'converging': None, 'eta': None, 'stalled_for': 0,
+                   'dirty_rate': None, 'transfer_rate': None}
+        self.assertIn('measuring...', self.line(verdict))
+
+    def test_ended_ignores_it(self):
+        verdict = {'converging': False, 'stalled_for': 3}
+        self.assertEqual('migration 7 memory: 0 bytes of 4.0 GiB left, '
+                         'completed',
+                         self.line(verdict, record(1, 0, 0,
+                                                   status='completed')))

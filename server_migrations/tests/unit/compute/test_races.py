@@ -137,13 +137,14 @@ class ConcurrentActionsTest(agent_base.AgentTestCase):
 
 class EndpointTest(agent_base.AgentTestCase):
 
-    def test_only_the_three_casts_are_exposed(self):
+    def test_only_the_four_casts_are_exposed(self):
         endpoint = manager.ComputeEndpoint(self.agent.manager)
         public = sorted(name for name in dir(endpoint)
                         if not name.startswith('_') and name != 'target')
         self.assertEqual(['live_migration', 'live_migration_abort',
-                          'live_migration_force_complete'], public)
-        self.assertEqual('1.1', endpoint.target.version)
+                          'live_migration_force_complete',
+                          'live_migration_tune'], public)
+        self.assertEqual('1.2', endpoint.target.version)
 
     def test_internal_methods_cannot_be_cast(self):
         log = self.useFixture(fixtures.FakeLogger(level='INFO'))

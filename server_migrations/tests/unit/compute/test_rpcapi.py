@@ -32,7 +32,7 @@ from server_migrations.tests import base
 
 
 class Recorder:
-    target = messaging.Target(version='1.1')
+    target = messaging.Target(version='1.2')
 
     def __init__(self):
         self.calls = []
@@ -50,6 +50,9 @@ class Recorder:
 
     def live_migration_abort(self, ctxt, **kwargs):
         self._record(ctxt, 'live_migration_abort', **kwargs)
+
+    def live_migration_tune(self, ctxt, **kwargs):
+        self._record(ctxt, 'live_migration_tune', **kwargs)
 
 
 class CastTest(base.TestCase):
@@ -97,6 +100,29 @@ class CastTest(base.TestCase):
                  instance_uuid='uuid-1', migration_id=7)
         self.assertEqual({'instance_uuid': 'uuid-1', 'migration_id': 7},
                          self._one()[3])
+
+    def test_tune_is_cast_at_1_2_with_its_action(self):
+        self.api.wake(self.ctx, self.host, 'live_migration_tune', 6,
+                      min_version='1.2', instance_uuid='uuid-1',
+                      migration_id=7)
+        self.assertEqual(('live_migration_tune',
+                          {'instance_uuid': 'uuid-1', 'migration_id': 7,
+                           'action_id': 6}),
+                         (lambda c: (c[0], c[3]))(self._one()))
+
+    def test_capped_below_1_2_tune_is_left_to_the_poll(self):
+        self.conf_fixture.config(compute='1.1', group='upgrade_levels')
+        logger = self.useFixture(fixtures.FakeLogger(
+            name='server_migrations.compute.rpcapi'))
+        api = rpcapi.ComputeAPI(self.conf)
+        api.wake(self.ctx, self.host, 'live_migration_tune', 6,
+                 min_version='1.2', instance_uuid='uuid-1', migration_id=7)
+        self.assertIn('needs RPC 1.2', logger.output)
+        # The next cast is the first to arrive.
+        api.wake(self.ctx, self.host, 'live_migration_abort', 8,
+                 instance_uuid='uuid-1', migration_id=7)
+        self.assertEqual('live_migration_abort', self._one()[0])
+        self.assertEqual([], self.recorder.calls)
 
     def test_in_process_transport_needs_no_warm_up(self):
         self.assertIsNone(self.api.warm(self.ctx))
@@ -154,8 +180,8 @@ class VersionCapTest(base.TestCase):
     def test_auto_without_agents_is_not_cached(self):
         self.conf_fixture.config(compute='auto', group='upgrade_levels')
         api = rpcapi.ComputeAPI(self.conf)
-        self.assertTrue(api.can_send_version(self.context, '1.1'))
-        self.assertFalse(api.can_send_version(self.context, '1.2'))
+        self.assertTrue(api.can_send_version(self.context, '1.2'))
+        self.assertFalse(api.can_send_version(self.context, '1.3'))
         self._service('old', '0.5')
         self.assertFalse(api.can_send_version(self.context, '1.0'))
 

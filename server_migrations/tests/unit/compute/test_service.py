@@ -33,7 +33,7 @@ class RegistrationTest(agent_base.AgentTestCase):
         row = [s for s in db_api.service_get_all(self.context,
                                                  compute.BINARY)
                if s['host'] == self.src][0]
-        self.assertEqual(('compute', '1.1'), (row['topic'],
+        self.assertEqual(('compute', '1.2'), (row['topic'],
                                               row['rpc_version']))
         first = row['last_seen_at']
         self.assertTrue(self.agent.heartbeat())

@@ -159,6 +159,7 @@ class FakeDomain:
         # (call, job reads before it): when in the job's life it came.
         self.timeline = []
         self.migrate_args = None
+        self.max_downtime = self.max_speed = None
         self.post_copy = False
         self.reads = 0
         self.end = None
@@ -273,6 +274,18 @@ class FakeDomain:
                                   'abort migration in post-copy mode',
                                   VIR_ERR_OPERATION_INVALID)
             self._replace([CANCELLED])
+        return 0
+
+    def migrateSetMaxDowntime(self, downtime, flags=0):
+        self._record('migrateSetMaxDowntime')
+        with self._cond:
+            self.max_downtime = downtime
+        return 0
+
+    def migrateSetMaxSpeed(self, bandwidth, flags=0):
+        self._record('migrateSetMaxSpeed')
+        with self._cond:
+            self.max_speed = bandwidth
         return 0
 
     def migrateStartPostCopy(self):
