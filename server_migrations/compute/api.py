@@ -191,15 +191,15 @@ class API:
         check_lock(context, instance)
         check_state(instance, 'force_complete', vm_states=('active',),
                     task_states=(MIGRATING,))
-        # One transaction: the migration read, the checks, the records.
+        migration = self._get_migration(context, instance, migration_id)
+        if migration['status'] not in FORCE_COMPLETE_STATUSES:
+            raise exception.InvalidMigrationState(
+                migration_id=migration_id, instance_uuid=instance['uuid'],
+                state=migration['status'], method='force complete')
+        host = migration['source_compute'] or instance['host']
+        # Writes only: on SQLite a transaction that reads first and then
+        # writes is refused ("database is locked") instead of waiting.
         with db_api.writer(context):
-            migration = self._get_migration(context, instance, migration_id)
-            if migration['status'] not in FORCE_COMPLETE_STATUSES:
-                raise exception.InvalidMigrationState(
-                    migration_id=migration_id,
-                    instance_uuid=instance['uuid'],
-                    state=migration['status'], method='force complete')
-            host = migration['source_compute'] or instance['host']
             ident = self._record(context, instance['uuid'],
                                  LIVE_MIGRATION_FORCE_COMPLETE, host,
                                  migration['id'], FORCE_COMPLETE)
@@ -213,14 +213,12 @@ class API:
                     task_states=(MIGRATING,))
         allowed = (ABORT_IN_QUEUE_STATUSES if support_abort_in_queue
                    else ABORT_STATUSES)
+        migration = self._get_migration(context, instance, migration_id)
+        if migration['status'] not in allowed:
+            raise exception.InvalidMigrationState(
+                migration_id=migration_id, instance_uuid=instance['uuid'],
+                state=migration['status'], method='abort live migration')
         with db_api.writer(context):
-            migration = self._get_migration(context, instance, migration_id)
-            if migration['status'] not in allowed:
-                raise exception.InvalidMigrationState(
-                    migration_id=migration_id,
-                    instance_uuid=instance['uuid'],
-                    state=migration['status'],
-                    method='abort live migration')
             ident = self._record(context, instance['uuid'],
                                  LIVE_MIGRATION_CANCEL, instance['host'],
                                  migration['id'], ABORT)
@@ -244,14 +242,13 @@ class API:
         parameters = {k: v for k, v in (('max_downtime', max_downtime),
                                         ('bandwidth', bandwidth))
                       if v is not None}
+        migration = self._get_migration(context, instance, migration_id)
+        if migration['status'] not in TUNE_STATUSES:
+            raise exception.InvalidMigrationState(
+                migration_id=migration_id, instance_uuid=instance['uuid'],
+                state=migration['status'], method='tune live migration')
+        host = migration['source_compute'] or instance['host']
         with db_api.writer(context):
-            migration = self._get_migration(context, instance, migration_id)
-            if migration['status'] not in TUNE_STATUSES:
-                raise exception.InvalidMigrationState(
-                    migration_id=migration_id,
-                    instance_uuid=instance['uuid'],
-                    state=migration['status'], method='tune live migration')
-            host = migration['source_compute'] or instance['host']
             ident = self._record(context, instance['uuid'],
                                  LIVE_MIGRATION_TUNE, host, migration['id'],
                                  TUNE, parameters=parameters)

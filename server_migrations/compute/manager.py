@@ -160,6 +160,12 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
             # Unless the settle closed it already.
             event.finish(False, reasons.AGENT_STOPPED, reasons.AGENT_STOPPED)
             return
+        claimed = event.agent_action_id is not None
+        if claimed:
+            # Open before the migration can end: whoever ends it (an
+            # abort, a shutdown) closes this event with the reason. Only
+            # for a claimed action, which no duplicate cast can reach.
+            self._open_event(event, migration_id)
         won, status = db_api.migration_update(
             context, migration_id, {'status': 'queued'},
             expected_status='accepted')
@@ -170,18 +176,22 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
             event.finish(False, 'Migration %s is already %s; not starting '
                                 'it again' % (migration_id, status))
             return
-        try:
-            # Open now: the end of the migration closes it with its reason.
-            event.open()
-        except Exception:
-            LOG.warning('Could not record the start of migration %s yet',
-                        migration_id)
+        if not claimed:
+            self._open_event(event, migration_id)
         # "auto" (microversion 2.25 and later) means: copy the disks unless
         # they are on storage both hosts share; the driver knows which.
         block = (block_migration if block_migration == 'auto'
                  else bool(block_migration))
         self.submit(jobs.Job(context, migration_id, instance_uuid, block,
                              event))
+
+    @staticmethod
+    def _open_event(event, migration_id):
+        try:
+            event.open()
+        except Exception:
+            LOG.warning('Could not record the start of migration %s yet',
+                        migration_id)
 
     def run(self, job):
         """Prepare and run one migration (in the bounded executor)."""
