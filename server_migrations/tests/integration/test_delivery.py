@@ -53,7 +53,7 @@ from server_migrations.tests.unit.db import test_api
 TARGET = int(os.environ.get('SERVER_MIGRATIONS_DELIVERY_ACTIONS', '20000'))
 CONNECTIONS = 32
 ROUND_SECONDS = 8
-MAX_ROUNDS = 40
+MAX_ROUNDS = 80
 # The whole test, whatever the machine's speed.
 TIME_LIMIT = 1500
 SERVERS_PER_AGENT = 6
