@@ -121,6 +121,11 @@ class Signals:
     def __init__(self, grace=GRACE_SECONDS):
         self.grace = grace
         self.stopping = False
+        # Once the demo runs, the main thread waits on this instead: a
+        # handler that only sets it lets a second signal's handler run
+        # (one that raises leaves the next pending signal unhandled).
+        self.running = False
+        self.stop_requested = threading.Event()
 
     def install(self):
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -130,7 +135,16 @@ class Signals:
         if self.stopping:
             os._exit(128 + signum)
         self.stopping = True
+        if self.running:
+            self.stop_requested.set()
+            return
         raise _Stop()
+
+    def wait(self):
+        """Block the main thread until the first signal."""
+        self.running = True
+        while not self.stopping:
+            self.stop_requested.wait(1.0)
 
     def begin_stop(self):
         """Called once stopping starts, whatever started it."""
@@ -270,8 +284,7 @@ def main(argv=None):
         threading.Thread(target=dev.keep_converging, args=(stop,),
                          name='demo', daemon=True).start()
         _banner(server, conf, hosts, dev)
-        while True:
-            time.sleep(3600)
+        signals.wait()
     except _Stop:
         pass
     finally:
