@@ -235,18 +235,18 @@ class Monitor(virt_driver.MigrationMonitor):
         self.tracker = tracker or convergence.Tracker()
 
     def progress(self, stats):
+        verdict = self.tracker.update(stats)
         try:
-            db_api.migration_update_progress(self.context, self.migration_id,
-                                             stats)
+            # One transaction for the counters and the verdict: an agent
+            # with hundreds of migrations writes this every step of each.
+            with db_api.writer(self.context):
+                db_api.migration_update_progress(
+                    self.context, self.migration_id, stats)
+                db_convergence.record(self.context, self.migration_id,
+                                      verdict)
         except Exception:
             # A lost progress write must not break the copy itself.
             LOG.exception('Could not write progress of migration %s',
-                          self.migration_id)
-        verdict = self.tracker.update(stats)
-        try:
-            db_convergence.record(self.context, self.migration_id, verdict)
-        except Exception:
-            LOG.exception('Could not write the convergence of migration %s',
                           self.migration_id)
         if self.job is None:
             return
