@@ -408,6 +408,46 @@ class MariaDBOutageTestCase(DatabaseOutageTestCase):
     DEFAULT_PORT = 3306
 
 
+class AgentDatabaseOutageTestCase(_Base):
+    """The copy ends while the source agent cannot reach its database."""
+
+    def test_outcome_is_written_when_the_database_is_back(self):
+        engine = db_api.get_engine()
+        database = proxy.FaultProxy(engine.url.port or 5432)
+        self.addCleanup(database.close)
+        proxied = engine.url.set(host='127.0.0.1', port=database.port)
+        source = agents.AgentProcess(
+            self.tmp, self.a, proxied.render_as_string(hide_password=False),
+            self.guests_file)
+        self.addCleanup(source.kill)
+        self.addOnException(lambda _exc: self.addDetail(
+            'log-' + self.a, content.text_content(source.log())))
+        source.start(self.context)
+        self.agent(self.b)
+        # A guest whose copy ends on its own a few seconds after it starts.
+        uuid = test_api.make_instance(self.context, host=self.a,
+                                      node=self.a, memory_mb=4096,
+                                      task_state=None,
+                                      project_id='p1')['uuid']
+        agents.write_guests(self.guests_file, {uuid: {'dirty_rate_mbps': 0}})
+        resp = self.request('POST', '/v2.1/servers/%s/action' % uuid,
+                            body={'os-migrateLive': {
+                                'host': self.b, 'block_migration': False}})
+        self.assertEqual(202, resp.status_code, resp.body)
+        mid = self.wait_running(uuid)['id']
+
+        database.cut()
+        # The copy ends meanwhile; the agent cannot say so yet.
+        agents.wait_for(lambda: 'will be retried' in source.log(),
+                        what='the outcome kept for a retry')
+        self.assertEqual('running', db_api.migration_get(
+            self.context, mid)['status'])
+        database.restore()
+        # Written by the agent's next poll, on the destination.
+        self.assertEqual('completed', self.wait_terminal(mid))
+        self.assertEqual((self.b, self.b, None), self.where(uuid))
+
+
 class ReplayedCastTestCase(_Base):
     """A cast delivered twice is carried out once."""
 
