@@ -53,8 +53,15 @@ def _source(host, uuid):
         active = bool(host_mod.bounded(domain.isActive))
     except exception.InstanceNotFound:
         return False, False, False
-    except (errors.HypervisorUnavailable, host_mod.CallTimedOut,
-            lv.libvirtError) as e:
+    except lv.libvirtError as e:
+        if e.get_error_code() == lv.VIR_ERR_NO_DOMAIN:
+            # Gone between the look-up and the question: a migration
+            # that just finished took it away.
+            return False, False, False
+        LOG.warning('Cannot ask libvirt at %s about guest %s: %s', host.uri,
+                    uuid, host_mod.error_message(e))
+        return None, False, False
+    except (errors.HypervisorUnavailable, host_mod.CallTimedOut) as e:
         LOG.warning('Cannot ask libvirt at %s about guest %s: %s', host.uri,
                     uuid, host_mod.error_message(e))
         return None, False, False
