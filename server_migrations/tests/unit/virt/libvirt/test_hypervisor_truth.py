@@ -27,6 +27,7 @@ from server_migrations.virt import driver as driver_mod
 from server_migrations.virt.libvirt import actions
 from server_migrations.virt.libvirt import errors
 from server_migrations.virt.libvirt import host as host_mod
+from server_migrations.virt.libvirt import reconcile
 
 INSTANCE = helpers.INSTANCE
 GIB = fake.GIB
@@ -243,3 +244,25 @@ class TestProgressAndParameters(helpers.LibvirtTestCase):
         self.assertEqual(({}, False),
                          self._migrate('auto', shared_storage=True))
         self.assertEqual(({}, False), self._migrate(False))
+
+
+class TestSourceLookupRace(helpers.LibvirtTestCase):
+    """A post-copy that finishes while the agent asks where the guest is."""
+
+    def test_guest_gone_between_the_look_up_and_the_question(self):
+        class Gone:
+            def isActive(self):
+                raise fake.libvirtError('Domain not found: no domain with '
+                                        'matching uuid',
+                                        fake.VIR_ERR_NO_DOMAIN)
+
+        class Host:
+            libvirt = fake
+            uri = 'qemu:///source'
+
+            def lookup_domain(self, uuid):
+                return Gone()
+        # Not "unknown": absent from the source, so the destination is
+        # asked and decides.
+        self.assertEqual((False, False, False),
+                         reconcile._source(Host(), helpers.UUID))
