@@ -191,14 +191,10 @@ class API:
         check_lock(context, instance)
         check_state(instance, 'force_complete', vm_states=('active',),
                     task_states=(MIGRATING,))
-        migration = self._get_migration(context, instance, migration_id)
-        if migration['status'] not in FORCE_COMPLETE_STATUSES:
-            raise exception.InvalidMigrationState(
-                migration_id=migration_id, instance_uuid=instance['uuid'],
-                state=migration['status'], method='force complete')
+        migration = self._migration_in(context, instance, migration_id,
+                                       FORCE_COMPLETE_STATUSES,
+                                       'force complete')
         host = migration['source_compute'] or instance['host']
-        # Writes only: on SQLite a transaction that reads first and then
-        # writes is refused ("database is locked") instead of waiting.
         with db_api.writer(context):
             ident = self._record(context, instance['uuid'],
                                  LIVE_MIGRATION_FORCE_COMPLETE, host,
@@ -213,11 +209,8 @@ class API:
                     task_states=(MIGRATING,))
         allowed = (ABORT_IN_QUEUE_STATUSES if support_abort_in_queue
                    else ABORT_STATUSES)
-        migration = self._get_migration(context, instance, migration_id)
-        if migration['status'] not in allowed:
-            raise exception.InvalidMigrationState(
-                migration_id=migration_id, instance_uuid=instance['uuid'],
-                state=migration['status'], method='abort live migration')
+        migration = self._migration_in(context, instance, migration_id,
+                                       allowed, 'abort live migration')
         with db_api.writer(context):
             ident = self._record(context, instance['uuid'],
                                  LIVE_MIGRATION_CANCEL, instance['host'],
@@ -242,11 +235,8 @@ class API:
         parameters = {k: v for k, v in (('max_downtime', max_downtime),
                                         ('bandwidth', bandwidth))
                       if v is not None}
-        migration = self._get_migration(context, instance, migration_id)
-        if migration['status'] not in TUNE_STATUSES:
-            raise exception.InvalidMigrationState(
-                migration_id=migration_id, instance_uuid=instance['uuid'],
-                state=migration['status'], method='tune live migration')
+        migration = self._migration_in(context, instance, migration_id,
+                                       TUNE_STATUSES, 'tune live migration')
         host = migration['source_compute'] or instance['host']
         with db_api.writer(context):
             ident = self._record(context, instance['uuid'],
@@ -255,6 +245,21 @@ class API:
         # A method newer than 1.0 names the version it needs.
         self._wake(context, host, TUNE, ident, instance['uuid'],
                    migration['id'], min_version='1.2')
+
+    def _migration_in(self, context, instance, migration_id, statuses,
+                      method):
+        """The server's migration, if its status is one of ``statuses``.
+
+        Read outside the write transaction that follows: on SQLite a
+        transaction that reads first and then writes is refused ("database
+        is locked") instead of waiting.
+        """
+        migration = self._get_migration(context, instance, migration_id)
+        if migration['status'] not in statuses:
+            raise exception.InvalidMigrationState(
+                migration_id=migration_id, instance_uuid=instance['uuid'],
+                state=migration['status'], method=method)
+        return migration
 
     @staticmethod
     def _record(context, uuid, action, host, migration_id, method,
