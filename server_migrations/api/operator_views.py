@@ -17,7 +17,7 @@ import hashlib
 from server_migrations.api import links
 from server_migrations.api import microversion
 from server_migrations.api import views
-from server_migrations.db import models
+from server_migrations import migration_states as states
 
 # Fields of an /os-migrations item at every version.
 _MIGRATION_FIELDS = ('id', 'instance_uuid', 'status', 'source_compute',
@@ -39,8 +39,8 @@ def os_migration(req, row, version, include_host):
     if microversion.migration_type_and_links(version):
         item['migration_type'] = row['migration_type']
         # Only what GET /servers/{id}/migrations/{id} would show links.
-        if (row['migration_type'] == models.LIVE_MIGRATION and
-                row['status'] in models.IN_PROGRESS_STATUSES):
+        if (row['migration_type'] == states.LIVE_MIGRATION and
+                row['status'] in states.IN_PROGRESS):
             item['links'] = links.item_links(
                 req, 'servers/%s/migrations' % row['instance_uuid'],
                 row['id'])

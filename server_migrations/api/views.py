@@ -13,18 +13,10 @@
 """JSON views of migrations and servers, field sets per microversion."""
 
 from server_migrations.api import microversion
+from server_migrations import migration_states as states
 
 HOST_FIELDS = ('dest_compute', 'dest_host', 'dest_node', 'source_compute',
                'source_node')
-# API name -> column, for the byte counters.
-PROGRESS_FIELDS = (
-    ('memory_total_bytes', 'memory_total'),
-    ('memory_processed_bytes', 'memory_processed'),
-    ('memory_remaining_bytes', 'memory_remaining'),
-    ('disk_total_bytes', 'disk_total'),
-    ('disk_processed_bytes', 'disk_processed'),
-    ('disk_remaining_bytes', 'disk_remaining'),
-)
 _TIME_FORMAT = '%Y-%m-%dT%H:%M:%S.%f'
 
 
@@ -45,7 +37,8 @@ def migration(row, version, include_host=True):
     for field in HOST_FIELDS:
         # Hidden host fields are present and null, never omitted.
         item[field] = row[field] if include_host else None
-    for api_name, column in PROGRESS_FIELDS:
+    for api_name, column in zip(states.PROGRESS_API_FIELDS,
+                                states.PROGRESS_FIELDS):
         item[api_name] = row[column]
     if microversion.include_uuid(version):
         item['uuid'] = row['uuid']

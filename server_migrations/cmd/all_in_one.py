@@ -40,6 +40,7 @@ from server_migrations.conf import default as default_opts
 from server_migrations import context as sm_context
 from server_migrations.db import api as db_api
 from server_migrations.db import migration
+from server_migrations import migration_states as states
 from server_migrations import rpc
 
 LOG = logging.getLogger(__name__)
@@ -204,7 +205,8 @@ class Demo:
             dest = self.placement[name][1]
             self.migrations[name] = self.api.live_migrate(
                 self.requester, self.servers[name], dest, False)
-            wanted = ('queued',) if role == demo.QUEUED else ('running',)
+            wanted = ((states.QUEUED,) if role == demo.QUEUED
+                      else (states.RUNNING,))
             _wait_status(self.admin, self.migrations[name]['id'], wanted)
 
     def keep_converging(self, stop, interval=2.0):

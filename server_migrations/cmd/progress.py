@@ -26,6 +26,8 @@ import time
 
 from rich import progress as rich_progress
 
+from server_migrations import migration_states as states
+
 # Seconds of progress records the rates are computed over.
 WINDOW_SECONDS = 10.0
 KINDS = ('memory', 'disk')
@@ -81,10 +83,10 @@ class Trend:
 
     def describe(self, status):
         """(rate text, verdict text) for a migration in ``status``."""
-        if not status.startswith('running'):
-            verdict = {'queued': 'queued: waits for a free slot',
-                       'accepted': 'accepted: not started yet',
-                       'preparing': 'preparing: not copying yet'}
+        if status not in states.COPYING:
+            verdict = {states.QUEUED: 'queued: waits for a free slot',
+                       states.ACCEPTED: 'accepted: not started yet',
+                       states.PREPARING: 'preparing: not copying yet'}
             return '', verdict.get(status, status)
         if len(self.samples) < 2:
             return '', 'measuring...'
@@ -195,7 +197,7 @@ class Bars:
         trend = self.trends.setdefault(ident, Trend(self.window))
         if not trend.add(migration) and self.plain:
             return
-        if verdict is not None and migration['status'] == 'running':
+        if verdict is not None and migration['status'] == states.RUNNING:
             rate, verdict = describe_verdict(verdict)
         else:
             rate, verdict = trend.describe(migration['status'])

@@ -20,8 +20,8 @@ from server_migrations.compute import rpcapi
 from server_migrations import context as sm_context
 from server_migrations.db import agent_actions
 from server_migrations.db import api as db_api
-from server_migrations.db import models
 from server_migrations import exception
+from server_migrations import migration_states as states
 
 LOG = logging.getLogger(__name__)
 
@@ -36,11 +36,6 @@ FORCE_COMPLETE = 'live_migration_force_complete'
 ABORT = 'live_migration_abort'
 TUNE = 'live_migration_tune'
 LIVE_MIGRATION_TUNE = 'live_migration_tune'
-TUNE_STATUSES = ('running',)
-
-FORCE_COMPLETE_STATUSES = ('running',)
-ABORT_STATUSES = ('running',)
-ABORT_IN_QUEUE_STATUSES = ('queued', 'preparing', 'running')
 
 
 def check_lock(context, instance):
@@ -91,10 +86,10 @@ def check_migration_in_progress(migration, migration_id, server_id):
     if migration is None:
         raise exception.LiveMigrationNotFoundForServer(
             migration_id=migration_id, server_id=server_id)
-    if migration['migration_type'] != models.LIVE_MIGRATION:
+    if migration['migration_type'] != states.LIVE_MIGRATION:
         raise exception.MigrationNotLiveMigration(
             migration_id=migration_id, server_id=server_id)
-    if migration['status'] not in models.IN_PROGRESS_STATUSES:
+    if migration['status'] not in states.IN_PROGRESS:
         raise exception.LiveMigrationNotInProgress(
             migration_id=migration_id, server_id=server_id)
     return migration
@@ -192,7 +187,7 @@ class API:
         check_state(instance, 'force_complete', vm_states=('active',),
                     task_states=(MIGRATING,))
         migration = self._migration_in(context, instance, migration_id,
-                                       FORCE_COMPLETE_STATUSES,
+                                       states.FORCE_COMPLETABLE,
                                        'force complete')
         host = migration['source_compute'] or instance['host']
         with db_api.writer(context):
@@ -207,8 +202,7 @@ class API:
         check_lock(context, instance)
         check_state(instance, 'abort live migration',
                     task_states=(MIGRATING,))
-        allowed = (ABORT_IN_QUEUE_STATUSES if support_abort_in_queue
-                   else ABORT_STATUSES)
+        allowed = states.abortable(support_abort_in_queue)
         migration = self._migration_in(context, instance, migration_id,
                                        allowed, 'abort live migration')
         with db_api.writer(context):
@@ -236,7 +230,7 @@ class API:
                                         ('bandwidth', bandwidth))
                       if v is not None}
         migration = self._migration_in(context, instance, migration_id,
-                                       TUNE_STATUSES, 'tune live migration')
+                                       states.TUNABLE, 'tune live migration')
         host = migration['source_compute'] or instance['host']
         with db_api.writer(context):
             ident = self._record(context, instance['uuid'],
@@ -344,8 +338,8 @@ class API:
                     state=current['task_state'], method='os-migrateLive')
             migration = db_api.migration_create(context, {
                 'instance_uuid': uuid,
-                'migration_type': models.LIVE_MIGRATION,
-                'status': 'accepted',
+                'migration_type': states.LIVE_MIGRATION,
+                'status': states.ACCEPTED,
                 'source_compute': instance['host'],
                 'source_node': instance['node'],
                 'dest_compute': dest, 'dest_node': dest, 'dest_host': dest,

@@ -29,14 +29,12 @@ from server_migrations.db import agent_actions
 from server_migrations.db import api as db_api
 from server_migrations.db import convergence as db_convergence
 from server_migrations.db import outcomes
+from server_migrations import migration_states as states
 from server_migrations.virt import driver as virt_driver
 
 LOG = logging.getLogger(__name__)
 
 BINARY = compute.BINARY
-RUNNING = ('running', 'running (post-copy)')
-NOT_STARTED = ('accepted', 'queued', 'preparing')
-ABORTABLE = NOT_STARTED + ('running',)
 
 
 class Ignored(Exception):
@@ -209,7 +207,7 @@ def _run_callback(callback, status):
 
 
 def finish_abort(event, status):
-    if status == 'cancelled':
+    if status == states.CANCELLED:
         event.finish(True)
     else:
         event.finish(False, 'The migration ended as %s before the abort '
@@ -262,8 +260,8 @@ class Monitor(virt_driver.MigrationMonitor):
         if self.job is not None:
             self.job.post_copy = True
         db_api.migration_update(self.context, self.migration_id,
-                                {'status': 'running (post-copy)'},
-                                expected_status='running')
+                                {'status': states.RUNNING_POST_COPY},
+                                expected_status=states.RUNNING)
 
     def timed_out(self, elapsed, action):
         if self.job is not None:
@@ -305,7 +303,7 @@ class MigrationJobs:
                 job.future = executor.submit(self._run_job, job)
         if executor is None:
             self.settle(job.context, job.migration_id, job.instance_uuid,
-                        'cancelled', NOT_STARTED,
+                        states.CANCELLED, states.NOT_STARTED,
                         reason=reasons.AGENT_STOPPED)
             # Unless the settle closed it already.
             job.event.finish(False, reasons.AGENT_STOPPED,
@@ -319,7 +317,7 @@ class MigrationJobs:
         except Exception as exc:
             LOG.exception('Migration %s broke', job.migration_id)
             self.settle(job.context, job.migration_id, job.instance_uuid,
-                        'error', NOT_STARTED + RUNNING,
+                        states.ERROR, states.IN_FLIGHT,
                         reason=reasons.agent_error(exc),
                         traceback=describe(exc))
 
@@ -332,7 +330,7 @@ class MigrationJobs:
                 migration = db_api.migration_get(job.context,
                                                  job.migration_id)
                 status = migration['status'] if migration else None
-            job.event.finish(status == 'completed', job.detail or
+            job.event.finish(status == states.COMPLETED, job.detail or
                              'The migration ended as %s' % status)
         except Exception:
             LOG.exception('Could not read how migration %s ended',
@@ -382,7 +380,7 @@ class MigrationJobs:
         :returns: ``(won, status)`` as ``db_api.migration_update``;
             ``(None, None)`` when a durable write was deferred.
         """
-        reason = reason or (reasons.COMPLETED if status == 'completed'
+        reason = reason or (reasons.COMPLETED if status == states.COMPLETED
                             else reasons.ended_as(status))
         write = functools.partial(self._settle, context, migration_id,
                                   instance_uuid, status, expected, dest,
@@ -421,7 +419,8 @@ class MigrationJobs:
                                        expected_task_state='migrating')
             if won:
                 outcomes.record_end(context, migration_id, self.host,
-                                    status == 'completed', reason, traceback)
+                                    status == states.COMPLETED, reason,
+                                    traceback)
         if won:
             LOG.info('Migration %(id)s is %(status)s: %(reason)s',
                      {'id': migration_id, 'status': status,

@@ -33,6 +33,7 @@ from server_migrations.compute import stall
 from server_migrations.db import agent_actions
 from server_migrations.db import api as db_api
 from server_migrations import exception
+from server_migrations import migration_states as states
 from server_migrations.virt import driver as virt_driver
 
 LOG = logging.getLogger(__name__)
@@ -155,8 +156,8 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
                                                self.host))
             return
         if self.stopping.is_set():
-            self.settle(context, migration_id, instance_uuid, 'cancelled',
-                        ('accepted',), reason=reasons.AGENT_STOPPED)
+            self.settle(context, migration_id, instance_uuid, states.CANCELLED,
+                        (states.ACCEPTED,), reason=reasons.AGENT_STOPPED)
             # Unless the settle closed it already.
             event.finish(False, reasons.AGENT_STOPPED, reasons.AGENT_STOPPED)
             return
@@ -167,8 +168,8 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
             # for a claimed action, which no duplicate cast can reach.
             self._open_event(event, migration_id)
         won, status = db_api.migration_update(
-            context, migration_id, {'status': 'queued'},
-            expected_status='accepted')
+            context, migration_id, {'status': states.QUEUED},
+            expected_status=states.ACCEPTED)
         if not won:
             LOG.info('Ignoring live_migration of migration %(id)s: it is '
                      'already %(status)s (duplicate or stale cast)',
@@ -201,8 +202,8 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
             # cancels it as not started.
             return
         won, status = db_api.migration_update(
-            ctx, job.migration_id, {'status': 'preparing'},
-            expected_status='queued')
+            ctx, job.migration_id, {'status': states.PREPARING},
+            expected_status=states.QUEUED)
         if not won:
             LOG.info('Migration %(id)s is %(status)s; not starting it',
                      {'id': job.migration_id, 'status': status})
@@ -210,19 +211,19 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
         try:
             instance, migration = self._prepare(ctx, job)
         except exception.ServerMigrationsException as exc:
-            self.settle(ctx, job.migration_id, job.instance_uuid, 'failed',
-                        ('preparing',), reason=getattr(
+            self.settle(ctx, job.migration_id, job.instance_uuid,
+                        states.FAILED, (states.PREPARING,), reason=getattr(
                             exc, 'reason', None) or reasons.not_startable(
                             exc.format_message()))
             return
         won, status = db_api.migration_update(
-            ctx, job.migration_id, {'status': 'running'},
-            expected_status='preparing')
+            ctx, job.migration_id, {'status': states.RUNNING},
+            expected_status=states.PREPARING)
         if not won:
             LOG.info('Migration %(id)s is %(status)s; not running it',
                      {'id': job.migration_id, 'status': status})
             return
-        migration['status'] = 'running'
+        migration['status'] = states.RUNNING
         job.instance = instance
         monitor = jobs.Monitor(ctx, job.migration_id, job,
                                on_verdict=self._on_verdict)
@@ -233,22 +234,22 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
         except Exception as exc:
             LOG.exception('Live migration %s failed with an error',
                           job.migration_id)
-            self.settle(ctx, job.migration_id, job.instance_uuid, 'error',
-                        jobs.RUNNING, reason=reasons.hypervisor_error(exc),
+            self.settle(ctx, job.migration_id, job.instance_uuid, states.ERROR,
+                        states.COPYING, reason=reasons.hypervisor_error(exc),
                         traceback=jobs.describe(exc), durable=True)
             return
         if result == virt_driver.COMPLETED:
             self.settle(ctx, job.migration_id, job.instance_uuid,
-                        'completed', jobs.RUNNING, dest=migration,
+                        states.COMPLETED, states.COPYING, dest=migration,
                         reason=job.completed_reason, durable=True)
         elif result == virt_driver.CANCELLED:
             self.settle(ctx, job.migration_id, job.instance_uuid,
-                        'cancelled', jobs.RUNNING,
+                        states.CANCELLED, states.COPYING,
                         reason=job.reason or reasons.HYPERVISOR_CANCELLED,
                         durable=True)
         else:
-            self.settle(ctx, job.migration_id, job.instance_uuid, 'failed',
-                        jobs.RUNNING,
+            self.settle(ctx, job.migration_id, job.instance_uuid,
+                        states.FAILED, states.COPYING,
                         reason=job.reason or reasons.HYPERVISOR_FAILED,
                         durable=True)
 
@@ -294,7 +295,7 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
         with self.action_lock(migration_id):
             try:
                 instance, migration, result = self._act_first(
-                    context, instance_uuid, migration_id, ('running',),
+                    context, instance_uuid, migration_id, (states.RUNNING,),
                     'force complete',
                     self.driver.live_migration_force_complete)
                 if result == virt_driver.POST_COPY:
@@ -303,8 +304,8 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
                         job.post_copy = True
                     db_api.migration_update(
                         context, migration_id,
-                        {'status': 'running (post-copy)'},
-                        expected_status='running')
+                        {'status': states.RUNNING_POST_COPY},
+                        expected_status=states.RUNNING)
                 LOG.info('Force-complete of migration %(id)s: %(result)s',
                          {'id': migration_id, 'result': result})
                 self.notifier.notify(context, notifications.FORCE_COMPLETE,
@@ -332,7 +333,7 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
                     raise jobs.Ignored('Nothing to tune for migration %s.'
                                        % migration_id)
                 self._act_first(
-                    context, instance_uuid, migration_id, ('running',),
+                    context, instance_uuid, migration_id, (states.RUNNING,),
                     'tune', lambda instance: self.driver.live_migration_tune(
                         instance, **parameters))
                 LOG.info('Tuned migration %(id)s: %(values)s',
@@ -362,9 +363,9 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
         job = self.job(migration_id)
         if job is None or job.instance is None:
             instance, migration = self._current(
-                context, instance_uuid, migration_id, jobs.ABORTABLE,
+                context, instance_uuid, migration_id, states.AGENT_ABORTABLE,
                 'abort')
-            if migration['status'] != 'running':
+            if migration['status'] != states.RUNNING:
                 self._abort_not_started(context, instance, migration, event)
                 return
         # Noted before the driver call, so the copy that stops says why.
@@ -373,7 +374,8 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
             job.note_reason(reason)
         try:
             instance, migration, _result = self._act_first(
-                context, instance_uuid, migration_id, ('running',), 'abort',
+                context, instance_uuid, migration_id, (states.RUNNING,),
+                'abort',
                 self.driver.live_migration_abort)
         except Exception:
             job = self.job(migration_id)
@@ -407,11 +409,11 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
     def _abort_not_started(self, context, instance, migration, event):
         migration_id = migration['id']
         won, status = self.settle(
-            context, migration_id, instance['uuid'], 'cancelled',
-            jobs.NOT_STARTED,
+            context, migration_id, instance['uuid'], states.CANCELLED,
+            states.NOT_STARTED,
             reason=reasons.aborted_by_request(context.request_id))
         if not won:
-            if status == 'running':
+            if status == states.RUNNING:
                 # It started meanwhile: abort the copy.
                 self._abort(context, instance['uuid'], migration_id, event)
                 return
@@ -435,7 +437,7 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
         """
         job = self.job(migration_id)
         if job is not None and job.instance is not None:
-            if job.post_copy and 'running (post-copy)' not in statuses:
+            if job.post_copy and states.RUNNING_POST_COPY not in statuses:
                 raise jobs.Ignored('Migration %s is running (post-copy); '
                                    'cannot %s it.' % (migration_id, what))
             try:

@@ -17,6 +17,7 @@ import time
 
 from oslo_log import log as logging
 
+from server_migrations import migration_states as states
 from server_migrations import rpc
 
 LOG = logging.getLogger(__name__)
@@ -34,9 +35,7 @@ _SERVER_FIELDS = ('uuid', 'display_name', 'project_id', 'user_id', 'host',
 _MIGRATION_FIELDS = ('id', 'uuid', 'instance_uuid', 'status',
                      'migration_type', 'source_compute', 'source_node',
                      'dest_compute', 'dest_node', 'dest_host',
-                     'memory_total', 'memory_processed', 'memory_remaining',
-                     'disk_total', 'disk_processed', 'disk_remaining',
-                     'created_at', 'updated_at')
+                     *states.PROGRESS_FIELDS, 'created_at', 'updated_at')
 
 
 def _plain(value):

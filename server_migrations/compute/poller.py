@@ -33,6 +33,7 @@ from server_migrations.compute import reasons
 from server_migrations import context as sm_context
 from server_migrations.db import agent_actions
 from server_migrations.db import api as db_api
+from server_migrations import migration_states as states
 
 LOG = logging.getLogger(__name__)
 
@@ -113,8 +114,8 @@ class ActionPoller:
                 # Never started: the server is no longer "migrating", and
                 # the migration's end closes the start's event.
                 won, _status = self.manager.settle(
-                    ctx, row['migration_id'], row['instance_uuid'], 'error',
-                    ('accepted',), reason=detail)
+                    ctx, row['migration_id'], row['instance_uuid'],
+                    states.ERROR, (states.ACCEPTED,), reason=detail)
                 if won:
                     continue
             jobs.Event(context_for(row), row['instance_uuid'],

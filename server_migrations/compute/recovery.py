@@ -16,11 +16,11 @@ import time
 
 from oslo_log import log as logging
 
-from server_migrations.compute import jobs
 from server_migrations.compute import reasons
 from server_migrations import context as sm_context
 from server_migrations.db import agent_actions
 from server_migrations.db import api as db_api
+from server_migrations import migration_states as states
 from server_migrations.virt import driver as virt_driver
 
 LOG = logging.getLogger(__name__)
@@ -53,10 +53,11 @@ class StartStop:
         for job in self.all_jobs():
             won, status = self.settle(
                 job.context, job.migration_id, job.instance_uuid,
-                'cancelled', jobs.NOT_STARTED, reason=reasons.AGENT_STOPPED)
+                states.CANCELLED, states.NOT_STARTED,
+                reason=reasons.AGENT_STOPPED)
             if won:
                 self.cancel_queued(job.migration_id)
-            elif status == 'running':
+            elif status == states.RUNNING:
                 job.note_reason(reasons.AGENT_STOPPED_ABORTED)
                 instance = db_api.instance_get(job.context,
                                                job.instance_uuid)
@@ -94,15 +95,15 @@ class StartStop:
                         self.host)
         for migration in db_api.migrations_in_flight_by_host(ctx, self.host):
             if (migration['source_compute'] != self.host or
-                    migration['migration_type'] != 'live-migration'):
+                    migration['migration_type'] != states.LIVE_MIGRATION):
                 continue
-            if migration['status'] == 'accepted':
+            if migration['status'] == states.ACCEPTED:
                 if agent_actions.pending_for_migration(
                         ctx, migration['id'], 'live_migration'):
                     continue
                 won, _status = self.settle(
                     ctx, migration['id'], migration['instance_uuid'],
-                    'error', ('accepted',),
+                    states.ERROR, (states.ACCEPTED,),
                     reason=reasons.START_REQUEST_LOST)
                 if won:
                     LOG.warning('Migration %s was accepted but its start '
@@ -130,13 +131,13 @@ class StartStop:
             except Exception:
                 LOG.exception('Could not ask the hypervisor where server %s '
                               'is', migration['instance_uuid'])
-        post_copy = migration['status'] == 'running (post-copy)'
+        post_copy = migration['status'] == states.RUNNING_POST_COPY
         if where == virt_driver.ON_DESTINATION:
-            status, dest = 'completed', migration
+            status, dest = states.COMPLETED, migration
         elif where == virt_driver.UNKNOWN and post_copy:
-            status, dest = 'error', migration
+            status, dest = states.ERROR, migration
         else:
-            status, dest = 'error', None
+            status, dest = states.ERROR, None
         won, _status = self.settle(
             ctx, migration['id'], migration['instance_uuid'], status,
             (migration['status'],), dest=dest,

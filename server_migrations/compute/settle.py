@@ -24,6 +24,7 @@ on the server, and an ``Error`` event on every action still waiting.
 from server_migrations import compute
 from server_migrations.db import agent_actions
 from server_migrations.db import api as db_api
+from server_migrations import migration_states as states
 
 SETTLE_ACTION = 'live_migration_settle'
 SETTLE_EVENT = 'settle_records'
@@ -52,8 +53,8 @@ def settle(context, migration, reason):
     message = reason[:_MESSAGE_LENGTH]
     with db_api.writer(context):
         won, status = db_api.migration_update(
-            context, migration['id'], {'status': 'error'},
-            expected_status=db_api.IN_FLIGHT_STATUSES)
+            context, migration['id'], {'status': states.ERROR},
+            expected_status=states.IN_FLIGHT)
         if not won:
             return won, status
         db_api.instance_update(context, uuid, {'task_state': None},

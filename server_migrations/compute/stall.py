@@ -32,6 +32,7 @@ from oslo_log import log as logging
 from server_migrations.compute import notifications
 from server_migrations.compute import reasons
 from server_migrations.db import api as db_api
+from server_migrations import migration_states as states
 from server_migrations.virt import driver as virt_driver
 
 LOG = logging.getLogger(__name__)
@@ -99,8 +100,8 @@ class StallPolicy:
                 job.post_copy = True
                 db_api.migration_update(
                     context, job.migration_id,
-                    {'status': 'running (post-copy)'},
-                    expected_status='running')
+                    {'status': states.RUNNING_POST_COPY},
+                    expected_status=states.RUNNING)
         except Exception:
             LOG.exception('The %s of stalled migration %s failed; it goes on '
                           'as it was', self.action, job.migration_id)

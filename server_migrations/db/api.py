@@ -32,6 +32,7 @@ from server_migrations.conf import database as database_conf
 from server_migrations.db import models
 from server_migrations.db import reads
 from server_migrations.db import timeouts
+from server_migrations import migration_states as states
 
 _CTX = enginefacade.transaction_context()
 
@@ -45,9 +46,6 @@ EVENTS = models.InstanceActionEvent.__table__
 _MAX_DB_INT = 2 ** 31 - 1
 _DECIMAL = re.compile(r'[0-9]+\Z')
 
-# Statuses of a migration an agent still has to act on (not terminal).
-IN_FLIGHT_STATUSES = ('accepted', 'queued', 'preparing', 'running',
-                      'running (post-copy)', 'post-migrating')
 
 _GET_INSTANCE = sa.select(INSTANCES).where(
     INSTANCES.c.uuid == sa.bindparam('uuid'), INSTANCES.c.deleted == 0)
@@ -56,7 +54,7 @@ _GET_PROJECT_INSTANCE = _GET_INSTANCE.where(
 _IN_PROGRESS = sa.select(MIGRATIONS).where(
     MIGRATIONS.c.deleted == 0,
     MIGRATIONS.c.instance_uuid == sa.bindparam('instance_uuid'),
-    MIGRATIONS.c.status.in_(models.IN_PROGRESS_STATUSES),
+    MIGRATIONS.c.status.in_(states.IN_PROGRESS),
     MIGRATIONS.c.migration_type == sa.bindparam('migration_type'))
 _GET_MIGRATION_OF_INSTANCE = sa.select(MIGRATIONS).where(
     MIGRATIONS.c.id == sa.bindparam('id'),
@@ -88,7 +86,7 @@ def _server_with(on):
 _SERVER_IN_PROGRESS = _server_with((
     # Bound values one by one: an expanding IN is compiled per execution.
     MIGRATIONS.c.status.in_([sa.literal(status) for status
-                             in models.IN_PROGRESS_STATUSES]),
+                             in states.IN_PROGRESS]),
     MIGRATIONS.c.migration_type == sa.bindparam('migration_type')))
 _SERVER_MIGRATION = _server_with((MIGRATIONS.c.id == sa.bindparam('id'),))
 _SERVER_ONLY = _server_with((sa.false(),))
@@ -234,7 +232,7 @@ def _server_and_migrations(reads_, project_id, **params):
 
 
 def server_migrations_in_progress(context, uuid, project_id=None,
-                                  migration_type=models.LIVE_MIGRATION):
+                                  migration_type=states.LIVE_MIGRATION):
     """A live server and its in-progress migrations, in one statement.
 
     :param project_id: as for ``instance_get``.
@@ -343,7 +341,7 @@ def migration_get_by_id_and_instance(context, migration_id, instance_uuid):
 
 
 def migration_get_in_progress_by_instance(
-        context, instance_uuid, migration_type=models.LIVE_MIGRATION):
+        context, instance_uuid, migration_type=states.LIVE_MIGRATION):
     """Migrations of an instance that are queued, preparing or running."""
     with _CTX.reader.connection.using(context) as conn:
         rows = conn.execute(
@@ -375,7 +373,9 @@ def migration_update(context, migration_id, values, expected_status=None):
 
     :param expected_status: a status, or a tuple of statuses; the update
         happens only if the row's status is still (one of) it, so two
-        concurrent writers cannot both win.
+        concurrent writers cannot both win. When ``values`` sets a status,
+        only expected statuses that ``migration_states.TRANSITIONS`` lets
+        become it are matched.
     :returns: ``(won, status)``: whether this call changed the row, and the
         row's status after the call (None if the migration does not exist).
     """
@@ -388,6 +388,9 @@ def migration_update(context, migration_id, values, expected_status=None):
     if expected_status is not None:
         if isinstance(expected_status, str):
             expected_status = (expected_status,)
+        if 'status' in values:
+            expected_status = states.sources(expected_status,
+                                             values['status'])
         statement = statement.where(
             MIGRATIONS.c.status.in_(tuple(expected_status)))
     with _CTX.writer.using(context) as session:
@@ -403,19 +406,15 @@ def migration_purge(context, migration_id):
             MIGRATIONS.c.id == migration_id))
 
 
-PROGRESS_FIELDS = ('memory_total', 'memory_processed', 'memory_remaining',
-                   'disk_total', 'disk_processed', 'disk_remaining')
-
-
 def migration_update_progress(context, migration_id, progress,
-                              statuses=('running', 'running (post-copy)')):
+                              statuses=states.COPYING):
     """Write the six progress counters while the migration is running.
 
     A migration that has meanwhile ended keeps its last counters: the write
     is conditional on the status, so a late monitor tick cannot touch it.
     :returns: True if written.
     """
-    values = {k: progress[k] for k in PROGRESS_FIELDS if k in progress}
+    values = {k: progress[k] for k in states.PROGRESS_FIELDS if k in progress}
     won, _status = migration_update(context, migration_id, values,
                                     expected_status=statuses)
     return won
@@ -425,7 +424,7 @@ def migrations_in_flight_by_host(context, host):
     """Unfinished migrations with ``host`` as source or destination."""
     statement = sa.select(MIGRATIONS).where(
         MIGRATIONS.c.deleted == 0,
-        MIGRATIONS.c.status.in_(IN_FLIGHT_STATUSES),
+        MIGRATIONS.c.status.in_(states.IN_FLIGHT),
         sa.or_(MIGRATIONS.c.source_compute == host,
                MIGRATIONS.c.dest_compute == host))
     with _CTX.reader.using(context) as session:
@@ -592,7 +591,7 @@ def host_load(context, hosts):
     statement = sa.select(MIGRATIONS.c.source_compute,
                           MIGRATIONS.c.dest_compute).where(
         MIGRATIONS.c.deleted == 0,
-        MIGRATIONS.c.status.in_(IN_FLIGHT_STATUSES),
+        MIGRATIONS.c.status.in_(states.IN_FLIGHT),
         sa.or_(MIGRATIONS.c.source_compute.in_(hosts),
                MIGRATIONS.c.dest_compute.in_(hosts)))
     with _CTX.reader.using(context) as session:

@@ -18,15 +18,13 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 from sqlalchemy import orm
 
+from server_migrations import migration_states as states
+
+
 BASE = orm.declarative_base()
 
 # Microsecond timestamps on every backend (MySQL's DATETIME drops them).
 DateTime = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mysql')
-
-# Migration statuses the API treats as "in progress" (listable and showable).
-IN_PROGRESS_STATUSES = ('queued', 'preparing', 'running', 'post-migrating')
-LIVE_MIGRATION = 'live-migration'
-MIGRATION_TYPES = ('migration', 'resize', LIVE_MIGRATION, 'evacuation')
 
 
 class _Timestamps:
@@ -91,7 +89,7 @@ class Migration(BASE, _Base):
     dest_node = sa.Column(sa.String(255))
     dest_host = sa.Column(sa.String(255))
     migration_type = sa.Column(
-        sa.Enum(*MIGRATION_TYPES, name='migration_type'))
+        sa.Enum(*states.TYPES, name='migration_type'))
     status = sa.Column(sa.String(255))
     hidden = sa.Column(sa.Boolean, nullable=False, default=False)
     memory_total = sa.Column(sa.BigInteger)

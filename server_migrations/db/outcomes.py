@@ -19,9 +19,9 @@ terminal status, so a client never sees an ended migration without it.
 import sqlalchemy as sa
 
 from server_migrations.db import api as db_api
+from server_migrations import migration_states as states
 
 # The action the API records for a live migration, and the agent's event.
-LIVE_MIGRATION_ACTION = 'live-migration'
 LIVE_MIGRATION_EVENT = 'compute_live_migration'
 
 
@@ -35,7 +35,7 @@ def migration_action(context, migration):
     actions = db_api.ACTIONS
     statement = sa.select(actions).where(
         actions.c.instance_uuid == migration['instance_uuid'],
-        actions.c.action == LIVE_MIGRATION_ACTION,
+        actions.c.action == states.LIVE_MIGRATION,
         actions.c.deleted == 0)
     if migration.get('created_at') is not None:
         statement = statement.where(
@@ -88,7 +88,7 @@ def migration_reason(context, migration):
 
     None too while it is in flight.
     """
-    if migration['status'] in db_api.IN_FLIGHT_STATUSES:
+    if migration['status'] in states.IN_FLIGHT:
         return None
     action = migration_action(context, migration)
     if action is None:

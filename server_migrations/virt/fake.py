@@ -32,6 +32,7 @@ from oslo_log import log as logging
 import yaml
 
 from server_migrations import exception
+from server_migrations import migration_states as states
 from server_migrations.virt import driver
 
 LOG = logging.getLogger(__name__)
@@ -279,7 +280,7 @@ class FakeDriver(driver.ComputeDriver):
                 sim.cancel_requested = True
                 sim.wake.set()
             post_copy = sim.post_copy if sim is not None else (
-                migration.get('status') == 'running (post-copy)')
+                migration.get('status') == states.RUNNING_POST_COPY)
         return driver.ON_DESTINATION if post_copy else driver.ON_SOURCE
 
     def live_migration_abort(self, instance):

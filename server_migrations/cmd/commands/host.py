@@ -19,6 +19,7 @@ import getpass
 from server_migrations.compute import settle
 from server_migrations import context as sm_context
 from server_migrations.db import api as db_api
+from server_migrations import migration_states as states
 
 
 class CommandError(Exception):
@@ -73,7 +74,7 @@ def force_abort(conf, server, migration_id):
     if migration is None:
         raise CommandError('Migration %s of server %s not found.'
                            % (migration_id, server))
-    if migration['status'] not in db_api.IN_FLIGHT_STATUSES:
+    if migration['status'] not in states.IN_FLIGHT:
         raise CommandError('Migration %s is %s: nothing to abort.'
                            % (migration_id, migration['status']))
     source = migration['source_compute']

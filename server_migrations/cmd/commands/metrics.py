@@ -25,10 +25,10 @@ import sqlalchemy as sa
 from server_migrations import context as sm_context
 from server_migrations.db import api as db_api
 from server_migrations.db import models
+from server_migrations import migration_states as states
 
 MIGRATIONS = models.Migration.__table__
 CONVERGENCE = models.MigrationConvergence.__table__
-ENDED = ('completed', 'failed', 'error', 'cancelled')
 # Seconds: the usual spread of live migrations, from small guests to big.
 DURATION_BUCKETS = (30, 60, 120, 300, 600, 1800, 3600, 7200)
 
@@ -51,7 +51,7 @@ def _rows(context):
                  .outerjoin(CONVERGENCE, CONVERGENCE.c.migration_id ==
                             MIGRATIONS.c.id)
                  .where(MIGRATIONS.c.deleted == 0,
-                        MIGRATIONS.c.migration_type == 'live-migration'))
+                        MIGRATIONS.c.migration_type == states.LIVE_MIGRATION))
     with db_api.reading(context) as conn:
         return [dict(r) for r in conn.execute(statement).mappings()]
 
@@ -70,7 +70,7 @@ class MigrationCollector:
             labels=['status', 'host'])
         counts = {}
         for row in rows:
-            if row['status'] in db_api.IN_FLIGHT_STATUSES:
+            if row['status'] in states.IN_FLIGHT:
                 key = row['status'], row['source_compute'] or ''
                 counts[key] = counts.get(key, 0) + 1
         for (status, host), count in sorted(counts.items()):
@@ -79,12 +79,12 @@ class MigrationCollector:
         yield core.GaugeMetricFamily(
             'server_migrations_stalled',
             'Running live migrations their agent judges not converging.',
-            value=sum(1 for r in rows if r['status'] == 'running' and
+            value=sum(1 for r in rows if r['status'] == states.RUNNING and
                       r['converging'] is False))
         outcomes = core.CounterMetricFamily(
             'server_migrations_outcomes',
             'Ended live migrations, by final status.', labels=['status'])
-        for status in ENDED:
+        for status in states.ENDED:
             outcomes.add_metric([status], sum(
                 1 for r in rows if r['status'] == status))
         yield outcomes
@@ -93,7 +93,7 @@ class MigrationCollector:
     @staticmethod
     def _durations(rows):
         seconds = [(r['updated_at'] - r['created_at']).total_seconds()
-                   for r in rows if r['status'] in ENDED and
+                   for r in rows if r['status'] in states.ENDED and
                    r['created_at'] and r['updated_at']]
         buckets = [(str(le), sum(1 for s in seconds if s <= le))
                    for le in DURATION_BUCKETS]

@@ -16,7 +16,6 @@ import getpass
 import time
 
 from server_migrations.api import util as api_util
-from server_migrations.api import views
 from server_migrations.cmd.commands import host as host_commands
 from server_migrations.cmd import output
 from server_migrations.cmd import progress
@@ -24,9 +23,9 @@ from server_migrations.compute import api as compute_api
 from server_migrations import context as sm_context
 from server_migrations.db import api as db_api
 from server_migrations.db import convergence as db_convergence
-from server_migrations.db import models
 from server_migrations.db import outcomes
 from server_migrations import exception
+from server_migrations import migration_states as states
 
 # The API's field names (GET /os-migrations, .../migrations/{id}).
 COLUMNS = [('id', 'Id'), ('uuid', 'UUID'), ('server_uuid', 'Server UUID'),
@@ -40,8 +39,6 @@ COLUMNS = [('id', 'Id'), ('uuid', 'UUID'), ('server_uuid', 'Server UUID'),
            ('disk_processed_bytes', 'Disk Processed Bytes'),
            ('disk_remaining_bytes', 'Disk Remaining Bytes'),
            ('created_at', 'Created At'), ('updated_at', 'Updated At')]
-IN_FLIGHT = ('accepted',) + models.IN_PROGRESS_STATUSES + (
-    'running (post-copy)',)
 LIST_COLUMNS = COLUMNS[:7] + [('updated_at', 'Updated At')]
 SHOW_COLUMNS = COLUMNS + [
     ('source_node', 'Source Node'), ('dest_node', 'Dest Node'),
@@ -55,7 +52,8 @@ SHOW_COLUMNS = COLUMNS + [
 def as_api(row):
     """A migration record under the API's field names."""
     item = dict(row, server_uuid=row['instance_uuid'])
-    for api_name, column in views.PROGRESS_FIELDS:
+    for api_name, column in zip(states.PROGRESS_API_FIELDS,
+                                states.PROGRESS_FIELDS):
         item[api_name] = row[column]
     return item
 
@@ -209,7 +207,7 @@ class MigrationCommands:
         migration['reason'] = outcomes.migration_reason(self.context,
                                                         migration)
         verdict = (db_convergence.get(self.context, migration['id'])
-                   if migration['status'] in IN_FLIGHT else None)
+                   if migration['status'] in states.IN_FLIGHT else None)
         texts = (progress.verdict_texts(verdict) if verdict is not None
                  else (None,) * 4)
         migration.update(zip(('convergence', 'eta', 'dirty_rate',
@@ -225,7 +223,8 @@ class MigrationCommands:
         # In flight: the API's "in progress" ones, and those not started yet
         # or in post-copy, which the API does not list.
         watched = {m['id']: m for m in db_api.migration_get_all(
-            self.context, instance_uuid=args.server, statuses=IN_FLIGHT)}
+            self.context, instance_uuid=args.server,
+            statuses=states.IN_FLIGHT)}
         if not watched:
             print('Server %s has no live migration in progress.'
                   % args.server)
@@ -255,7 +254,7 @@ class MigrationCommands:
                 watched[ident], status='deleted')
             watched[ident] = migration
             bars.update(migration, db_convergence.get(self.context, ident)
-                        if migration['status'] in IN_FLIGHT else None)
-            if migration['status'] in IN_FLIGHT:
+                        if migration['status'] in states.IN_FLIGHT else None)
+            if migration['status'] in states.IN_FLIGHT:
                 active += 1
         return active

@@ -31,6 +31,7 @@ from oslo_config import cfg
 
 from server_migrations.cmd import common
 from server_migrations import exception
+from server_migrations import migration_states as states
 from server_migrations.virt import driver as driver_mod
 
 GIB = 1024 ** 3
@@ -61,10 +62,8 @@ class PrintingMonitor(driver_mod.MigrationMonitor):
     def progress(self, stats):
         self.out('progress: memory %.2f of %.2f GiB copied, %.2f GiB left; '
                  'disk %.2f of %.2f GiB copied, %.2f GiB left' % tuple(
-                     stats[key] / GIB for key in (
-                         'memory_processed', 'memory_total',
-                         'memory_remaining', 'disk_processed', 'disk_total',
-                         'disk_remaining')))
+                     stats[states.PROGRESS_FIELDS[i]] / GIB
+                     for i in (1, 0, 2, 4, 3, 5)))
 
     def post_copy_started(self):
         self.out('post-copy started (completion timeout action)')

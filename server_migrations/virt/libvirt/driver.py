@@ -17,6 +17,7 @@ import threading
 from oslo_log import log as logging
 
 from server_migrations import exception
+from server_migrations import migration_states as states
 from server_migrations.virt import driver
 from server_migrations.virt.libvirt import errors
 from server_migrations.virt.libvirt import host as host_mod
@@ -151,7 +152,7 @@ class LibvirtDriver(driver.ComputeDriver):
         return reconcile.recover(
             host, self.conf.libvirt, instance['uuid'],
             migration_rec['dest_compute'],
-            migration_rec.get('status') == 'running (post-copy)',
+            migration_rec.get('status') == states.RUNNING_POST_COPY,
             timeout=timeout)
 
     def _job(self, instance):

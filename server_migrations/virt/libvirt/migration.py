@@ -18,6 +18,7 @@ from xml.etree import ElementTree
 from oslo_log import log as logging
 
 from server_migrations import exception
+from server_migrations import migration_states as states
 
 LOG = logging.getLogger(__name__)
 
@@ -29,8 +30,7 @@ MIB_PER_GIB = 1024
 
 # The six progress counters of a migration record, in libvirt's own names
 # (the typed parameters of virDomainGetJobStats use the same words).
-STAT_KEYS = ('memory_total', 'memory_processed', 'memory_remaining',
-             'disk_total', 'disk_processed', 'disk_remaining')
+STAT_KEYS = states.PROGRESS_FIELDS
 
 # Positions in the legacy virDomainGetJobInfo list: type, time elapsed,
 # time remaining, data total/processed/remaining, memory t/p/r, file t/p/r.

@@ -151,10 +151,19 @@ class QueriesTestMixin:
             self.context, mig['id'], {'status': 'completed'},
             expected_status='running')
         self.assertEqual((False, 'cancelled'), (won, status))
+        # An ended migration is never moved on, even when the caller lists
+        # its status: the swap matches only the transitions allowed.
         won, status = db_api.migration_update(
             self.context, mig['id'], {'status': 'error'},
             expected_status=('queued', 'cancelled'))
-        self.assertEqual((True, 'error'), (won, status))
+        self.assertEqual((False, 'cancelled'), (won, status))
+        self.assertRaises(ValueError, db_api.migration_update,
+                          self.context, mig['id'], {'status': 'running'},
+                          expected_status='cancelled')
+        won, status = db_api.migration_update(
+            self.context, mig['id'], {'status': 'cancelled'},
+            expected_status=None)
+        self.assertEqual((True, 'cancelled'), (won, status))
         self.assertEqual((False, None), db_api.migration_update(
             self.context, 'nope', {'status': 'x'}))
         self.assertEqual((False, None), db_api.migration_update(
