@@ -15,6 +15,7 @@
 from oslo_log import log as logging
 from oslo_utils import uuidutils
 
+from server_migrations import action_names as names
 from server_migrations import compute
 from server_migrations.compute import rpcapi
 from server_migrations import context as sm_context
@@ -24,18 +25,6 @@ from server_migrations import exception
 from server_migrations import migration_states as states
 
 LOG = logging.getLogger(__name__)
-
-MIGRATING = 'migrating'
-# Instance action names (the instance_actions.action column).
-LIVE_MIGRATION = 'live-migration'
-LIVE_MIGRATION_FORCE_COMPLETE = 'live_migration_force_complete'
-LIVE_MIGRATION_CANCEL = 'live_migration_cancel'
-# What the agent is asked to do (agent_actions.method, the RPC methods).
-START = 'live_migration'
-FORCE_COMPLETE = 'live_migration_force_complete'
-ABORT = 'live_migration_abort'
-TUNE = 'live_migration_tune'
-LIVE_MIGRATION_TUNE = 'live_migration_tune'
 
 
 def check_lock(context, instance):
@@ -185,32 +174,32 @@ class API:
     def live_migrate_force_complete(self, context, instance, migration_id):
         check_lock(context, instance)
         check_state(instance, 'force_complete', vm_states=('active',),
-                    task_states=(MIGRATING,))
+                    task_states=(names.MIGRATING,))
         migration = self._migration_in(context, instance, migration_id,
                                        states.FORCE_COMPLETABLE,
                                        'force complete')
         host = migration['source_compute'] or instance['host']
         with db_api.writer(context):
             ident = self._record(context, instance['uuid'],
-                                 LIVE_MIGRATION_FORCE_COMPLETE, host,
-                                 migration['id'], FORCE_COMPLETE)
-        self._wake(context, host, FORCE_COMPLETE, ident, instance['uuid'],
-                   migration['id'])
+                                 names.LIVE_MIGRATION_FORCE_COMPLETE, host,
+                                 migration['id'], names.FORCE_COMPLETE)
+        self._wake(context, host, names.FORCE_COMPLETE, ident,
+                   instance['uuid'], migration['id'])
 
     def live_migrate_abort(self, context, instance, migration_id,
                            support_abort_in_queue=False):
         check_lock(context, instance)
         check_state(instance, 'abort live migration',
-                    task_states=(MIGRATING,))
+                    task_states=(names.MIGRATING,))
         allowed = states.abortable(support_abort_in_queue)
         migration = self._migration_in(context, instance, migration_id,
                                        allowed, 'abort live migration')
         with db_api.writer(context):
             ident = self._record(context, instance['uuid'],
-                                 LIVE_MIGRATION_CANCEL, instance['host'],
-                                 migration['id'], ABORT)
-        self._wake(context, instance['host'], ABORT, ident, instance['uuid'],
-                   migration['id'])
+                                 names.LIVE_MIGRATION_CANCEL, instance['host'],
+                                 migration['id'], names.ABORT)
+        self._wake(context, instance['host'], names.ABORT, ident,
+                   instance['uuid'], migration['id'])
 
     def live_migrate_tune(self, context, instance, migration_id,
                           max_downtime=None, bandwidth=None):
@@ -225,7 +214,7 @@ class API:
                                     'downtime or a bandwidth.')
         check_lock(context, instance)
         check_state(instance, 'tune live migration',
-                    task_states=(MIGRATING,))
+                    task_states=(names.MIGRATING,))
         parameters = {k: v for k, v in (('max_downtime', max_downtime),
                                         ('bandwidth', bandwidth))
                       if v is not None}
@@ -234,10 +223,11 @@ class API:
         host = migration['source_compute'] or instance['host']
         with db_api.writer(context):
             ident = self._record(context, instance['uuid'],
-                                 LIVE_MIGRATION_TUNE, host, migration['id'],
-                                 TUNE, parameters=parameters)
+                                 names.LIVE_MIGRATION_TUNE, host,
+                                 migration['id'], names.TUNE,
+                                 parameters=parameters)
         # A method newer than 1.0 names the version it needs.
-        self._wake(context, host, TUNE, ident, instance['uuid'],
+        self._wake(context, host, names.TUNE, ident, instance['uuid'],
                    migration['id'], min_version='1.2')
 
     def _migration_in(self, context, instance, migration_id, statuses,
@@ -330,7 +320,7 @@ class API:
             # Compare-and-swap on the task state: of two concurrent
             # requests only one moves the server to "migrating".
             if not db_api.instance_update(context, uuid,
-                                          {'task_state': MIGRATING},
+                                          {'task_state': names.MIGRATING},
                                           expected_task_state=None):
                 current = db_api.instance_get(context, uuid) or instance
                 raise exception.InstanceInvalidState(
@@ -346,9 +336,9 @@ class API:
                 'user_id': context.user_id,
                 'project_id': context.project_id,
             })
-            ident = self._record(context, uuid, LIVE_MIGRATION,
-                                 instance['host'], migration['id'], START,
-                                 block_migration=block_migration)
-        self._wake(context, instance['host'], START, ident, uuid,
+            ident = self._record(context, uuid, names.LIVE_MIGRATION,
+                                 instance['host'], migration['id'],
+                                 names.START, block_migration=block_migration)
+        self._wake(context, instance['host'], names.START, ident, uuid,
                    migration['id'], block_migration=block_migration)
         return migration

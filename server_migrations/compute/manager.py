@@ -25,6 +25,7 @@ import time
 from oslo_log import log as logging
 import oslo_messaging as messaging
 
+from server_migrations import action_names as names
 from server_migrations.compute import jobs
 from server_migrations.compute import notifications
 from server_migrations.compute import reasons
@@ -41,16 +42,6 @@ LOG = logging.getLogger(__name__)
 # How long an action waits for the copy to register with the driver (the
 # status is already "running" but the driver has not started yet).
 DRIVER_START_WAIT = 10.0
-
-START = 'live_migration'
-FORCE_COMPLETE = 'live_migration_force_complete'
-ABORT = 'live_migration_abort'
-TUNE = 'live_migration_tune'
-# The instance action event each action records.
-EVENTS = {START: 'compute_live_migration',
-          FORCE_COMPLETE: 'compute_live_migration_force_complete',
-          ABORT: 'compute_live_migration_abort',
-          TUNE: 'compute_live_migration_tune'}
 
 
 class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
@@ -118,20 +109,21 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
     def _dispatch(self, context, method, instance_uuid, migration_id,
                   block_migration, row):
         event = jobs.Event(
-            context, instance_uuid, EVENTS.get(method, method), self.host,
+            context, instance_uuid, names.EVENTS.get(
+                method, method), self.host,
             outbox=self.outbox,
             action_id=row['action_id'] if row else None,
             agent_action_id=row['id'] if row else None)
-        if method == START:
+        if method == names.START:
             self.live_migration(context, instance_uuid, migration_id,
                                 block_migration, event)
-        elif method == FORCE_COMPLETE:
+        elif method == names.FORCE_COMPLETE:
             self.live_migration_force_complete(context, instance_uuid,
                                                migration_id, event)
-        elif method == ABORT:
+        elif method == names.ABORT:
             self.live_migration_abort(context, instance_uuid, migration_id,
                                       event)
-        elif method == TUNE:
+        elif method == names.TUNE:
             self.live_migration_tune(
                 context, instance_uuid, migration_id, event,
                 agent_actions.parameters_of(row) if row else {})
@@ -508,21 +500,21 @@ class ComputeEndpoint:
 
     def live_migration(self, context, instance_uuid, migration_id,
                        block_migration, action_id=None):
-        self._manager.take_cast(context, START, instance_uuid, migration_id,
-                                block_migration, action_id)
+        self._manager.take_cast(context, names.START, instance_uuid,
+                                migration_id, block_migration, action_id)
 
     def live_migration_force_complete(self, context, instance_uuid,
                                       migration_id, action_id=None):
-        self._manager.take_cast(context, FORCE_COMPLETE, instance_uuid,
+        self._manager.take_cast(context, names.FORCE_COMPLETE, instance_uuid,
                                 migration_id, action_id=action_id)
 
     def live_migration_abort(self, context, instance_uuid, migration_id,
                              action_id=None):
-        self._manager.take_cast(context, ABORT, instance_uuid, migration_id,
-                                action_id=action_id)
+        self._manager.take_cast(context, names.ABORT, instance_uuid,
+                                migration_id, action_id=action_id)
 
     def live_migration_tune(self, context, instance_uuid, migration_id,
                             action_id=None):
         """1.2: its values are in the action's row."""
-        self._manager.take_cast(context, TUNE, instance_uuid, migration_id,
-                                action_id=action_id)
+        self._manager.take_cast(context, names.TUNE, instance_uuid,
+                                migration_id, action_id=action_id)

@@ -26,9 +26,9 @@ import datetime
 from oslo_log import log as logging
 from oslo_utils import timeutils
 
+from server_migrations import action_names as names
 from server_migrations import compute
 from server_migrations.compute import jobs
-from server_migrations.compute import manager as compute_manager
 from server_migrations.compute import reasons
 from server_migrations import context as sm_context
 from server_migrations.db import agent_actions
@@ -110,7 +110,7 @@ class ActionPoller:
                             'id': row['id'], 'method': row['method'],
                             'migration': row['migration_id'],
                             'detail': detail})
-            if row['method'] == compute_manager.START:
+            if row['method'] == names.START:
                 # Never started: the server is no longer "migrating", and
                 # the migration's end closes the start's event.
                 won, _status = self.manager.settle(
@@ -119,7 +119,7 @@ class ActionPoller:
                 if won:
                     continue
             jobs.Event(context_for(row), row['instance_uuid'],
-                       compute_manager.EVENTS[row['method']], row['host'],
+                       names.EVENTS[row['method']], row['host'],
                        outbox=self.manager.outbox,
                        action_id=row['action_id']).finish(False, detail,
                                                           detail)
