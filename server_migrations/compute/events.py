@@ -119,7 +119,7 @@ class Event:
         if self.finished:
             return
         self.finished = True
-        result = 'Success' if ok else 'Error'
+        result = names.SUCCESS if ok else names.ERROR
         what = 'event %s of server %s' % (self.name, self.instance_uuid)
         write = functools.partial(self._write, result, detail, details)
         if self.outbox is None:
@@ -143,7 +143,7 @@ class Event:
                 # closes its start's event with the reason).
                 db_api.action_event_finish(
                     self.context, event_id, result,
-                    traceback=None if result == 'Success' else detail,
+                    traceback=None if result == names.SUCCESS else detail,
                     details=details)
             if self.agent_action_id is not None:
                 agent_actions.finish(self.context, self.agent_action_id,
