@@ -32,7 +32,7 @@ import os
 from oslo_utils import timeutils
 from oslo_utils import uuidutils
 
-from server_migrations.db import api as db_api
+from server_migrations.db import instances as db_instances
 
 PROJECT = 'demo'
 TOKEN = 'admin:%s' % PROJECT
@@ -104,9 +104,9 @@ def layout(hosts):
 
 def reset(context):
     """Soft-delete the demo servers of an earlier run."""
-    for server in db_api.instance_get_all(context, project_id=PROJECT):
+    for server in db_instances.instance_get_all(context, project_id=PROJECT):
         if (server['display_name'] or '').startswith(DEMO_PREFIX):
-            db_api.instance_destroy(context, server['uuid'])
+            db_instances.instance_destroy(context, server['uuid'])
 
 
 def seed(context, placement, guests_file):
@@ -117,7 +117,7 @@ def seed(context, placement, guests_file):
     created, guests = {}, {}
     for name, (_role, _c, memory_mb, dirty, _why) in SERVERS.items():
         host = placement[name][0]
-        server = db_api.instance_create(context, {
+        server = db_instances.instance_create(context, {
             'uuid': uuidutils.generate_uuid(), 'display_name': name,
             'project_id': PROJECT, 'user_id': 'admin', 'host': host,
             'node': host, 'vm_state': 'active', 'task_state': None,

@@ -25,7 +25,8 @@ from oslo_db.sqlalchemy import test_fixtures
 
 from server_migrations.cmd import wsgi_server
 from server_migrations import conf as sm_conf
-from server_migrations.db import api as db_api
+from server_migrations.db import engine as db_engine
+from server_migrations.db import instance_actions as db_actions
 from server_migrations.db import models
 from server_migrations import policies
 from server_migrations import policy
@@ -54,7 +55,7 @@ class ConfFixture(config_fixture.Config):
 class _SchemaMixin(test_fixtures.GeneratesSchema):
 
     def get_enginefacade(self):
-        return db_api._CTX
+        return db_engine._CTX
 
     def generate_schema_create_all(self, engine):
         models.BASE.metadata.create_all(engine)
@@ -154,8 +155,8 @@ def accept_action(context, compute_rpcapi, uuid, migration_id, name, method,
     """
     # Imported here: the unit fixtures load before any agent code.
     from server_migrations.db import agent_actions
-    with db_api.writer(context):
-        action_id = db_api.action_start(context, uuid, name)
+    with db_engine.writer(context):
+        action_id = db_actions.action_start(context, uuid, name)
         ident = agent_actions.create(context, action_id, uuid, migration_id,
                                      host, method,
                                      block_migration=block_migration)

@@ -14,7 +14,7 @@
 
 from server_migrations.compute import api as compute_api
 from server_migrations.db import agent_actions
-from server_migrations.db import api as db_api
+from server_migrations.db import instance_actions as db_actions
 from server_migrations import exception
 from server_migrations.tests.unit.compute import agent_base
 
@@ -32,8 +32,8 @@ class TuneTest(agent_base.AgentTestCase):
     def tune(self, uuid, mid, **values):
         context = self.request_context()
         self.api.live_migrate_tune(context, self.server(uuid), mid, **values)
-        return db_api.action_get_by_request_id(self.context, uuid,
-                                               context.request_id)
+        return db_actions.action_get_by_request_id(self.context, uuid,
+                                                   context.request_id)
 
     def judged_stuck(self, mid):
         def stuck():
