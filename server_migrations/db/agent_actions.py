@@ -189,10 +189,3 @@ def hosts_with_pending(context):
                  .where(AGENT_ACTIONS.c.state == PENDING))
     with engine.reading(context) as conn:
         return {r[0] for r in conn.execute(statement)}
-
-
-def for_instance_action(context, action_id):
-    statement = sa.select(AGENT_ACTIONS).where(
-        AGENT_ACTIONS.c.action_id == action_id)
-    with engine.reading(context) as conn:
-        return [dict(r) for r in conn.execute(statement).mappings()]

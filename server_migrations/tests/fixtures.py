@@ -22,6 +22,7 @@ import fixtures
 from oslo_config import cfg
 from oslo_config import fixture as config_fixture
 from oslo_db.sqlalchemy import test_fixtures
+import sqlalchemy as sa
 
 from server_migrations.cmd import wsgi_server
 from server_migrations import conf as sm_conf
@@ -166,3 +167,12 @@ def accept_action(context, compute_rpcapi, uuid, migration_id, name, method,
             kwargs['block_migration'] = block_migration
         compute_rpcapi.wake(context, host, method, ident, **kwargs)
     return action_id, ident
+
+
+def agent_actions_of(context, action_id):
+    """The agent actions recorded under an instance action, as dicts."""
+    from server_migrations.db import agent_actions
+    table = agent_actions.AGENT_ACTIONS
+    with db_engine.reading(context) as conn:
+        return db_engine.all_rows(conn, sa.select(table).where(
+            table.c.action_id == action_id))

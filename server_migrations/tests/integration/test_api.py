@@ -20,7 +20,6 @@ from oslo_utils import uuidutils
 
 from server_migrations.api import deploy
 from server_migrations import compute
-from server_migrations.db import agent_actions
 from server_migrations.db import instance_actions as db_actions
 from server_migrations.db import instances as db_instances
 from server_migrations.db import migrations as db_migrations
@@ -188,7 +187,7 @@ class TestAPIRabbitMQ(test_fixtures.OpportunisticDBTestMixin,
         resp = self.request('DELETE', path)
         self.assertEqual(202, resp.status_code)
         [action] = db_actions.actions_get(self.context, self.server['uuid'])
-        [row] = agent_actions.for_instance_action(self.context,
-                                                  action['id'])
+        [row] = sm_fixtures.agent_actions_of(self.context,
+                                             action['id'])
         self.assertEqual(('live_migration_abort', self.src, 'pending'),
                          (row['method'], row['host'], row['state']))

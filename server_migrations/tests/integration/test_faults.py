@@ -243,8 +243,8 @@ class BrokerCutMidStreamTestCase(_Base):
         actions = db_actions.actions_get(self.context, server['uuid'])
         self.assertEqual(accepted, sorted(a['request_id'] for a in actions))
         for action in actions:
-            [row] = agent_actions.for_instance_action(self.context,
-                                                      action['id'])
+            [row] = sm_fixtures.agent_actions_of(self.context,
+                                                 action['id'])
             self.assertEqual(self.a, row['host'])
         # Casts during the cut may be lost (the agent's poll covers them);
         # none arrives for a request that was not accepted.

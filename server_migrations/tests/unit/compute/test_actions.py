@@ -25,6 +25,7 @@ from server_migrations.db import agent_actions
 from server_migrations.db import engine as db_engine
 from server_migrations.db import instance_actions as db_actions
 from server_migrations.db import migrations as db_migrations
+from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.unit.compute import agent_base
 
 BUSY = agent_base.BUSY
@@ -40,7 +41,7 @@ class ActionTestCase(agent_base.AgentTestCase):
         self.start_agent()
 
     def agent_action(self, action_id):
-        [row] = agent_actions.for_instance_action(self.context, action_id)
+        [row] = sm_fixtures.agent_actions_of(self.context, action_id)
         return row
 
     def events(self, action_id):
