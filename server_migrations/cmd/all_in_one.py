@@ -24,7 +24,6 @@ import os
 import signal
 import sys
 import threading
-import time
 
 from oslo_log import log as logging
 
@@ -41,7 +40,6 @@ from server_migrations import context as sm_context
 from server_migrations.db import engine as db_engine
 from server_migrations.db import instances as db_instances
 from server_migrations.db import migration
-from server_migrations.db import migrations as db_migrations
 from server_migrations import migration_states as states
 from server_migrations import rpc
 
@@ -162,16 +160,6 @@ class Signals:
         os._exit(1)
 
 
-def _wait_status(context, migration_id, statuses, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        current = db_migrations.migration_get(context, migration_id)
-        if current and current['status'] in statuses:
-            return current
-        time.sleep(0.2)
-    return db_migrations.migration_get(context, migration_id)
-
-
 def _start_agents(conf, hosts, slots):
     agents = []
     for host in hosts:
@@ -209,7 +197,7 @@ class Demo:
                 self.requester, self.servers[name], dest, False)
             wanted = ((states.QUEUED,) if role == demo.QUEUED
                       else (states.RUNNING,))
-            _wait_status(self.admin, self.migrations[name]['id'], wanted)
+            demo.wait_status(self.admin, self.migrations[name]['id'], wanted)
 
     def keep_converging(self, stop, interval=2.0):
         """Start a new migration of demo-converging each time one ends."""

@@ -28,11 +28,13 @@ person at the terminal acts on it:
 
 import json
 import os
+import time
 
 from oslo_utils import timeutils
 from oslo_utils import uuidutils
 
 from server_migrations.db import instances as db_instances
+from server_migrations.db import migrations as db_migrations
 
 PROJECT = 'demo'
 TOKEN = 'admin:%s' % PROJECT
@@ -130,6 +132,17 @@ def seed(context, placement, guests_file):
     with open(guests_file, 'w') as f:
         json.dump(guests, f, indent=2)
     return created
+
+
+def wait_status(context, migration_id, statuses, timeout=15.0):
+    """The migration once its status is one of ``statuses`` (or timed out)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        current = db_migrations.migration_get(context, migration_id)
+        if current and current['status'] in statuses:
+            return current
+        time.sleep(0.2)
+    return db_migrations.migration_get(context, migration_id)
 
 
 def write_conf(path, conf):

@@ -25,6 +25,8 @@ its hot path skip the transaction altogether (``reads.Read`` on
 import re
 
 from oslo_db.sqlalchemy import enginefacade
+from oslo_utils import timeutils
+from oslo_utils import uuidutils
 import sqlalchemy as sa
 from sqlalchemy.dialects import plugins
 from sqlalchemy.engine import url as sa_url
@@ -168,6 +170,15 @@ def db_id(value):
     else:
         return None
     return number if 0 < number <= _MAX_DB_INT else None
+
+
+def new_row(values, **defaults):
+    """``values`` over a new row's defaults: a uuid, now, not deleted."""
+    row = {'uuid': uuidutils.generate_uuid(),
+           'created_at': timeutils.utcnow(), 'deleted': 0}
+    row.update(defaults)
+    row.update(values)
+    return row
 
 
 def first(conn, statement, **params):

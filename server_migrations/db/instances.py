@@ -18,7 +18,6 @@ only live ones are found, except by ``listings.instance_get_any``.
 """
 
 from oslo_utils import timeutils
-from oslo_utils import uuidutils
 import sqlalchemy as sa
 
 from server_migrations.db import engine
@@ -46,11 +45,7 @@ def instance_get(context, uuid, project_id=None):
 
 
 def instance_create(context, values):
-    values = dict(values)
-    values.setdefault('uuid', uuidutils.generate_uuid())
-    values.setdefault('created_at', timeutils.utcnow())
-    values.setdefault('deleted', 0)
-    values.setdefault('locked', False)
+    values = engine.new_row(values, locked=False)
     with engine.writer(context) as conn:
         conn.execute(sa.insert(INSTANCES).values(**values))
     return instance_get(context, values['uuid'])

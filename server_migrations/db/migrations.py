@@ -20,7 +20,6 @@ matches only the transitions ``migration_states`` allows.
 """
 
 from oslo_utils import timeutils
-from oslo_utils import uuidutils
 import sqlalchemy as sa
 
 from server_migrations.db import engine
@@ -111,11 +110,7 @@ def server_migration(context, uuid, migration_id, project_id=None):
 
 
 def migration_create(context, values):
-    values = dict(values)
-    values.setdefault('uuid', uuidutils.generate_uuid())
-    values.setdefault('created_at', timeutils.utcnow())
-    values.setdefault('deleted', 0)
-    values.setdefault('hidden', False)
+    values = engine.new_row(values, hidden=False)
     with engine.writer(context) as conn:
         result = conn.execute(sa.insert(MIGRATIONS).values(**values))
         new_id = result.inserted_primary_key[0]
