@@ -310,8 +310,8 @@ class ComputeAPITestCase(base.TestCase):
         db_services.service_heartbeat(self.context, 'down', compute.BINARY,
                                       'compute', '1.0')
         self.conf.set_override('service_down_time', 1)
-        with db_engine._CTX.writer.using(self.context) as session:
-            session.execute(db_services.SERVICES.update().where(
+        with db_engine.writer(self.context) as conn:
+            conn.execute(db_services.SERVICES.update().where(
                 db_services.SERVICES.c.host == 'down').values(
                     last_seen_at=LAUNCHED))
         self.assertRaises(exception.ComputeServiceUnavailable,
