@@ -26,7 +26,8 @@ from oslo_log import log as logging
 from server_migrations.compute import events
 from server_migrations.compute import notifications
 from server_migrations.compute import reasons
-from server_migrations.db import api as db_api
+from server_migrations.db import instances as db_instances
+from server_migrations.db import migrations as db_migrations
 from server_migrations import exception
 from server_migrations import migration_states as states
 from server_migrations.virt import driver as virt_driver
@@ -113,7 +114,7 @@ class CopyActions:
             job = self.jobs.get(migration_id)
             if job is not None:
                 job.post_copy = True
-            db_api.migration_update(
+            db_migrations.migration_update(
                 context, migration_id, {'status': states.RUNNING_POST_COPY},
                 expected_status=states.RUNNING)
         LOG.info('Force-complete of migration %(id)s: %(result)s',
@@ -122,7 +123,7 @@ class CopyActions:
                              instance, migration)
         self.notifier.notify(
             context, notifications.FORCE_COMPLETE, 'end', instance,
-            db_api.migration_get(context, migration_id) or migration)
+            db_migrations.migration_get(context, migration_id) or migration)
         return True
 
     def _tune(self, context, instance_uuid, migration_id, parameters):
@@ -174,13 +175,13 @@ class CopyActions:
             finish_abort(event, status)
             self.notifier.notify(
                 context, notifications.ABORT, 'end',
-                db_api.instance_get(context, instance_uuid),
-                db_api.migration_get(context, migration_id))
+                db_instances.instance_get(context, instance_uuid),
+                db_migrations.migration_get(context, migration_id))
         if job is not None:
             job.on_end(ended)
         else:
             # The copy ended meanwhile: the record says how.
-            final = db_api.migration_get(context, migration_id)
+            final = db_migrations.migration_get(context, migration_id)
             ended(final['status'] if final else None)
         return False
 
@@ -201,8 +202,9 @@ class CopyActions:
         self.jobs.cancel_queued(migration_id)
         self.notifier.notify(context, notifications.ABORT, 'start',
                              instance, migration)
-        self.notifier.notify(context, notifications.ABORT, 'end', instance,
-                             db_api.migration_get(context, migration_id))
+        self.notifier.notify(
+            context, notifications.ABORT, 'end', instance,
+            db_migrations.migration_get(context, migration_id))
         return True
 
     def _act_first(self, context, instance_uuid, migration_id, statuses,
@@ -225,7 +227,8 @@ class CopyActions:
             except exception.NoActiveMigrationForInstance:
                 pass  # still starting, or just ended: the slow path says
             else:
-                migration = (db_api.migration_get(context, migration_id) or
+                migration = (db_migrations.migration_get(context,
+                                                         migration_id) or
                              {'id': migration_id})
                 return job.instance, migration, result
         instance, migration = self._current(
@@ -235,9 +238,9 @@ class CopyActions:
 
     @staticmethod
     def _current(context, instance_uuid, migration_id, statuses, what):
-        migration = db_api.migration_get_by_id_and_instance(
+        migration = db_migrations.migration_get_by_id_and_instance(
             context, migration_id, instance_uuid)
-        instance = db_api.instance_get(context, instance_uuid)
+        instance = db_instances.instance_get(context, instance_uuid)
         if migration is None or instance is None:
             raise exception.ActionIgnored(
                 'Migration %s of server %s not found.' % (migration_id,

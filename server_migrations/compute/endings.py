@@ -25,7 +25,9 @@ from oslo_log import log as logging
 from server_migrations import action_names as names
 from server_migrations.compute import outbox as compute_outbox
 from server_migrations.compute import reasons
-from server_migrations.db import api as db_api
+from server_migrations.db import engine as db_engine
+from server_migrations.db import instances as db_instances
+from server_migrations.db import migrations as db_migrations
 from server_migrations.db import outcomes
 from server_migrations import migration_states as states
 
@@ -58,7 +60,7 @@ class Endings:
         :param durable: the outcome comes from the hypervisor and must not
             be lost: if the database refuses the write, it is kept in the
             outbox and retried until it is taken.
-        :returns: ``(won, status)`` as ``db_api.migration_update``;
+        :returns: ``(won, status)`` as ``db_migrations.migration_update``;
             ``(None, None)`` when a durable write was deferred.
         """
         reason = reason or (reasons.COMPLETED if status == states.COMPLETED
@@ -82,19 +84,19 @@ class Endings:
 
     def _settle(self, context, migration_id, instance_uuid, status, expected,
                 dest, reason, traceback):
-        with db_api.writer(context):
-            won, current = db_api.migration_update(
+        with db_engine.writer(context):
+            won, current = db_migrations.migration_update(
                 context, migration_id, {'status': status},
                 expected_status=expected)
             if won and dest is not None:
-                db_api.instance_update(
+                db_instances.instance_update(
                     context, instance_uuid,
                     {'host': dest['dest_compute'], 'node': dest['dest_node'],
                      'task_state': None})
             elif won:
-                db_api.instance_update(context, instance_uuid,
-                                       {'task_state': None},
-                                       expected_task_state=names.MIGRATING)
+                db_instances.instance_update(
+                    context, instance_uuid, {'task_state': None},
+                    expected_task_state=names.MIGRATING)
             if won:
                 outcomes.record_end(context, migration_id, self.host,
                                     status == states.COMPLETED, reason,

@@ -25,7 +25,8 @@ from oslo_utils import timeutils
 
 from server_migrations import action_names as names
 from server_migrations.db import agent_actions
-from server_migrations.db import api as db_api
+from server_migrations.db import engine as db_engine
+from server_migrations.db import instance_actions as db_actions
 from server_migrations import exception
 
 LOG = logging.getLogger(__name__)
@@ -84,7 +85,7 @@ class Event:
         """Write the event's start; safe to call more than once."""
         if self.id is not None or not self._find():
             return
-        self.id = db_api.action_event_start(
+        self.id = db_actions.action_event_start(
             self.context, self.action_id, self.name, self.host,
             start_time=self.start_time)
 
@@ -99,12 +100,13 @@ class Event:
         :returns: whether an event still has to be written.
         """
         if self.action_id is None:
-            action = db_api.action_get_by_request_id(
+            action = db_actions.action_get_by_request_id(
                 self.context, self.instance_uuid, self.context.request_id)
             if action is None:
                 return False
             self.action_id = action['id']
-        for event in db_api.action_events_get(self.context, self.action_id):
+        for event in db_actions.action_events_get(self.context,
+                                                  self.action_id):
             if event['event'] == self.name:
                 self.id = event['id']
                 return False
@@ -133,15 +135,15 @@ class Event:
     def _write(self, result, detail, details):
         create = self.id is None and self._find()
         event_id = self.id
-        with db_api.writer(self.context):
+        with db_engine.writer(self.context):
             if create:
-                event_id = db_api.action_event_start(
+                event_id = db_actions.action_event_start(
                     self.context, self.action_id, self.name, self.host,
                     start_time=self.start_time)
             if event_id is not None:
                 # Closes it only if nobody did (the end of a migration
                 # closes its start's event with the reason).
-                db_api.action_event_finish(
+                db_actions.action_event_finish(
                     self.context, event_id, result,
                     traceback=None if result == names.SUCCESS else detail,
                     details=details)

@@ -19,8 +19,9 @@ from oslo_log import log as logging
 
 from server_migrations.compute import convergence
 from server_migrations.compute import reasons
-from server_migrations.db import api as db_api
 from server_migrations.db import convergence as db_convergence
+from server_migrations.db import engine as db_engine
+from server_migrations.db import migrations as db_migrations
 from server_migrations import migration_states as states
 from server_migrations.virt import driver as virt_driver
 
@@ -48,8 +49,8 @@ class Monitor(virt_driver.MigrationMonitor):
         try:
             # One transaction for the counters and the verdict: an agent
             # with hundreds of migrations writes this every step of each.
-            with db_api.writer(self.context):
-                db_api.migration_update_progress(
+            with db_engine.writer(self.context):
+                db_migrations.migration_update_progress(
                     self.context, self.migration_id, stats)
                 db_convergence.record(self.context, self.migration_id,
                                       verdict)
@@ -70,9 +71,9 @@ class Monitor(virt_driver.MigrationMonitor):
     def post_copy_started(self):
         if self.job is not None:
             self.job.post_copy = True
-        db_api.migration_update(self.context, self.migration_id,
-                                {'status': states.RUNNING_POST_COPY},
-                                expected_status=states.RUNNING)
+        db_migrations.migration_update(self.context, self.migration_id,
+                                       {'status': states.RUNNING_POST_COPY},
+                                       expected_status=states.RUNNING)
 
     def timed_out(self, elapsed, action):
         if self.job is not None:

@@ -13,7 +13,7 @@
 """Running a migration: accepted, queued, preparing, copying, ended.
 
 The agent is the only writer of a migration's status, and every change is
-a compare-and-swap on the status it expects (``db_api.migration_update``
+a compare-and-swap on the status it expects (``db_migrations.migration_update``
 with ``expected_status``); the terminal one goes through ``endings``.
 """
 
@@ -26,7 +26,9 @@ from server_migrations.compute import monitor as compute_monitor
 from server_migrations.compute import notifications
 from server_migrations.compute import reasons
 from server_migrations.compute import stall
-from server_migrations.db import api as db_api
+from server_migrations.db import instances as db_instances
+from server_migrations.db import migrations as db_migrations
+from server_migrations.db import services as db_services
 from server_migrations import exception
 from server_migrations import migration_states as states
 from server_migrations.virt import driver as virt_driver
@@ -58,7 +60,7 @@ class Runner:
     def accept(self, context, instance_uuid, migration_id, block_migration,
                event):
         """Accept a migration into the queue (``accepted`` → ``queued``)."""
-        migration = db_api.migration_get_by_id_and_instance(
+        migration = db_migrations.migration_get_by_id_and_instance(
             context, migration_id, instance_uuid)
         if migration is None or migration['source_compute'] != self.host:
             LOG.warning('Ignoring live_migration of migration %(id)s: no '
@@ -80,7 +82,7 @@ class Runner:
             # abort, a shutdown) closes this event with the reason. Only
             # for a claimed action, which no duplicate cast can reach.
             _open(event, migration_id)
-        won, status = db_api.migration_update(
+        won, status = db_migrations.migration_update(
             context, migration_id, {'status': states.QUEUED},
             expected_status=states.ACCEPTED)
         if not won:
@@ -128,8 +130,8 @@ class Runner:
             if status is None:
                 # Another writer (an abort before the start, a restart)
                 # ended it: the record says how.
-                migration = db_api.migration_get(job.context,
-                                                 job.migration_id)
+                migration = db_migrations.migration_get(job.context,
+                                                        job.migration_id)
                 status = migration['status'] if migration else None
             job.event.finish(status == states.COMPLETED, job.detail or
                              'The migration ended as %s' % status)
@@ -184,7 +186,7 @@ class Runner:
     @staticmethod
     def _swap(job, expected, status, doing):
         """``expected`` → ``status``; :returns: whether it moved."""
-        won, current = db_api.migration_update(
+        won, current = db_migrations.migration_update(
             job.context, job.migration_id, {'status': status},
             expected_status=expected)
         if not won:
@@ -200,13 +202,14 @@ class Runner:
 
     def _on_verdict(self, context, job, verdict):
         """Each judgement of a running copy: notices, then the policy."""
-        self.progress_notices(context, job, verdict, db_api.migration_get)
+        self.progress_notices(context, job, verdict,
+                              db_migrations.migration_get)
         self.stall_policy(context, job, verdict)
 
     def _prepare(self, ctx, job):
         """Check that the move still makes sense before copying anything."""
-        instance = db_api.instance_get(ctx, job.instance_uuid)
-        migration = db_api.migration_get(ctx, job.migration_id)
+        instance = db_instances.instance_get(ctx, job.instance_uuid)
+        migration = db_migrations.migration_get(ctx, job.migration_id)
         if instance is None or migration is None:
             raise exception.ServerMigrationsException(
                 'Server %s or its migration is gone.' % job.instance_uuid)
@@ -218,7 +221,7 @@ class Runner:
         if not dest or dest == self.host:
             raise exception.ServerMigrationsException(
                 'Invalid destination %r.' % dest)
-        services = [s for s in db_api.service_get_live(
+        services = [s for s in db_services.service_get_live(
             ctx, compute.BINARY, self.conf.service_down_time)
             if s['host'] == dest]
         if not services:
