@@ -144,8 +144,12 @@ class Runner:
         """Prepare and run one migration (in the bounded executor)."""
         ctx = job.context
         if self.jobs.stopping.is_set():
-            # Taken from the queue while the agent stops: its stop cancels
-            # it as not started.
+            # Taken from the queue while the agent stops: cancelled as not
+            # started here, before its job closes the event (the stop
+            # would do it too, but may reach this job only later).
+            self.endings.settle(ctx, job.migration_id, job.instance_uuid,
+                                states.CANCELLED, states.NOT_STARTED,
+                                reason=reasons.AGENT_STOPPED)
             return
         if not self._swap(job, states.QUEUED, states.PREPARING, 'starting'):
             return
