@@ -21,6 +21,7 @@ import oslo_messaging as messaging
 from server_migrations import compute
 from server_migrations.db import agent_actions
 from server_migrations.db import api as db_api
+from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.functional.fixtures import stack
 
 PROJECT = 'p1'
@@ -38,19 +39,15 @@ class _Base(stack.APITestCase):
                                      'compute', '1.0')
 
     def _server(self, **values):
-        defaults = {'project_id': PROJECT, 'user_id': 'owner', 'host': 'src',
-                    'node': 'src-node', 'vm_state': 'active',
-                    'task_state': 'migrating', 'launched_at': LAUNCHED,
-                    'display_name': 'vm'}
-        defaults.update(values)
-        return db_api.instance_create(self.context, defaults)
+        return sm_fixtures.make_instance(self.context, **dict(
+            {'project_id': PROJECT, 'user_id': 'owner', 'host': 'src',
+             'node': 'src-node', 'launched_at': LAUNCHED}, **values))
 
     def _migration(self, instance, **values):
-        defaults = {'instance_uuid': instance['uuid'], 'status': 'running',
-                    'migration_type': 'live-migration',
-                    'source_compute': 'src', 'dest_compute': 'dst'}
-        defaults.update(values)
-        return db_api.migration_create(self.context, defaults)
+        return sm_fixtures.make_migration(
+            self.context, instance['uuid'],
+            **dict({'source_compute': 'src', 'dest_compute': 'dst'},
+                   **values))
 
     def _path(self, server, migration=None, action=False):
         path = '/v2.1/servers/%s/migrations' % server['uuid']

@@ -30,7 +30,6 @@ from server_migrations.db import outcomes
 from server_migrations.tests import base
 from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.integration import agents
-from server_migrations.tests.unit.db import test_api
 
 BUSY = {'dirty_rate_mbps': 100000}
 TERMINAL = ('completed', 'failed', 'error', 'cancelled')
@@ -70,15 +69,15 @@ class _AgentsMixin:
 
     def start_migration(self, source, dest, guest=None, uuid=None):
         if uuid is None:
-            uuid = test_api.make_instance(self.context, host=source,
-                                          node=source, memory_mb=64)['uuid']
+            uuid = sm_fixtures.make_instance(self.context, host=source,
+                                             node=source, memory_mb=64)['uuid']
         else:
             db_api.instance_update(self.context, uuid,
                                    {'task_state': 'migrating'})
         if guest:
             self.guests[uuid] = guest
             agents.write_guests(self.guests_file, self.guests)
-        mid = test_api.make_migration(
+        mid = sm_fixtures.make_migration(
             self.context, uuid, source_compute=source, source_node=source,
             dest_compute=dest, dest_node=dest, dest_host=dest,
             status='accepted')['id']
@@ -197,7 +196,7 @@ class _AgentsMixin:
             auth={'endpoint': http.url, 'token': 'admin:p1'},
             compute_api_version='2.80', load_yaml_config=False,
             load_envvars=False)
-        uuid = test_api.make_instance(
+        uuid = sm_fixtures.make_instance(
             self.context, host=self.a, node=self.a, memory_mb=64,
             root_gb=1, task_state=None, project_id='p1')['uuid']
         self.guests[uuid] = BUSY

@@ -48,7 +48,6 @@ from server_migrations.tests.functional.fixtures import stack
 from server_migrations.tests.integration import agents
 from server_migrations.tests.integration import shipped_uwsgi
 from server_migrations.tests.integration import wrk
-from server_migrations.tests.unit.db import test_api
 
 TARGET = int(os.environ.get('SERVER_MIGRATIONS_DELIVERY_ACTIONS', '20000'))
 CONNECTIONS = 32
@@ -114,7 +113,7 @@ class DeliveryTestCase(test_fixtures.OpportunisticDBTestMixin,
         self.servers = {host: [] for host in self.sources}
         for host in self.sources:
             for _ in range(SERVERS_PER_AGENT):
-                uuid = test_api.make_instance(
+                uuid = sm_fixtures.make_instance(
                     self.context, host=host, node=host, memory_mb=64,
                     task_state=None, project_id='p1')['uuid']
                 self.guests[uuid] = STUCK

@@ -44,7 +44,6 @@ from server_migrations.tests.functional.fixtures import snapshot
 from server_migrations.tests.functional.fixtures import stack
 from server_migrations.tests.integration import agents
 from server_migrations.tests.integration import proxy
-from server_migrations.tests.unit.db import test_api
 
 RABBIT_PORT = 5672
 BUSY = {'dirty_rate_mbps': 100000}
@@ -90,9 +89,9 @@ class _Base(test_fixtures.OpportunisticDBTestMixin, stack.APITestCase):
         return proc
 
     def busy_server(self, host):
-        uuid = test_api.make_instance(self.context, host=host, node=host,
-                                      memory_mb=64, task_state=None,
-                                      project_id='p1')['uuid']
+        uuid = sm_fixtures.make_instance(self.context, host=host, node=host,
+                                         memory_mb=64, task_state=None,
+                                         project_id='p1')['uuid']
         agents.write_guests(self.guests_file, {uuid: BUSY})
         return uuid
 
@@ -137,9 +136,9 @@ class BrokerOutageTestCase(_Base):
         self.agent(self.a, transport_url=url)
         self.agent(self.b)
         uuid = self.busy_server(self.a)
-        idle = test_api.make_instance(self.context, host=self.a,
-                                      node=self.a, task_state=None,
-                                      project_id='p1')['uuid']
+        idle = sm_fixtures.make_instance(self.context, host=self.a,
+                                         node=self.a, task_state=None,
+                                         project_id='p1')['uuid']
         start = {'os-migrateLive': {'host': self.b,
                                     'block_migration': 'auto'}}
         resp = self.request('POST', '/v2.1/servers/%s/action' % uuid,
@@ -197,9 +196,9 @@ class BrokerCutMidStreamTestCase(_Base):
         for host in (self.a, self.b):
             db_api.service_heartbeat(self.context, host, compute.BINARY,
                                      'compute', '1.0')
-        server = test_api.make_instance(self.context, host=self.a,
-                                        node=self.a, project_id='p1')
-        migration = test_api.make_migration(
+        server = sm_fixtures.make_instance(self.context, host=self.a,
+                                           node=self.a, project_id='p1')
+        migration = sm_fixtures.make_migration(
             self.context, server['uuid'], source_compute=self.a,
             dest_compute=self.b)
         path = '/v2.1/servers/%s/migrations/%d/action' % (server['uuid'],
@@ -322,9 +321,9 @@ class DatabaseOutageTestCase(_Base):
         database, base = self._proxied_api(
             'connect_timeout = 2\nread_timeout = 3\nstatement_timeout = 2')
         bound = 2 + 3 + 3
-        server = test_api.make_instance(self.context, host=self.a,
-                                        node=self.a, project_id='p1')
-        migration = test_api.make_migration(
+        server = sm_fixtures.make_instance(self.context, host=self.a,
+                                           node=self.a, project_id='p1')
+        migration = sm_fixtures.make_migration(
             self.context, server['uuid'], source_compute=self.a,
             dest_compute=self.b)
         path = '/v2.1/servers/%s/migrations/%d' % (server['uuid'],
@@ -355,14 +354,14 @@ class DatabaseOutageTestCase(_Base):
         for host in (self.a, self.b):
             db_api.service_heartbeat(self.context, host, compute.BINARY,
                                      'compute', '1.0')
-        server = test_api.make_instance(self.context, host=self.a,
-                                        node=self.a, project_id='p1')
-        migration = test_api.make_migration(
+        server = sm_fixtures.make_instance(self.context, host=self.a,
+                                           node=self.a, project_id='p1')
+        migration = sm_fixtures.make_migration(
             self.context, server['uuid'], source_compute=self.a,
             dest_compute=self.b)
-        idle = test_api.make_instance(self.context, host=self.a,
-                                      node=self.a, task_state=None,
-                                      project_id='p1')
+        idle = sm_fixtures.make_instance(self.context, host=self.a,
+                                         node=self.a, task_state=None,
+                                         project_id='p1')
         path = '/v2.1/servers/%s/migrations/%d' % (server['uuid'],
                                                    migration['id'])
         requests = [
@@ -425,10 +424,10 @@ class AgentDatabaseOutageTestCase(_Base):
         source.start(self.context)
         self.agent(self.b)
         # A guest whose copy ends on its own a few seconds after it starts.
-        uuid = test_api.make_instance(self.context, host=self.a,
-                                      node=self.a, memory_mb=4096,
-                                      task_state=None,
-                                      project_id='p1')['uuid']
+        uuid = sm_fixtures.make_instance(self.context, host=self.a,
+                                         node=self.a, memory_mb=4096,
+                                         task_state=None,
+                                         project_id='p1')['uuid']
         agents.write_guests(self.guests_file, {uuid: {'dirty_rate_mbps': 0}})
         resp = self.request('POST', '/v2.1/servers/%s/action' % uuid,
                             body={'os-migrateLive': {
@@ -459,10 +458,10 @@ class ReplayedCastTestCase(_Base):
         cast = rpcapi.ComputeAPI(self.conf)
         ctx = sm_context.RequestContext(user_id='admin', project_id='p1',
                                         roles=['admin'], is_admin=True)
-        uuid = test_api.make_instance(self.context, host=self.a,
-                                      node=self.a, memory_mb=64,
-                                      project_id='p1')['uuid']
-        mid = test_api.make_migration(
+        uuid = sm_fixtures.make_instance(self.context, host=self.a,
+                                         node=self.a, memory_mb=64,
+                                         project_id='p1')['uuid']
+        mid = sm_fixtures.make_migration(
             self.context, uuid, source_compute=self.a, source_node=self.a,
             dest_compute=self.b, dest_node=self.b, dest_host=self.b,
             status='accepted')['id']
