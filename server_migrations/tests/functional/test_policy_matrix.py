@@ -25,7 +25,6 @@ import re
 
 import fixtures
 from keystoneauth1 import fixture as ks_fixture
-from keystonemiddleware import auth_token
 from keystonemiddleware import fixture as ksm_fixture
 import yaml
 
@@ -264,12 +263,7 @@ class KeystoneMixin:
                 auth.add_token_data(token_id=persona + '-token',
                                     user_id=persona + '-user',
                                     project_id=scope, role_list=roles)
-        for group, opts in auth_token.list_opts():
-            self.conf.register_opts(opts, group=group)
-        # Where a 401 sends clients, as every keystone deployment sets.
-        self.conf.set_override('www_authenticate_uri',
-                               'http://keystone.example/identity',
-                               group='keystone_authtoken')
+        stack.register_authtoken(self.conf)
         self.conf.set_override('auth_strategy', 'keystone', group='api')
         self.app = deploy.loadapp(self.conf)
 
