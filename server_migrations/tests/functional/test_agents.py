@@ -60,11 +60,9 @@ class AgentsTestCase(stack.APITestCase):
             json.dump(self.guests, stream)
 
     def server(self, guest=None):
-        instance = db_api.instance_create(self.context, {
-            'project_id': 'p1', 'user_id': 'owner', 'host': self.src,
-            'node': self.src, 'vm_state': 'active', 'task_state': None,
-            'launched_at': LAUNCHED, 'display_name': 'vm', 'memory_mb': 64,
-            'root_gb': 1})
+        instance = sm_fixtures.make_instance(
+            self.context, user_id='owner', host=self.src, node=self.src,
+            task_state=None, launched_at=LAUNCHED, memory_mb=64, root_gb=1)
         if guest:
             self.guests[instance['uuid']] = guest
             self._write_guests()

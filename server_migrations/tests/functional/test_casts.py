@@ -293,9 +293,9 @@ class NoValidHostTestCase(stack.APITestCase):
     def test_no_other_live_host(self):
         db_api.service_heartbeat(self.context, 'src', compute.BINARY,
                                  'compute', '1.0')
-        server = db_api.instance_create(self.context, {
-            'project_id': PROJECT, 'host': 'src', 'node': 'src',
-            'vm_state': 'active', 'launched_at': LAUNCHED})
+        server = sm_fixtures.make_instance(
+            self.context, project_id=PROJECT, host='src', node='src',
+            task_state=None, launched_at=LAUNCHED)
         resp = self.request(
             'POST', '/v2.1/servers/%s/action' % server['uuid'],
             body={'os-migrateLive': {'host': None,

@@ -44,23 +44,17 @@ class ClientsTestCase(stack.APITestCase):
             self.conf, ['src', 'other']))
         http = self.useFixture(sm_fixtures.HTTPServer(self.app))
         self.url = http.url
-        self.server = db_api.instance_create(self.context, {
-            'project_id': 'p1', 'user_id': 'u1', 'host': 'other',
-            'node': 'other', 'vm_state': 'active',
-            'task_state': 'migrating', 'display_name': 'vm1',
-            'launched_at': db_api.timeutils.utcnow()})
-        self.migration = db_api.migration_create(self.context, {
-            'instance_uuid': self.server['uuid'], 'status': 'running',
-            'migration_type': 'live-migration', 'source_compute': 'src',
-            'source_node': 'src', 'dest_compute': 'dst', 'dest_node': 'dst',
-            'dest_host': '10.0.0.2', 'memory_total': 100,
-            'memory_processed': 40, 'memory_remaining': 60,
-            'user_id': 'u1', 'project_id': 'p1'})
-        self.ended = db_api.migration_create(self.context, {
-            'instance_uuid': self.server['uuid'], 'status': 'cancelled',
-            'migration_type': 'live-migration', 'source_compute': 'other',
-            'source_node': 'other', 'dest_compute': 'src',
-            'dest_node': 'src', 'user_id': 'u2', 'project_id': 'p1'})
+        self.server = sm_fixtures.make_instance(
+            self.context, host='other', node='other', display_name='vm1')
+        self.migration = sm_fixtures.make_migration(
+            self.context, self.server['uuid'], source_compute='src',
+            source_node='src', dest_compute='dst', dest_node='dst',
+            dest_host='10.0.0.2', memory_total=100, memory_processed=40,
+            memory_remaining=60)
+        self.ended = sm_fixtures.make_migration(
+            self.context, self.server['uuid'], status='cancelled',
+            source_compute='other', source_node='other', dest_compute='src',
+            dest_node='src', dest_host=None, user_id='u2')
         for row in (self.migration, self.ended):
             # Updated since (changes-since reads updated_at).
             db_api.migration_update(self.context, row['id'], {})

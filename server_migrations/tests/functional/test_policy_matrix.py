@@ -173,16 +173,14 @@ class _MatrixBase(stack.APITestCase):
     def _records(self):
         """A server with a running migration and one ready to migrate."""
         values = {'project_id': PROJECT, 'user_id': 'owner', 'host': 'src',
-                  'node': 'src', 'vm_state': 'active',
-                  'task_state': 'migrating', 'launched_at': LAUNCHED}
-        server = db_api.instance_create(self.context, values)
-        migration = db_api.migration_create(self.context, {
-            'instance_uuid': server['uuid'], 'status': 'running',
-            'migration_type': 'live-migration', 'source_compute': 'src',
-            'dest_compute': 'dst', 'source_node': 'src', 'dest_node': 'dst',
-            'dest_host': 'dst'})
-        ready = db_api.instance_create(self.context,
-                                       dict(values, task_state=None))
+                  'node': 'src', 'launched_at': LAUNCHED}
+        server = sm_fixtures.make_instance(self.context, **values)
+        migration = sm_fixtures.make_migration(
+            self.context, server['uuid'], source_compute='src',
+            dest_compute='dst', source_node='src', dest_node='dst',
+            dest_host='dst')
+        ready = sm_fixtures.make_instance(self.context, task_state=None,
+                                          **values)
         return {'server': server['uuid'], 'migration': migration['id'],
                 'ready': ready['uuid']}
 

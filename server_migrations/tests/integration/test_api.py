@@ -42,15 +42,12 @@ class _APIOnBackend:
         for host in ('src', 'dst'):
             db_api.service_heartbeat(self.context, host, compute.BINARY,
                                      'compute', '1.0')
-        self.server = db_api.instance_create(self.context, {
-            'project_id': 'p1', 'host': 'src', 'node': 'src',
-            'vm_state': 'active', 'task_state': 'migrating',
-            'launched_at': LAUNCHED})
-        self.migration = db_api.migration_create(self.context, {
-            'instance_uuid': self.server['uuid'], 'status': 'running',
-            'migration_type': 'live-migration', 'source_compute': 'src',
-            'dest_compute': 'dst',
-            'created_at': datetime.datetime(2020, 1, 2, 3, 4, 5, 123456)})
+        self.server = sm_fixtures.make_instance(
+            self.context, host='src', node='src', launched_at=LAUNCHED)
+        self.migration = sm_fixtures.make_migration(
+            self.context, self.server['uuid'], source_compute='src',
+            dest_compute='dst',
+            created_at=datetime.datetime(2020, 1, 2, 3, 4, 5, 123456))
         self.base = '/v2.1/servers/%s/migrations' % self.server['uuid']
 
     def test_ids_that_are_not_integers_are_not_found(self):
@@ -89,9 +86,9 @@ class _APIOnBackend:
                                                     self.server['uuid'])])
 
     def test_live_migrate_claim(self):
-        idle = db_api.instance_create(self.context, {
-            'project_id': 'p1', 'host': 'src', 'node': 'src',
-            'vm_state': 'active', 'launched_at': LAUNCHED})
+        idle = sm_fixtures.make_instance(self.context, host='src',
+                                         node='src', task_state=None,
+                                         launched_at=LAUNCHED)
         path = '/v2.1/servers/%s/action' % idle['uuid']
         body = {'os-migrateLive': {'host': None, 'block_migration': 'auto'}}
         self.assertEqual(202, self.request('POST', path,
@@ -102,9 +99,9 @@ class _APIOnBackend:
             self.context, instance_uuid=idle['uuid'])))
 
     def test_concurrent_live_migrations_one_wins(self):
-        idle = db_api.instance_create(self.context, {
-            'project_id': 'p1', 'host': 'src', 'node': 'src',
-            'vm_state': 'active', 'launched_at': LAUNCHED})
+        idle = sm_fixtures.make_instance(self.context, host='src',
+                                         node='src', task_state=None,
+                                         launched_at=LAUNCHED)
         path = '/v2.1/servers/%s/action' % idle['uuid']
         body = {'os-migrateLive': {'host': 'dst', 'block_migration': False}}
         barrier = threading.Barrier(4)
@@ -155,14 +152,10 @@ class TestAPIRabbitMQ(test_fixtures.OpportunisticDBTestMixin,
         # The base class's app made a fake:/ transport for this conf.
         rpc.reset()
         self.app = deploy.loadapp(self.conf)
-        self.server = db_api.instance_create(self.context, {
-            'project_id': 'p1', 'host': self.src, 'node': self.src,
-            'vm_state': 'active', 'task_state': 'migrating',
-            'launched_at': LAUNCHED})
-        self.migration = db_api.migration_create(self.context, {
-            'instance_uuid': self.server['uuid'], 'status': 'running',
-            'migration_type': 'live-migration',
-            'source_compute': self.src})
+        self.server = sm_fixtures.make_instance(
+            self.context, host=self.src, node=self.src, launched_at=LAUNCHED)
+        self.migration = sm_fixtures.make_migration(
+            self.context, self.server['uuid'], source_compute=self.src)
         return '/v2.1/servers/%s/migrations/%s' % (
             self.server['uuid'], self.migration['id'])
 

@@ -117,17 +117,15 @@ class LoadTestCase(test_fixtures.OpportunisticDBTestMixin,
         for host in (self.src, self.dst):
             db_api.service_heartbeat(self.context, host, compute.BINARY,
                                      'compute', '1.0')
-        values = {'project_id': 'p1', 'user_id': 'owner', 'host': self.src,
-                  'node': self.src, 'vm_state': 'active',
-                  'task_state': 'migrating', 'launched_at': LAUNCHED}
-        self.server = db_api.instance_create(self.context, values)
+        values = {'user_id': 'owner', 'host': self.src, 'node': self.src,
+                  'launched_at': LAUNCHED}
+        self.server = sm_fixtures.make_instance(self.context, **values)
         for n in range(20):
-            db_api.instance_create(self.context, dict(
-                values, task_state=None, display_name='vm-%d' % n))
-        self.migration = db_api.migration_create(self.context, {
-            'instance_uuid': self.server['uuid'], 'status': 'running',
-            'migration_type': 'live-migration', 'source_compute': self.src,
-            'dest_compute': self.dst})
+            sm_fixtures.make_instance(self.context, task_state=None,
+                                      display_name='vm-%d' % n, **values)
+        self.migration = sm_fixtures.make_migration(
+            self.context, self.server['uuid'], source_compute=self.src,
+            dest_compute=self.dst)
         self.work = self.useFixture(fixtures.TempDir()).path
         url = db_api.get_engine().url.render_as_string(hide_password=False)
         with open(os.path.join(self.work, 'server-migrations.conf'),

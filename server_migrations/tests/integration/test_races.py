@@ -98,11 +98,10 @@ class _RacesMixin:
                             resp.body))
 
     def test_concurrent_actions_settle_once(self):
-        uuid = db_api.instance_create(self.context, {
-            'project_id': 'p1', 'user_id': 'owner', 'host': self.hosts[0],
-            'node': self.hosts[0], 'vm_state': 'active',
-            'launched_at': db_api.timeutils.utcnow(), 'memory_mb': 64,
-            'display_name': 'raced'})['uuid']
+        uuid = sm_fixtures.make_instance(
+            self.context, user_id='owner', host=self.hosts[0],
+            node=self.hosts[0], task_state=None, memory_mb=64,
+            display_name='raced')['uuid']
         self.outcomes = []
         self.addDetail('outcomes', content.Content(
             content.UTF8_TEXT, lambda: [repr(self.outcomes).encode()]))

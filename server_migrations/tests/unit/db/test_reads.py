@@ -22,6 +22,7 @@ from server_migrations.db import api as db_api
 from server_migrations.db import errors as db_errors
 from server_migrations.db import reads
 from server_migrations.tests import base
+from server_migrations.tests import fixtures as sm_fixtures
 
 
 class ReadsTestMixin:
@@ -34,12 +35,10 @@ class ReadsTestMixin:
     def setUp(self):
         super().setUp()
         self.engine = db_api.get_engine()
-        self.server = db_api.instance_create(
-            self.context, {'project_id': 'p1', 'host': 'src'})
-        self.migrations = [db_api.migration_create(self.context, {
-            'instance_uuid': self.server['uuid'], 'status': status,
-            'migration_type': 'live-migration', 'hidden': False,
-            'source_compute': 'src', 'dest_compute': 'dst'})
+        self.server = sm_fixtures.make_instance(self.context, host='src')
+        self.migrations = [sm_fixtures.make_migration(
+            self.context, self.server['uuid'], status=status, hidden=False,
+            source_compute='src', dest_compute='dst')
             for status in ('running', 'completed')]
         self.statement = sa.select(db_api.MIGRATIONS).where(
             db_api.MIGRATIONS.c.instance_uuid == sa.bindparam('uuid'),
