@@ -18,7 +18,6 @@ import time
 
 import fixtures
 import openstack
-from oslo_db.sqlalchemy import test_fixtures
 from oslo_utils import uuidutils
 from testtools import content as testtools_content
 
@@ -30,6 +29,7 @@ from server_migrations.db import outcomes
 from server_migrations.tests import base
 from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.integration import agents
+from server_migrations.tests.integration import backends
 
 BUSY = {'dirty_rate_mbps': 100000}
 TERMINAL = ('completed', 'failed', 'error', 'cancelled')
@@ -222,9 +222,8 @@ class _AgentsMixin:
         self.assertEqual((self.b, self.b, None), self.where(uuid))
 
 
-class _Backend(test_fixtures.OpportunisticDBTestMixin, base.TestCase):
-    SKIP_ON_UNAVAILABLE_DB = False
-    DATABASE = None
+class _Backend(backends.ProvisionedDatabase, base.TestCase):
+    """The mixed-in tests on a provisioned database."""
 
 
 class TestAgentsMySQL(_AgentsMixin, _Backend):

@@ -15,7 +15,6 @@
 import datetime
 import threading
 
-from oslo_db.sqlalchemy import test_fixtures
 from oslo_utils import uuidutils
 
 from server_migrations.api import deploy
@@ -25,15 +24,13 @@ from server_migrations.db import api as db_api
 from server_migrations import rpc
 from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.functional.fixtures import stack
+from server_migrations.tests.integration import backends
 
 LAUNCHED = datetime.datetime(2020, 1, 1)
 
 
 class _APIOnBackend:
     """Mixed into one test case per backend."""
-
-    SKIP_ON_UNAVAILABLE_DB = False
-    DATABASE = None
 
     def setUp(self):
         super().setUp()
@@ -125,23 +122,19 @@ class _APIOnBackend:
                                                     idle['uuid'])])
 
 
-class TestAPIMySQL(_APIOnBackend, test_fixtures.OpportunisticDBTestMixin,
+class TestAPIMySQL(_APIOnBackend, backends.ProvisionedDatabase,
                    stack.APITestCase):
     FIXTURE = sm_fixtures.MySQLDatabase
 
 
 class TestAPIPostgreSQL(_APIOnBackend,
-                        test_fixtures.OpportunisticDBTestMixin,
-                        stack.APITestCase):
+                        backends.ProvisionedDatabase, stack.APITestCase):
     FIXTURE = sm_fixtures.PostgresqlDatabase
 
 
-class TestAPIRabbitMQ(test_fixtures.OpportunisticDBTestMixin,
-                      stack.APITestCase):
+class TestAPIRabbitMQ(backends.ProvisionedDatabase, stack.APITestCase):
     """Casts through the real broker, and a broker that is not there."""
 
-    SKIP_ON_UNAVAILABLE_DB = False
-    DATABASE = None
     FIXTURE = sm_fixtures.MySQLDatabase
 
     def _setup(self, transport_url):

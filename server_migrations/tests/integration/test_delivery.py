@@ -30,13 +30,11 @@ import json
 import os
 import signal
 import subprocess
-import textwrap
 import threading
 import time
 import urllib.request
 
 import fixtures
-from oslo_db.sqlalchemy import test_fixtures
 from oslo_utils import uuidutils
 import sqlalchemy as sa
 from testtools import content
@@ -46,6 +44,7 @@ from server_migrations.db import api as db_api
 from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.functional.fixtures import stack
 from server_migrations.tests.integration import agents
+from server_migrations.tests.integration import backends
 from server_migrations.tests.integration import shipped_uwsgi
 from server_migrations.tests.integration import wrk
 
@@ -87,11 +86,8 @@ def restart_rabbitmq():
                        capture_output=True, timeout=120)
 
 
-class DeliveryTestCase(test_fixtures.OpportunisticDBTestMixin,
-                       stack.APITestCase):
+class DeliveryTestCase(backends.ProvisionedDatabase, stack.APITestCase):
 
-    SKIP_ON_UNAVAILABLE_DB = False
-    DATABASE = None
     FIXTURE = sm_fixtures.PostgresqlDatabase
 
     def setUp(self):
@@ -121,16 +117,8 @@ class DeliveryTestCase(test_fixtures.OpportunisticDBTestMixin,
         agents.write_guests(self.guests_file, self.guests)
         self.agents = {host: self._agent(host)
                        for host in self.sources + [self.dest]}
-        with open(os.path.join(self.tmp, 'api.conf'), 'w') as f:
-            f.write(textwrap.dedent('''
-                [DEFAULT]
-                transport_url = %s
-                state_path = %s
-                [database]
-                connection = %s
-                [api]
-                auth_strategy = noauth2
-            ''' % (agents.RABBIT_URL, self.tmp, self.database_url)))
+        self.env = backends.api_config(self.tmp, self.database_url,
+                                       agents.RABBIT_URL, name='api.conf')
         self.script = wrk.write_script(os.path.join(self.tmp, 'force.lua'),
                                        LUA)
 
@@ -196,8 +184,7 @@ class DeliveryTestCase(test_fixtures.OpportunisticDBTestMixin,
                        % (round_number, victim.host))
 
     def test_no_accepted_action_is_lost(self):
-        env = {'OS_SERVER_MIGRATIONS_CONFIG_DIR': self.tmp,
-               'OS_SERVER_MIGRATIONS_CONFIG_FILES': 'api.conf'}
+        env = self.env
         totals = collections.Counter()
         socket_errors = collections.Counter()
         log = []

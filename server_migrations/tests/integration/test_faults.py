@@ -19,14 +19,12 @@ test and the service, and cuts that.
 
 import json
 import os
-import textwrap
 import threading
 import time
 import urllib.error
 import urllib.request
 
 import fixtures
-from oslo_db.sqlalchemy import test_fixtures
 from oslo_utils import uuidutils
 import sqlalchemy as sa
 from testtools import content
@@ -43,6 +41,7 @@ from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.functional.fixtures import snapshot
 from server_migrations.tests.functional.fixtures import stack
 from server_migrations.tests.integration import agents
+from server_migrations.tests.integration import backends
 from server_migrations.tests.integration import proxy
 
 RABBIT_PORT = 5672
@@ -59,9 +58,7 @@ def _rabbit(port):
     return 'rabbit://guest:guest@127.0.0.1:%d/' % port
 
 
-class _Base(test_fixtures.OpportunisticDBTestMixin, stack.APITestCase):
-    SKIP_ON_UNAVAILABLE_DB = False
-    DATABASE = None
+class _Base(backends.ProvisionedDatabase, stack.APITestCase):
     FIXTURE = sm_fixtures.PostgresqlDatabase
 
     def setUp(self):
@@ -287,21 +284,10 @@ class DatabaseOutageTestCase(_Base):
 
     def _api(self, database_url, database_options=''):
         work = self.useFixture(fixtures.TempDir()).path
-        with open(os.path.join(work, 'server-migrations.conf'), 'w') as f:
-            f.write(textwrap.dedent('''
-                [DEFAULT]
-                transport_url = %s
-                [database]
-                connection = %s
-                max_retries = 0
-                %s
-                [api]
-                auth_strategy = noauth2
-                cast_timeout = %d
-            ''') % (agents.RABBIT_URL, database_url, database_options,
-                    CAST_TIMEOUT))
-        env = {'OS_SERVER_MIGRATIONS_CONFIG_DIR': work,
-               'OS_SERVER_MIGRATIONS_CONFIG_FILES': 'server-migrations.conf'}
+        env = backends.api_config(
+            work, database_url, agents.RABBIT_URL,
+            database='max_retries = 0\n' + database_options,
+            api='cast_timeout = %d' % CAST_TIMEOUT)
         server = servers.Server('uwsgi', 'server_migrations.wsgi.api', 1,
                                 env)
         server.__enter__()

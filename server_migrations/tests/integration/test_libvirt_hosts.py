@@ -24,7 +24,6 @@ import re
 
 import fixtures
 import openstack
-from oslo_db.sqlalchemy import test_fixtures
 from oslo_utils import uuidutils
 from testtools import content as testtools_content
 
@@ -33,6 +32,7 @@ from server_migrations.db import api as db_api
 from server_migrations.tests import base
 from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.integration import agents
+from server_migrations.tests.integration import backends
 from server_migrations.tests.integration import guest
 from server_migrations.tests.integration import hypervisors
 
@@ -282,8 +282,6 @@ class _LibvirtHostsMixin:
 
 
 class TestLibvirtHostsPostgreSQL(_LibvirtHostsMixin,
-                                 test_fixtures.OpportunisticDBTestMixin,
+                                 backends.ProvisionedDatabase,
                                  base.TestCase):
-    SKIP_ON_UNAVAILABLE_DB = False
-    DATABASE = None
     FIXTURE = sm_fixtures.PostgresqlDatabase

@@ -24,11 +24,9 @@ before and after the main run.
 import datetime
 import json
 import os
-import textwrap
 import time
 
 import fixtures
-from oslo_db.sqlalchemy import test_fixtures
 from oslo_utils import uuidutils
 import sqlalchemy as sa
 from testtools import content
@@ -40,6 +38,7 @@ from server_migrations.db import api as db_api
 from server_migrations import rpc
 from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.functional.fixtures import stack
+from server_migrations.tests.integration import backends
 from server_migrations.tests.integration import shipped_uwsgi
 from server_migrations.tests.integration import wrk
 
@@ -98,11 +97,8 @@ def _memory(master_pid):
     return {pid: _status(pid) for pid in sorted(workers)}
 
 
-class LoadTestCase(test_fixtures.OpportunisticDBTestMixin,
-                   stack.APITestCase):
+class LoadTestCase(backends.ProvisionedDatabase, stack.APITestCase):
 
-    SKIP_ON_UNAVAILABLE_DB = False
-    DATABASE = None
     FIXTURE = sm_fixtures.PostgresqlDatabase
 
     def setUp(self):
@@ -128,17 +124,7 @@ class LoadTestCase(test_fixtures.OpportunisticDBTestMixin,
             dest_compute=self.dst)
         self.work = self.useFixture(fixtures.TempDir()).path
         url = db_api.get_engine().url.render_as_string(hide_password=False)
-        with open(os.path.join(self.work, 'server-migrations.conf'),
-                  'w') as f:
-            f.write(textwrap.dedent('''
-                [DEFAULT]
-                transport_url = %s
-                state_path = %s
-                [database]
-                connection = %s
-                [api]
-                auth_strategy = noauth2
-            ''' % (RABBIT, self.work, url)))
+        self.env = backends.api_config(self.work, url, RABBIT)
         self.script = wrk.write_script(
             os.path.join(self.work, 'mix.lua'), LUA)
 
@@ -147,8 +133,7 @@ class LoadTestCase(test_fixtures.OpportunisticDBTestMixin,
             self.server['uuid'], str(self.migration['id']), 'admin:p1'])
 
     def test_hundreds_of_connections(self):
-        env = {'OS_SERVER_MIGRATIONS_CONFIG_DIR': self.work,
-               'OS_SERVER_MIGRATIONS_CONFIG_FILES': 'server-migrations.conf'}
+        env = self.env
         # The shipped example as it is (its listen backlog included).
         with shipped_uwsgi.ShippedUWSGI(env, self.work) as server:
             warm_codes, warm_errors, _out = self._wrk(server.port,

@@ -38,6 +38,7 @@ from server_migrations import rpc
 from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.functional.fixtures import stack
 from server_migrations.tests.integration import agents
+from server_migrations.tests.integration import backends
 
 THREADS = 8
 REQUESTS_PER_THREAD = 3
@@ -213,9 +214,8 @@ class TestRacesSQLite(_RacesMixin, stack.APITestCase):
     DATABASE = _SQLiteFile
 
 
-class _Backend(test_fixtures.OpportunisticDBTestMixin, stack.APITestCase):
-    SKIP_ON_UNAVAILABLE_DB = False
-    DATABASE = None
+class _Backend(backends.ProvisionedDatabase, stack.APITestCase):
+    """The mixed-in tests on a provisioned database."""
 
 
 class TestRacesMySQL(_RacesMixin, _Backend):
