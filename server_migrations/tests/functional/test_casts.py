@@ -162,32 +162,27 @@ class CastTestCase(_Base):
         _method, kwargs, _ctxt = self.computes.wait_for_cast('src')[0]
         self.assertIs(True, kwargs['block_migration'])
 
+    def _scheduled_migration(self):
+        """Live-migrate a server of src to no host; the migration cast."""
+        server = self._server(task_state=None)
+        resp = self.request(
+            'POST', '/v2.1/servers/%s/action' % server['uuid'],
+            body={'os-migrateLive': {'host': None,
+                                     'block_migration': False}})
+        self.assertEqual(202, resp.status_code, resp.body)
+        _method, kwargs, _ctxt = self.computes.wait_for_cast('src')[0]
+        return db_api.migration_get(self.context, kwargs['migration_id'])
+
     def test_live_migrate_picks_least_loaded_live_host(self):
         # "busy" and "dst" carry in-flight migrations; "other" has none.
         elsewhere = self._server(host='busy')
         self._migration(elsewhere, source_compute='busy',
                         dest_compute='dst')
-        server = self._server(task_state=None)
-        resp = self.request(
-            'POST', '/v2.1/servers/%s/action' % server['uuid'],
-            body={'os-migrateLive': {'host': None,
-                                     'block_migration': False}})
-        self.assertEqual(202, resp.status_code, resp.body)
-        _method, kwargs, _ctxt = self.computes.wait_for_cast('src')[0]
-        migration = db_api.migration_get(self.context,
-                                         kwargs['migration_id'])
+        migration = self._scheduled_migration()
         self.assertEqual('other', migration['dest_compute'])
 
     def test_live_migrate_ties_go_by_host_name(self):
-        server = self._server(task_state=None)
-        resp = self.request(
-            'POST', '/v2.1/servers/%s/action' % server['uuid'],
-            body={'os-migrateLive': {'host': None,
-                                     'block_migration': False}})
-        self.assertEqual(202, resp.status_code, resp.body)
-        _method, kwargs, _ctxt = self.computes.wait_for_cast('src')[0]
-        migration = db_api.migration_get(self.context,
-                                         kwargs['migration_id'])
+        migration = self._scheduled_migration()
         self.assertEqual('busy', migration['dest_compute'])
 
 
