@@ -26,7 +26,7 @@ import openstack
 from oslo_utils import uuidutils
 
 from server_migrations.compute import service
-from server_migrations.db import api as db_api
+from server_migrations.db import migrations as db_migrations
 from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.functional.fixtures import stack
 from server_migrations.tests import utils
@@ -91,8 +91,8 @@ class AgentsTestCase(stack.APITestCase):
 
     def final_status(self, migration_id):
         def ended():
-            status = db_api.migration_get(self.context,
-                                          migration_id)['status']
+            status = db_migrations.migration_get(self.context,
+                                                 migration_id)['status']
             return status in ('completed', 'cancelled', 'failed',
                               'error') and status
         return wait_for(ended, what='the end of migration %s' % migration_id)

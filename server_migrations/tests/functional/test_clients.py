@@ -29,7 +29,8 @@ from novaclient import client as nova_client
 import openstack
 
 from server_migrations import context
-from server_migrations.db import api as db_api
+from server_migrations.db import instance_actions as db_actions
+from server_migrations.db import migrations as db_migrations
 from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.functional.fixtures import stack
 
@@ -57,18 +58,18 @@ class ClientsTestCase(stack.APITestCase):
             dest_node='src', dest_host=None, user_id='u2')
         for row in (self.migration, self.ended):
             # Updated since (changes-since reads updated_at).
-            db_api.migration_update(self.context, row['id'], {})
+            db_migrations.migration_update(self.context, row['id'], {})
         # Its action, and the agent's final event saying why it ended.
         ctx = context.RequestContext(user_id='u2', project_id='p1',
                                      request_id='req-abc')
-        action_id = db_api.action_start(ctx, self.server['uuid'],
-                                        'live-migration')
-        event_id = db_api.action_event_start(ctx, action_id,
-                                             'compute_live_migration',
-                                             'other')
-        db_api.action_event_finish(ctx, event_id, 'Error',
-                                   traceback='Traceback ...',
-                                   details='aborted by request req-def')
+        action_id = db_actions.action_start(ctx, self.server['uuid'],
+                                            'live-migration')
+        event_id = db_actions.action_event_start(ctx, action_id,
+                                                 'compute_live_migration',
+                                                 'other')
+        db_actions.action_event_finish(ctx, event_id, 'Error',
+                                       traceback='Traceback ...',
+                                       details='aborted by request req-def')
 
     def _sdk(self, version):
         return openstack.connect(

@@ -24,7 +24,7 @@ import webob
 import webob.exc
 
 from server_migrations.api import deploy
-from server_migrations.db import api as db_api
+from server_migrations.db import engine as db_engine
 from server_migrations.db import models
 from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.functional.fixtures import stack
@@ -41,7 +41,7 @@ class ErrorsTestCase(stack.APITestCase):
         logger = self.useFixture(fixtures.FakeLogger(
             name='server_migrations.api.faults'))
         self.useFixture(fixtures.MockPatch(
-            'server_migrations.db.api.server_migrations_in_progress',
+            'server_migrations.db.migrations.server_migrations_in_progress',
             side_effect=AttributeError("'NoneType' has no 'secret'")))
         resp = self.request('GET', self.path)
         self.assertEqual(500, resp.status_code)
@@ -152,14 +152,14 @@ class BusySQLiteTestCase(stack.APITestCase):
         self.conf.set_override('connection', 'sqlite:///' + self.file,
                                'database')
         self.conf.set_override('sqlite_busy_timeout', 0.2, 'database')
-        # The engine as db_api.configure() builds it.
+        # The engine as db_engine.configure() builds it.
         facade = enginefacade.transaction_context()
-        facade.configure(**db_api.facade_options(self.conf.database))
+        facade.configure(**db_engine.facade_options(self.conf.database))
         engine = facade.writer.get_engine()
         self.addCleanup(engine.dispose)
         models.BASE.metadata.create_all(engine)
         self.useFixture(test_fixtures.ReplaceEngineFacadeFixture(
-            db_api._CTX, facade))
+            db_engine._CTX, facade))
         server = sm_fixtures.make_instance(self.context)
         self.path = '/v2.1/servers/%s/migrations' % server['uuid']
 

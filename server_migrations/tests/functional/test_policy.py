@@ -18,7 +18,7 @@ import time
 import fixtures
 import yaml
 
-from server_migrations.db import api as db_api
+from server_migrations.db import migrations as db_migrations
 from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.functional.fixtures import stack
 
@@ -71,7 +71,7 @@ class PolicyFileTestCase(stack.APITestCase):
                                            token=MANAGER).status_code)
 
     def test_show_hosts_have_their_own_rule(self):
-        mid = db_api.migration_get_all(self.context)[0]['id']
+        mid = db_migrations.migration_get_all(self.context)[0]['id']
         path = '%s/%d' % (self.path, mid)
         show = 'os_compute_api:servers:migrations:show'
         self._write({show: 'rule:project_manager_or_admin',

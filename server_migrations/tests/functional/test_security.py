@@ -30,7 +30,8 @@ from oslo_middleware import sizelimit
 
 from server_migrations.api import deploy
 from server_migrations import compute
-from server_migrations.db import api as db_api
+from server_migrations.db import instance_actions as db_actions
+from server_migrations.db import services as db_services
 from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.functional.fixtures import snapshot
 from server_migrations.tests.functional.fixtures import stack
@@ -193,8 +194,8 @@ class LockedServerTestCase(stack.APITestCase):
         self.computes = self.useFixture(stack.RecordingComputes(
             self.conf, ['h1', 'h2']))
         for host in ('h1', 'h2'):
-            db_api.service_heartbeat(self.context, host, compute.BINARY,
-                                     'compute', '1.0')
+            db_services.service_heartbeat(self.context, host, compute.BINARY,
+                                          'compute', '1.0')
 
     def _locked(self, task_state):
         server = sm_fixtures.make_instance(
@@ -237,10 +238,10 @@ class LockedServerTestCase(stack.APITestCase):
         for method, url, body in list(actions.values()) + [start]:
             resp = self.request(method, url, token='admin:p1', body=body)
             self.assertEqual(202, resp.status_code, resp.body)
-        self.assertEqual(2, len(db_api.actions_get(self.context,
-                                                   server['uuid'])))
-        self.assertEqual(1, len(db_api.actions_get(self.context,
-                                                   idle['uuid'])))
+        self.assertEqual(2, len(db_actions.actions_get(self.context,
+                                                       server['uuid'])))
+        self.assertEqual(1, len(db_actions.actions_get(self.context,
+                                                       idle['uuid'])))
 
 
 class NoAuth2NotByDefaultTestCase(stack.APITestCase):

@@ -19,8 +19,9 @@ from oslo_utils import uuidutils
 
 from server_migrations.api import deploy
 from server_migrations import compute
-from server_migrations.db import agent_actions
-from server_migrations.db import api as db_api
+from server_migrations.db import instance_actions as db_actions
+from server_migrations.db import migrations as db_migrations
+from server_migrations.db import services as db_services
 from server_migrations import rpc
 from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.functional.fixtures import stack
@@ -37,8 +38,8 @@ class _APIOnBackend:
         self.computes = self.useFixture(stack.RecordingComputes(
             self.conf, ['src', 'dst']))
         for host in ('src', 'dst'):
-            db_api.service_heartbeat(self.context, host, compute.BINARY,
-                                     'compute', '1.0')
+            db_services.service_heartbeat(self.context, host, compute.BINARY,
+                                          'compute', '1.0')
         self.server = sm_fixtures.make_instance(
             self.context, host='src', node='src', launched_at=LAUNCHED)
         self.migration = sm_fixtures.make_migration(
@@ -79,8 +80,8 @@ class _APIOnBackend:
         self.assertEqual('live_migration_force_complete',
                          self.computes.wait_for_cast('src')[0][0])
         self.assertEqual(['live_migration_force_complete'], [
-            a['action'] for a in db_api.actions_get(self.context,
-                                                    self.server['uuid'])])
+            a['action'] for a in db_actions.actions_get(self.context,
+                                                        self.server['uuid'])])
 
     def test_live_migrate_claim(self):
         idle = sm_fixtures.make_instance(self.context, host='src',
@@ -92,7 +93,7 @@ class _APIOnBackend:
                                            body=body).status_code)
         self.assertEqual(409, self.request('POST', path,
                                            body=body).status_code)
-        self.assertEqual(1, len(db_api.migration_get_all(
+        self.assertEqual(1, len(db_migrations.migration_get_all(
             self.context, instance_uuid=idle['uuid'])))
 
     def test_concurrent_live_migrations_one_wins(self):
@@ -115,11 +116,11 @@ class _APIOnBackend:
         for thread in threads:
             thread.join(60)
         self.assertEqual([202, 409, 409, 409], sorted(statuses))
-        self.assertEqual(1, len(db_api.migration_get_all(
+        self.assertEqual(1, len(db_migrations.migration_get_all(
             self.context, instance_uuid=idle['uuid'])))
         self.assertEqual(['live-migration'], [
-            a['action'] for a in db_api.actions_get(self.context,
-                                                    idle['uuid'])])
+            a['action'] for a in db_actions.actions_get(self.context,
+                                                        idle['uuid'])])
 
 
 class TestAPIMySQL(_APIOnBackend, backends.ProvisionedDatabase,
@@ -170,8 +171,8 @@ class TestAPIRabbitMQ(backends.ProvisionedDatabase, stack.APITestCase):
         path = self._setup('rabbit://guest:guest@127.0.0.1:1/')
         resp = self.request('DELETE', path)
         self.assertEqual(202, resp.status_code)
-        [action] = db_api.actions_get(self.context, self.server['uuid'])
-        [row] = agent_actions.for_instance_action(self.context,
-                                                  action['id'])
+        [action] = db_actions.actions_get(self.context, self.server['uuid'])
+        [row] = sm_fixtures.agent_actions_of(self.context,
+                                             action['id'])
         self.assertEqual(('live_migration_abort', self.src, 'pending'),
                          (row['method'], row['host'], row['state']))

@@ -34,7 +34,9 @@ from testtools import content
 from benchmarks import servers
 from server_migrations import compute
 from server_migrations.db import agent_actions
-from server_migrations.db import api as db_api
+from server_migrations.db import engine as db_engine
+from server_migrations.db import instance_actions as db_actions
+from server_migrations.db import services as db_services
 from server_migrations import rpc
 from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.functional.fixtures import stack
@@ -111,8 +113,8 @@ class LoadTestCase(backends.ProvisionedDatabase, stack.APITestCase):
         self.computes = self.useFixture(stack.RecordingComputes(
             self.conf, [self.src]))
         for host in (self.src, self.dst):
-            db_api.service_heartbeat(self.context, host, compute.BINARY,
-                                     'compute', '1.0')
+            db_services.service_heartbeat(self.context, host, compute.BINARY,
+                                          'compute', '1.0')
         values = {'user_id': 'owner', 'host': self.src, 'node': self.src,
                   'launched_at': LAUNCHED}
         self.server = sm_fixtures.make_instance(self.context, **values)
@@ -123,7 +125,7 @@ class LoadTestCase(backends.ProvisionedDatabase, stack.APITestCase):
             self.context, self.server['uuid'], source_compute=self.src,
             dest_compute=self.dst)
         self.work = self.useFixture(fixtures.TempDir()).path
-        url = db_api.get_engine().url.render_as_string(hide_password=False)
+        url = db_engine.get_engine().url.render_as_string(hide_password=False)
         self.env = backends.api_config(self.work, url, RABBIT)
         self.script = wrk.write_script(
             os.path.join(self.work, 'mix.lua'), LUA)
@@ -169,7 +171,7 @@ class LoadTestCase(backends.ProvisionedDatabase, stack.APITestCase):
         self.assertEqual(len(recorded), len(set(recorded)))
         # Each record was committed with its action for the agent.
         table = agent_actions.AGENT_ACTIONS
-        with db_api.get_engine().connect() as conn:
+        with db_engine.get_engine().connect() as conn:
             pending = conn.execute(sa.select(sa.func.count()).select_from(
                 table).where(table.c.instance_uuid ==
                              self.server['uuid'])).scalar()
@@ -190,7 +192,7 @@ class LoadTestCase(backends.ProvisionedDatabase, stack.APITestCase):
         endpoint = self.computes.endpoints[self.src]
         deadline = time.monotonic() + timeout
         while True:
-            recorded = sorted(a['request_id'] for a in db_api.actions_get(
+            recorded = sorted(a['request_id'] for a in db_actions.actions_get(
                 self.context, self.server['uuid']))
             cast = sorted(c.request_id for _m, _kw, c in
                           list(endpoint.casts))

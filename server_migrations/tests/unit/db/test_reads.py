@@ -18,8 +18,9 @@ import fixtures
 import sqlalchemy as sa
 import sqlalchemy.exc as sa_exc
 
-from server_migrations.db import api as db_api
+from server_migrations.db import engine as db_engine
 from server_migrations.db import errors as db_errors
+from server_migrations.db import migrations as db_migrations
 from server_migrations.db import reads
 from server_migrations.tests import base
 from server_migrations.tests import fixtures as sm_fixtures
@@ -34,15 +35,15 @@ class ReadsTestMixin:
 
     def setUp(self):
         super().setUp()
-        self.engine = db_api.get_engine()
+        self.engine = db_engine.get_engine()
         self.server = sm_fixtures.make_instance(self.context, host='src')
         self.migrations = [sm_fixtures.make_migration(
             self.context, self.server['uuid'], status=status, hidden=False,
             source_compute='src', dest_compute='dst')
             for status in ('running', 'completed')]
-        self.statement = sa.select(db_api.MIGRATIONS).where(
-            db_api.MIGRATIONS.c.instance_uuid == sa.bindparam('uuid'),
-            db_api.MIGRATIONS.c.status.in_(
+        self.statement = sa.select(db_migrations.MIGRATIONS).where(
+            db_migrations.MIGRATIONS.c.instance_uuid == sa.bindparam('uuid'),
+            db_migrations.MIGRATIONS.c.status.in_(
                 [sa.literal('running'), sa.literal('queued')]))
 
     def _through_sqlalchemy(self, statement, **params):
@@ -69,8 +70,8 @@ class ReadsTestMixin:
         self.assertIs(compiled, read._compiled[self.engine.dialect])
 
     def test_expanding_in_is_refused(self):
-        statement = sa.select(db_api.MIGRATIONS).where(
-            db_api.MIGRATIONS.c.status.in_(['running', 'queued']))
+        statement = sa.select(db_migrations.MIGRATIONS).where(
+            db_migrations.MIGRATIONS.c.status.in_(['running', 'queued']))
         self.assertRaises(ValueError, reads.Read(statement).all,
                           self.engine)
 
