@@ -42,7 +42,7 @@ def _wait_port(port, proc, timeout=60):
     raise RuntimeError('server did not listen on %d' % port)
 
 
-def _descendants(pid):
+def descendants(pid):
     """pid and every process below it (uWSGI master and workers)."""
     found = [pid]
     for entry in os.listdir('/proc'):
@@ -54,14 +54,14 @@ def _descendants(pid):
         except OSError:
             continue
         if int(fields[1]) == pid:
-            found.extend(_descendants(int(entry)))
+            found.extend(descendants(int(entry)))
     return found
 
 
 def cpu_seconds(pid):
     """User + system CPU of a server process tree, in seconds."""
     total = 0
-    for p in _descendants(pid):
+    for p in descendants(pid):
         try:
             with open('/proc/%d/stat' % p) as f:
                 fields = f.read().rsplit(')', 1)[1].split()
