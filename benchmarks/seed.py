@@ -44,7 +44,7 @@ _MIGRATIONS = models.Migration.__table__
 def create_database(url):
     """Drop and create the database ``url`` names, on its server."""
     url = sa.engine.make_url(url)
-    admin_db = 'postgres' if url.get_backend_name() == 'postgresql' else None
+    admin_db = 'postgres' if url.get_backend_name() == 'postgresql' else ''
     engine = sa.create_engine(url.set(database=admin_db),
                               isolation_level='AUTOCOMMIT')
     try:
