@@ -191,8 +191,7 @@ def agent_case(work, api_env, count=200, rate=100.0, observe=10.0,
     agent = _start_agents(work, record, hosts)
     try:
         _wait('agents', lambda: db.agents_up(hosts) == 2, 60)
-        with servers.Server('uwsgi', 'server_migrations.wsgi.api', 2,
-                            api_env) as api:
+        with servers.Server('uwsgi', servers.API, 2, api_env) as api:
             client = _Client(api.port, settings.HEADERS)
             for uuid in uuids:
                 status = client.post(

@@ -167,8 +167,7 @@ def actions_case(work, run_headers, mid, server_uuid, seconds, rounds,
     scripts = {name: _lua(work.path, name.replace('-', '_'), method, body)
                for name, (method, path, body) in actions.items()}
     results = {}
-    with servers.Server('uwsgi', 'server_migrations.wsgi.api', processes,
-                        work.env) as api:
+    with servers.Server('uwsgi', servers.API, processes, work.env) as api:
         size = cast_size(api.port, *actions['force-complete'],
                          headers=run_headers)
         runs = {name: [] for name in actions}

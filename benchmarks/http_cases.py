@@ -24,7 +24,6 @@ from benchmarks import servers
 from benchmarks import settings
 from benchmarks import workdir
 
-API = 'server_migrations.wsgi.api'
 BARE = 'benchmarks.bare_app'
 LIST = '/v2.1/servers/%s/migrations' % seed.SERVER
 
@@ -32,7 +31,7 @@ LIST = '/v2.1/servers/%s/migrations' % seed.SERVER
 def http_case(work, kind, processes, path, seconds, rounds):
     """The real app and the bare app, interleaved; medians and ratios."""
     headers = settings.HEADERS
-    with servers.Server(kind, API, processes, work.env) as real:
+    with servers.Server(kind, servers.API, processes, work.env) as real:
         capture = work.capture(real.port, path)
         with servers.Server(kind, BARE, processes,
                             {'BENCH_BARE_RESPONSE': capture}) as bare:

@@ -20,6 +20,8 @@ import sys
 import time
 
 CLK_TCK = os.sysconf('SC_CLK_TCK')
+# The API's WSGI module (server-migrations-api under a server).
+API = 'server_migrations.wsgi.api'
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
