@@ -28,6 +28,8 @@ LIVE_MIGRATION = 'live-migration'
 LIVE_MIGRATION_FORCE_COMPLETE = 'live_migration_force_complete'
 LIVE_MIGRATION_CANCEL = 'live_migration_cancel'
 LIVE_MIGRATION_TUNE = 'live_migration_tune'
+#: Recorded by the operator's command for a host that is gone for good.
+LIVE_MIGRATION_SETTLE = 'live_migration_settle'
 
 # Agent methods (what an agent is asked to run) -----------------------------
 START = 'live_migration'
@@ -41,3 +43,7 @@ EVENTS = {START: 'compute_live_migration',
           FORCE_COMPLETE: 'compute_live_migration_force_complete',
           ABORT: 'compute_live_migration_abort',
           TUNE: 'compute_live_migration_tune'}
+
+# Event results (``instance_actions_events.result``) -------------------------
+SUCCESS = 'Success'
+ERROR = 'Error'

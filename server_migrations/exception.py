@@ -195,3 +195,12 @@ class NoActiveMigrationForInstance(NotFound):
 class LiveMigrationAbortFailed(ServerMigrationsException):
     msg_fmt = ('Failed to abort the live migration of instance '
                '%(instance_id)s: %(reason)s')
+
+
+class ActionIgnored(Exception):
+    """An agent action that does not apply to the migration as it is now.
+
+    Raised and caught inside the compute agent only (never an API answer):
+    its event ends ``Error`` with this message, and the log says it was
+    ignored rather than that it failed.
+    """

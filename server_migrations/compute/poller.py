@@ -28,7 +28,6 @@ from oslo_utils import timeutils
 
 from server_migrations import action_names as names
 from server_migrations import compute
-from server_migrations.compute import jobs
 from server_migrations.compute import reasons
 from server_migrations import context as sm_context
 from server_migrations.db import agent_actions
@@ -50,6 +49,11 @@ def context_for(row):
 
 
 class ActionPoller:
+    """The poll of agent ``host``, carried out by its ``manager``.
+
+    Uses the manager's ``take_action`` and its parts: ``outbox``, ``jobs``
+    (whether the agent stops), ``endings`` and ``events``.
+    """
 
     def __init__(self, conf, host, manager):
         self.conf = conf
@@ -64,11 +68,11 @@ class ActionPoller:
         self.manager.outbox.flush()
         taken = 0
         ctx = sm_context.get_admin_context()
-        while not self.manager.stopping.is_set():
+        while not self.manager.jobs.stopping.is_set():
             rows = agent_actions.pending_for_host(ctx, self.host, BATCH)
             round_taken = 0
             for row in rows:
-                if self.manager.stopping.is_set():
+                if self.manager.jobs.stopping.is_set():
                     break
                 round_taken += self._take(row)
             taken += round_taken
@@ -113,14 +117,13 @@ class ActionPoller:
             if row['method'] == names.START:
                 # Never started: the server is no longer "migrating", and
                 # the migration's end closes the start's event.
-                won, _status = self.manager.settle(
+                won, _status = self.manager.endings.settle(
                     ctx, row['migration_id'], row['instance_uuid'],
                     states.ERROR, (states.ACCEPTED,), reason=detail)
                 if won:
                     continue
-            jobs.Event(context_for(row), row['instance_uuid'],
-                       names.EVENTS[row['method']], row['host'],
-                       outbox=self.manager.outbox,
-                       action_id=row['action_id']).finish(False, detail,
-                                                          detail)
+            self.manager.events.event(
+                context_for(row), row['instance_uuid'], row['method'],
+                action_id=row['action_id'], host=row['host']).finish(
+                    False, detail, detail)
         return expired

@@ -16,6 +16,7 @@ import time
 
 from oslo_log import log as logging
 
+from server_migrations import action_names as names
 from server_migrations.compute import reasons
 from server_migrations import context as sm_context
 from server_migrations.db import agent_actions
@@ -34,30 +35,40 @@ _WHERE = {virt_driver.ON_SOURCE: 'the hypervisor runs the server on the '
                                'server runs'}
 
 
-class StartStop:
-    """Mixed into the manager: ``driver``, ``conf``, ``host``, the jobs."""
+class Recovery:
+    """Starts and stops the migrations of agent ``host``.
 
-    def init_host(self):
+    :param jobs: the agent's ``registry.JobRegistry``.
+    :param endings: the agent's ``endings.Endings``.
+    """
+
+    def __init__(self, conf, host, driver, jobs, endings):
+        self.conf = conf
+        self.host = host
+        self.driver = driver
+        self.jobs = jobs
+        self.endings = endings
+
+    def start(self):
         """Connect the driver, start the executor, settle leftovers.
 
         Leftovers are what a previous run of this agent left in flight.
         """
         self.driver.init_host()
-        self.start_executor(
-            self.conf.compute.max_concurrent_live_migrations)
+        self.jobs.start(self.conf.compute.max_concurrent_live_migrations)
         self.reconcile()
 
-    def cleanup_host(self, timeout=25.0):
+    def stop(self, timeout=25.0):
         """Cancel queued migrations, abort running ones, within timeout."""
         deadline = time.monotonic() + timeout
-        self.stopping.set()
-        for job in self.all_jobs():
-            won, status = self.settle(
+        self.jobs.stopping.set()
+        for job in self.jobs.all():
+            won, status = self.endings.settle(
                 job.context, job.migration_id, job.instance_uuid,
                 states.CANCELLED, states.NOT_STARTED,
                 reason=reasons.AGENT_STOPPED)
             if won:
-                self.cancel_queued(job.migration_id)
+                self.jobs.cancel_queued(job.migration_id)
             elif status == states.RUNNING:
                 job.note_reason(reasons.AGENT_STOPPED_ABORTED)
                 instance = db_instances.instance_get(job.context,
@@ -68,16 +79,16 @@ class StartStop:
                     LOG.warning('Could not abort migration %(id)s at '
                                 'shutdown: %(exc)s',
                                 {'id': job.migration_id, 'exc': exc})
-        for job in self.all_jobs():
+        for job in self.jobs.all():
             job.done.wait(max(0.0, deadline - time.monotonic()))
-        for job in self.all_jobs():
+        for job in self.jobs.all():
             # Still copying after the deadline: nobody will finish it.
             migration = db_migrations.migration_get(
                 job.context, job.migration_id)
             if migration is not None:
                 self.settle_lost(job.context, migration,
                                  reasons.AGENT_STOPPED_RUNNING, timeout=1.0)
-        self.stop_executor()
+        self.jobs.stop()
         self.driver.cleanup_host()
 
     def reconcile(self):
@@ -102,9 +113,9 @@ class StartStop:
                 continue
             if migration['status'] == states.ACCEPTED:
                 if agent_actions.pending_for_migration(
-                        ctx, migration['id'], 'live_migration'):
+                        ctx, migration['id'], names.START):
                     continue
-                won, _status = self.settle(
+                won, _status = self.endings.settle(
                     ctx, migration['id'], migration['instance_uuid'],
                     states.ERROR, (states.ACCEPTED,),
                     reason=reasons.START_REQUEST_LOST)
@@ -141,7 +152,7 @@ class StartStop:
             status, dest = states.ERROR, migration
         else:
             status, dest = states.ERROR, None
-        won, _status = self.settle(
+        won, _status = self.endings.settle(
             ctx, migration['id'], migration['instance_uuid'], status,
             (migration['status'],), dest=dest,
             reason='%s; %s' % (reason, _WHERE[where]))

@@ -21,6 +21,7 @@ where clients read it: the message of a ``live_migration_settle`` action
 on the server, and an ``Error`` event on every action still waiting.
 """
 
+from server_migrations import action_names as names
 from server_migrations import compute
 from server_migrations.db import agent_actions
 from server_migrations.db import engine as db_engine
@@ -30,7 +31,7 @@ from server_migrations.db import migrations as db_migrations
 from server_migrations.db import services as db_services
 from server_migrations import migration_states as states
 
-SETTLE_ACTION = 'live_migration_settle'
+SETTLE_ACTION = names.LIVE_MIGRATION_SETTLE
 SETTLE_EVENT = 'settle_records'
 WAITING_EVENT = 'settled_by_operator'
 _MESSAGE_LENGTH = 255
@@ -62,7 +63,7 @@ def settle(context, migration, reason):
         if not won:
             return won, status
         db_instances.instance_update(context, uuid, {'task_state': None},
-                                     expected_task_state='migrating')
+                                     expected_task_state=names.MIGRATING)
         # Nobody will take its actions: closed here, not expired later.
         agent_actions.close_for_migration(context, migration['id'], reason)
         waiting = [a for a in db_actions.actions_get(context, uuid)
@@ -70,14 +71,14 @@ def settle(context, migration, reason):
         for action in waiting:
             event = db_actions.action_event_start(context, action['id'],
                                                   WAITING_EVENT, None)
-            db_actions.action_event_finish(context, event, 'Error',
+            db_actions.action_event_finish(context, event, names.ERROR,
                                            traceback=reason)
             db_actions.action_finish(context, action['id'], message=message)
         action_id = db_actions.action_start(context, uuid, SETTLE_ACTION,
                                             message=message)
         event = db_actions.action_event_start(context, action_id, SETTLE_EVENT,
                                               None)
-        db_actions.action_event_finish(context, event, 'Success',
+        db_actions.action_event_finish(context, event, names.SUCCESS,
                                        traceback=reason)
         db_actions.action_finish(context, action_id, message=message)
     return won, status

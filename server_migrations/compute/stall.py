@@ -47,7 +47,7 @@ def _spawn(target, *args):
 
 
 class StallPolicy:
-    """Called with every verdict (``jobs.Monitor``'s ``on_verdict``).
+    """Called with every verdict (``monitor.Monitor``'s ``on_verdict``).
 
     :param timeout: seconds without progress; 0 or None: off.
     :param action: ``abort`` or ``force_complete``.

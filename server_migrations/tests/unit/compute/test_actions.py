@@ -19,7 +19,7 @@ from oslo_db import exception as db_exc
 from oslo_utils import timeutils
 import sqlalchemy as sa
 
-from server_migrations.compute import jobs
+from server_migrations.compute import events
 from server_migrations.compute import outbox
 from server_migrations.db import agent_actions
 from server_migrations.db import engine as db_engine
@@ -208,9 +208,9 @@ class OutboxTest(agent_base.AgentTestCase):
             'server_migrations.db.instance_actions.action_event_finish',
             finish))
         box = outbox.Outbox()
-        event = jobs.Event(ctx, instance['uuid'],
-                           'compute_live_migration_abort', self.src,
-                           outbox=box, action_id=action_id)
+        event = events.Event(ctx, instance['uuid'],
+                             'compute_live_migration_abort', self.src,
+                             outbox=box, action_id=action_id)
         event.finish(True)
         # The transaction that opened the event was rolled back with it.
         self.assertEqual(1, len(box))

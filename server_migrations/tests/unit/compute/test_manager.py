@@ -150,16 +150,16 @@ class LifecycleTest(agent_base.AgentTestCase):
         self.assertEqual('Error', self.migration_event(uuid2)['result'])
 
     def test_abort_while_preparing(self):
-        manager = self.agent.manager
+        runner = self.agent.manager.runner
         entered, release = agent_base.threading.Event(), \
             agent_base.threading.Event()
-        real_prepare = manager._prepare
+        real_prepare = runner._prepare
 
         def held_prepare(ctx, job):
             entered.set()
             release.wait(30)
             return real_prepare(ctx, job)
-        manager._prepare = held_prepare
+        runner._prepare = held_prepare
         uuid, mid = self.start_migration(guest=BUSY)
         entered.wait(30)
         self.assertEqual('preparing', self.migration(mid)['status'])

@@ -154,6 +154,6 @@ class EndpointTest(agent_base.AgentTestCase):
                                              'cleanup_host')
         agent_base.wait_for(lambda: 'cleanup_host' in log.output,
                             what='the refused cast')
-        self.assertFalse(self.agent.manager.stopping.is_set())
+        self.assertFalse(self.agent.manager.jobs.stopping.is_set())
         uuid, mid = self.start_migration()
         self.assertEqual('completed', self.wait_status(mid)['status'])

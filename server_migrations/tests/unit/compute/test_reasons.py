@@ -12,7 +12,8 @@
 
 """Every way a migration ends records why, on its action's final event."""
 
-from server_migrations.compute import jobs
+from server_migrations.compute import job as compute_job
+from server_migrations.compute import monitor as compute_monitor
 from server_migrations.compute import reasons
 from server_migrations.db import instance_actions as db_actions
 from server_migrations.db import outcomes
@@ -156,8 +157,8 @@ class TimeoutReasonTest(agent_base.AgentTestCase):
     START_AGENT = False
 
     def test_timeout_noted_by_the_monitor_is_the_reason(self):
-        job = jobs.Job(self.context, 1, 'uuid', False, None)
-        monitor = jobs.Monitor(self.context, 1, job)
+        job = compute_job.Job(self.context, 1, 'uuid', False, None)
+        monitor = compute_monitor.Monitor(self.context, 1, job)
         monitor.timed_out(812.4, 'abort')
         monitor.timed_out(900, 'force_complete')  # the first one wins
         self.assertEqual('completion timeout after 812 s, action abort',

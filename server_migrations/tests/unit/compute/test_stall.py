@@ -13,7 +13,7 @@
 """The stall policy: a migration without progress is aborted or forced."""
 
 from server_migrations.compute import convergence
-from server_migrations.compute import jobs
+from server_migrations.compute import job as compute_job
 from server_migrations.compute import stall
 from server_migrations.db import convergence as db_convergence
 from server_migrations.db import outcomes
@@ -35,7 +35,7 @@ class PolicyTest(agent_base.AgentTestCase):
     def setUp(self):
         super().setUp()
         self.spawned = []
-        self.job = jobs.Job(self.context, 1, 'uuid', False, None)
+        self.job = compute_job.Job(self.context, 1, 'uuid', False, None)
 
     def stall_policy(self, timeout, action='abort'):
         return stall.StallPolicy(timeout, action, driver=None,

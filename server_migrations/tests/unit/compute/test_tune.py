@@ -38,7 +38,7 @@ class TuneTest(agent_base.AgentTestCase):
 
     def judged_stuck(self, mid):
         def stuck():
-            job = self.agent.manager.job(mid)
+            job = self.agent.manager.jobs.get(mid)
             verdict = job and job.verdict
             return verdict is not None and verdict.converging is False
         agent_base.wait_for(stuck, what='migration %s judged stuck' % mid)
