@@ -19,7 +19,7 @@ from server_migrations.api import request_environ
 from server_migrations.api import responses
 from server_migrations.api import schemas
 from server_migrations.api import views
-from server_migrations.compute import api as compute_api
+from server_migrations.compute import preconditions
 from server_migrations import exception
 from server_migrations.policies import server_migrations as policies
 from server_migrations import state_conflicts
@@ -67,7 +67,7 @@ def show_server_migration(req):
     row, include_host = _read(
         req, policies.SHOW, policies.SHOW_HOST,
         request_environ.compute_api(req).get_instance_migration, migration_id)
-    row = compute_api.check_migration_in_progress(
+    row = preconditions.check_migration_in_progress(
         row, migration_id, request_environ.path_item(req, 'server_id'))
     return responses.json_response(
         views.migration_show(row, request_environ.version(req), include_host))
