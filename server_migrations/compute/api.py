@@ -113,28 +113,18 @@ class API:
     # -- actions on a migration --------------------------------------------
 
     def live_migrate_force_complete(self, context, instance, migration_id):
-        preconditions.check_lock(context, instance)
-        preconditions.check_state(instance, 'force_complete',
-                                  vm_states=('active',),
-                                  task_states=(names.MIGRATING,))
-        migration = preconditions.migration_in(
-            context, instance, migration_id, states.FORCE_COMPLETABLE,
-            'force complete')
-        self._record_and_wake(
-            context, instance, migration,
-            migration['source_compute'] or instance['host'],
-            names.LIVE_MIGRATION_FORCE_COMPLETE, names.FORCE_COMPLETE)
+        self._act_on_migration(
+            context, instance, migration_id, 'force_complete',
+            'force complete', states.FORCE_COMPLETABLE,
+            names.LIVE_MIGRATION_FORCE_COMPLETE, names.FORCE_COMPLETE,
+            vm_states=('active',))
 
     def live_migrate_abort(self, context, instance, migration_id,
                            support_abort_in_queue=False):
-        preconditions.check_lock(context, instance)
-        preconditions.check_state(instance, 'abort live migration',
-                                  task_states=(names.MIGRATING,))
-        migration = preconditions.migration_in(
-            context, instance, migration_id,
-            states.abortable(support_abort_in_queue), 'abort live migration')
-        self._record_and_wake(context, instance, migration, instance['host'],
-                              names.LIVE_MIGRATION_CANCEL, names.ABORT)
+        self._act_on_migration(
+            context, instance, migration_id, 'abort live migration',
+            'abort live migration', states.abortable(support_abort_in_queue),
+            names.LIVE_MIGRATION_CANCEL, names.ABORT, on_server_host=True)
 
     def live_migrate_tune(self, context, instance, migration_id,
                           max_downtime=None, bandwidth=None):
@@ -147,25 +137,36 @@ class API:
         if max_downtime is None and bandwidth is None:
             raise exception.Invalid('Nothing to tune: give a maximum '
                                     'downtime or a bandwidth.')
-        preconditions.check_lock(context, instance)
-        preconditions.check_state(instance, 'tune live migration',
-                                  task_states=(names.MIGRATING,))
         parameters = {k: v for k, v in (('max_downtime', max_downtime),
                                         ('bandwidth', bandwidth))
                       if v is not None}
-        migration = preconditions.migration_in(
-            context, instance, migration_id, states.TUNABLE,
-            'tune live migration')
         # A method newer than 1.0 names the version it needs.
-        self._record_and_wake(
-            context, instance, migration,
-            migration['source_compute'] or instance['host'],
-            names.LIVE_MIGRATION_TUNE, names.TUNE, parameters=parameters,
-            min_version='1.2')
+        self._act_on_migration(
+            context, instance, migration_id, 'tune live migration',
+            'tune live migration', states.TUNABLE, names.LIVE_MIGRATION_TUNE,
+            names.TUNE, parameters=parameters, min_version='1.2')
 
-    def _record_and_wake(self, context, instance, migration, host, action,
-                         method, parameters=None, **wake_kwargs):
-        """Record an action on ``migration`` for ``host``, then wake it."""
+    def _act_on_migration(self, context, instance, migration_id,
+                          server_method, migration_method, statuses, action,
+                          method, vm_states=None, on_server_host=False,
+                          parameters=None, **wake_kwargs):
+        """Check, record and wake: an action on a running live migration.
+
+        :param server_method, migration_method: how the refusals name the
+            action (the reference words them differently).
+        :param statuses: the migration statuses the action is allowed in.
+        :param on_server_host: carried out by the server's host rather
+            than the migration's source.
+        """
+        preconditions.check_lock(context, instance)
+        preconditions.check_state(instance, server_method,
+                                  vm_states=vm_states,
+                                  task_states=(names.MIGRATING,))
+        migration = preconditions.migration_in(
+            context, instance, migration_id, statuses, migration_method)
+        host = instance['host']
+        if not on_server_host:
+            host = migration['source_compute'] or host
         with db_api.writer(context):
             ident = action_records.record(
                 context, instance['uuid'], action, host, migration['id'],
