@@ -13,9 +13,9 @@
 """POST .../action: a handler reads the action its body names.
 
 The body of an action request is an object whose single key names the
-action. The handler of the route reads it first, before its version
-window (an unknown action is named at every version), as the reference
-does.
+action. The handler of the route reads it first, before the request is
+admitted and before its version window (an unknown action is named at
+every version), as the reference does.
 """
 
 import functools

@@ -13,9 +13,9 @@
 """The route table and the dispatcher that runs the common checks.
 
 The order of the checks is part of the contract (clients see which error
-wins): version, route, content type, project in the URL; then the
-handler's own: the action its body names (action routes), its version
-window, body/query schema, server lookup, policy.
+wins): version, route, content type here; then the handler's own (see
+``dispatch``): the action its body names (action routes), the project in
+the URL, its version window, body/query schema, server lookup, policy.
 """
 
 import re
@@ -23,7 +23,6 @@ import re
 import routes
 import webob
 
-from server_migrations.api import auth
 from server_migrations.api import faults
 from server_migrations.api.handlers import identity
 from server_migrations.api.handlers import instance_actions
@@ -184,16 +183,6 @@ class APIRouter:
         # Read once here, so that no handler meets an undecodable one.
         request_data.query(req)
         _check_content_type(req)
-        context = req.environ.get(request_environ.CONTEXT_KEY)
-        if context is None:
-            # In a host stack: ours from the headers of a token authtoken
-            # confirmed, never from headers alone.
-            context = auth.confirmed_context(req.environ)
-            req.environ[request_environ.CONTEXT_KEY] = context
-        url_project = match.get('project_id')
-        if url_project is not None and url_project != context.project_id:
-            raise exception.ProjectIdMismatch(
-                url_project=url_project, context_project=context.project_id)
         req.environ[request_environ.COMPUTE_API_KEY] = self.compute_api
         req.environ[request_environ.CONF_KEY] = self.conf
         return handler(req)

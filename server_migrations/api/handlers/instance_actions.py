@@ -12,6 +12,7 @@
 
 """Handlers of /servers/{server_id}/os-instance-actions: list and show."""
 
+from server_migrations.api import dispatch
 from server_migrations.api import microversion
 from server_migrations.api import operator_views
 from server_migrations.api import request_data
@@ -36,7 +37,7 @@ def _server(req, rule):
     return context, instance, target
 
 
-@microversion.version_handler('2.1')
+@dispatch.handler('2.1')
 def list_instance_actions(req):
     """Newest first; paging and changes-since from 2.58."""
     version = request_environ.version(req)
@@ -56,7 +57,7 @@ def list_instance_actions(req):
         max_limit))
 
 
-@microversion.version_handler('2.1')
+@dispatch.handler('2.1')
 def show_instance_action(req):
     """One action with its events, as much of them as the caller may see."""
     version = request_environ.version(req)

@@ -12,6 +12,7 @@
 
 """Handler of GET /os-migrations: every migration we hold, filtered."""
 
+from server_migrations.api import dispatch
 from server_migrations.api import microversion
 from server_migrations.api import operator_views
 from server_migrations.api import request_data
@@ -22,7 +23,7 @@ from server_migrations.compute import history
 from server_migrations.policies import migrations as policies
 
 
-@microversion.version_handler('2.1')
+@dispatch.handler('2.1')
 def list_migrations(req):
     """Filters from 2.1; paging and changes-since from 2.59."""
     version = request_environ.version(req)

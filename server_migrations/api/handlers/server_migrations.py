@@ -13,6 +13,7 @@
 """Handlers of /servers/{server_id}/migrations: list, show, act, abort."""
 
 from server_migrations.api import actions
+from server_migrations.api import dispatch
 from server_migrations.api import microversion
 from server_migrations.api import request_data
 from server_migrations.api import request_environ
@@ -51,7 +52,7 @@ def _read(req, rule, host_rule, read, *args):
     return found, context.can(host_rule, target=target, fatal=False)
 
 
-@microversion.version_handler('2.23')
+@dispatch.handler('2.23')
 def list_server_migrations(req):
     rows, include_host = _read(
         req, policies.INDEX, policies.INDEX_HOST,
@@ -61,7 +62,7 @@ def list_server_migrations(req):
                                include_host))
 
 
-@microversion.version_handler('2.23')
+@dispatch.handler('2.23')
 def show_server_migration(req):
     migration_id = request_environ.path_item(req, 'migration_id')
     row, include_host = _read(
@@ -74,7 +75,7 @@ def show_server_migration(req):
 
 
 @actions.action('force_complete')
-@microversion.version_handler('2.22')
+@dispatch.handler('2.22')
 def post_migration_action(req):
     """POST .../action: the only action is ``force_complete``."""
     schemas.validate_body(schemas.FORCE_COMPLETE, request_data.json_body(req))
@@ -95,7 +96,7 @@ def post_migration_action(req):
     return responses.empty_response(202)
 
 
-@microversion.version_handler('2.24')
+@dispatch.handler('2.24')
 def delete_server_migration(req):
     """Abort a live migration (queued and preparing too from 2.65)."""
     context, instance = _server(req, policies.DELETE)

@@ -15,7 +15,7 @@
 from oslo_utils import strutils
 
 from server_migrations.api import actions
-from server_migrations.api import microversion
+from server_migrations.api import dispatch
 from server_migrations.api import request_data
 from server_migrations.api import request_environ
 from server_migrations.api import responses
@@ -46,7 +46,7 @@ def _list(req):
     return context, instances
 
 
-@microversion.version_handler('2.1')
+@dispatch.handler('2.1')
 def list_servers(req):
     _context, instances = _list(req)
     base = _base_url(req)
@@ -54,7 +54,7 @@ def list_servers(req):
         {'servers': [views.server_summary(i, base) for i in instances]})
 
 
-@microversion.version_handler('2.1')
+@dispatch.handler('2.1')
 def list_servers_detail(req):
     context, instances = _list(req)
     base = _base_url(req)
@@ -63,7 +63,7 @@ def list_servers_detail(req):
                      for i in instances]})
 
 
-@microversion.version_handler('2.1')
+@dispatch.handler('2.1')
 def show_server(req):
     context = request_environ.context(req)
     instance = request_environ.compute_api(req).get_instance(
@@ -74,7 +74,7 @@ def show_server(req):
 
 
 @actions.action('os-migrateLive')
-@microversion.version_handler('2.1')
+@dispatch.handler('2.1')
 def post_server_action(req):
     """POST /servers/{id}/action: the only action is ``os-migrateLive``."""
     body = request_data.json_body(req)
