@@ -83,9 +83,9 @@ def agent_main(argv=None):
     source, dest = args.hosts.split(',')
     from server_migrations.cmd import common
     from server_migrations.compute import service
-    from server_migrations.db import api as db_api
+    from server_migrations.db import engine as db_engine
     conf = common.setup(['--config-file', args.config_file])
-    db_api.configure(conf)
+    db_engine.configure(conf)
     driver = RecordingDriver(conf, source)
     agents = [service.ComputeService(conf, source, driver=driver),
               service.ComputeService(conf, dest)]

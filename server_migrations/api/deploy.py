@@ -122,12 +122,12 @@ def _conf(local_conf):
         # Imported here: only a process without a configured ConfigOpts
         # (a paste-only host stack) builds one from files.
         from server_migrations.cmd import common
-        from server_migrations.db import api as db_api
+        from server_migrations.db import engine as db_engine
         argv = []
         for path in config_files(local_conf):
             argv += ['--config-file', path]
         conf = common.setup(argv)
-        db_api.configure(conf)
+        db_engine.configure(conf)
         _CONF = conf
     return _CONF
 

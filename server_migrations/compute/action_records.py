@@ -15,7 +15,7 @@ and the agent's copy of it, which the source agent carries out.
 """
 
 from server_migrations.db import agent_actions
-from server_migrations.db import api as db_api
+from server_migrations.db import instance_actions as db_actions
 
 
 def record(context, uuid, action, host, migration_id, method,
@@ -27,7 +27,7 @@ def record(context, uuid, action, host, migration_id, method,
     the wake-up cast is lost (it polls the database). A database that does
     not take the transaction fails the request (503) with nothing changed.
     """
-    action_id = db_api.action_start(context, uuid, action)
+    action_id = db_actions.action_start(context, uuid, action)
     return agent_actions.create(context, action_id, uuid, migration_id,
                                 host, method,
                                 block_migration=block_migration,

@@ -25,7 +25,9 @@ from server_migrations.compute import hosts
 from server_migrations.compute import preconditions
 from server_migrations.compute import rpcapi
 from server_migrations import context as sm_context
-from server_migrations.db import api as db_api
+from server_migrations.db import engine as db_engine
+from server_migrations.db import instances as db_instances
+from server_migrations.db import migrations as db_migrations
 from server_migrations import exception
 from server_migrations import migration_states as states
 
@@ -46,7 +48,7 @@ class API:
         """
         context = sm_context.get_admin_context()
         try:
-            db_api.ping(context)
+            db_engine.ping(context)
         except Exception:  # a DB down at start must not kill us
             LOG.warning('Could not connect to the database yet; the first '
                         'request will', exc_info=True)
@@ -60,7 +62,7 @@ class API:
 
     def reading(self, context):
         """A block whose reads share one database transaction."""
-        return db_api.reading(context)
+        return db_engine.reading(context)
 
     def get_instance(self, context, server_id):
         """The live server ``server_id`` the caller may see, or 404.
@@ -68,7 +70,7 @@ class API:
         Non-admins only find their own project's servers, so another
         project's server is "not found" rather than "forbidden".
         """
-        instance = db_api.instance_get(
+        instance = db_instances.instance_get(
             context, server_id,
             project_id=preconditions.visible_project(context, server_id))
         if instance is None:
@@ -80,7 +82,7 @@ class API:
 
         One read: the server and its in-progress live migrations.
         """
-        instance, rows = db_api.server_migrations_in_progress(
+        instance, rows = db_migrations.server_migrations_in_progress(
             context, server_id,
             project_id=preconditions.visible_project(context, server_id))
         if instance is None:
@@ -94,7 +96,7 @@ class API:
         ``preconditions.check_migration_in_progress`` says whether it may
         be shown.
         """
-        instance, migration = db_api.server_migration(
+        instance, migration = db_migrations.server_migration(
             context, server_id, migration_id,
             project_id=preconditions.visible_project(context, server_id))
         if instance is None:
@@ -104,11 +106,12 @@ class API:
     def get_instances(self, context, all_projects=False):
         # Even an admin sees one project unless it asks for all of them.
         if all_projects and context.is_admin:
-            return db_api.instance_get_all(context)
+            return db_instances.instance_get_all(context)
         if not context.project_id:
             # A system-scoped token has no project of its own to list.
             return []
-        return db_api.instance_get_all(context, project_id=context.project_id)
+        return db_instances.instance_get_all(context,
+                                             project_id=context.project_id)
 
     # -- actions on a migration --------------------------------------------
 
@@ -167,7 +170,7 @@ class API:
         host = instance['host']
         if not on_server_host:
             host = migration['source_compute'] or host
-        with db_api.writer(context):
+        with db_engine.writer(context):
             ident = action_records.record(
                 context, instance['uuid'], action, host, migration['id'],
                 method, parameters=parameters)
@@ -197,17 +200,17 @@ class API:
         dest = hosts.select_destination(context, instance, host,
                                         self.conf.service_down_time)
         uuid = instance['uuid']
-        with db_api.writer(context):
+        with db_engine.writer(context):
             # Compare-and-swap on the task state: of two concurrent
             # requests only one moves the server to "migrating".
-            if not db_api.instance_update(context, uuid,
-                                          {'task_state': names.MIGRATING},
-                                          expected_task_state=None):
-                current = db_api.instance_get(context, uuid) or instance
+            if not db_instances.instance_update(
+                    context, uuid, {'task_state': names.MIGRATING},
+                    expected_task_state=None):
+                current = db_instances.instance_get(context, uuid) or instance
                 raise exception.InstanceInvalidState(
                     instance_uuid=uuid, attr='task_state',
                     state=current['task_state'], method='os-migrateLive')
-            migration = db_api.migration_create(context, {
+            migration = db_migrations.migration_create(context, {
                 'instance_uuid': uuid,
                 'migration_type': states.LIVE_MIGRATION,
                 'status': states.ACCEPTED,

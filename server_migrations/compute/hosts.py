@@ -15,7 +15,8 @@ destination, the one asked for or the least loaded live one.
 """
 
 from server_migrations import compute
-from server_migrations.db import api as db_api
+from server_migrations.db import migrations as db_migrations
+from server_migrations.db import services as db_services
 from server_migrations import exception
 
 
@@ -26,9 +27,9 @@ def check_source_is_up(context, instance, service_down_time):
     heartbeats may migrate its servers away.
     """
     source = instance['host']
-    if not any(s['host'] == source and db_api.service_is_up(
+    if not any(s['host'] == source and db_services.service_is_up(
             s, service_down_time)
-            for s in db_api.service_get_all(context, compute.BINARY)):
+            for s in db_services.service_get_all(context, compute.BINARY)):
         raise exception.ComputeServiceUnavailable(host=source)
 
 
@@ -40,8 +41,8 @@ def select_destination(context, instance, host, service_down_time):
     :raises ComputeHostNotFound: no agent of that name.
     :raises NoValidHost: no live host other than the source.
     """
-    live = db_api.service_get_live(context, compute.BINARY,
-                                   service_down_time)
+    live = db_services.service_get_live(context, compute.BINARY,
+                                        service_down_time)
     live_hosts = sorted(s['host'] for s in live)
     if host is not None:
         if host == instance['host']:
@@ -49,7 +50,7 @@ def select_destination(context, instance, host, service_down_time):
                 instance_id=instance['uuid'], host=host)
         if host in live_hosts:
             return host
-        known = {s['host'] for s in db_api.service_get_all(
+        known = {s['host'] for s in db_services.service_get_all(
             context, compute.BINARY)}
         if host in known:
             raise exception.ComputeServiceUnavailable(host=host)
@@ -58,5 +59,5 @@ def select_destination(context, instance, host, service_down_time):
     if not candidates:
         raise exception.NoValidHost(
             reason='There are not enough hosts available.')
-    load = db_api.host_load(context, candidates)
+    load = db_migrations.host_load(context, candidates)
     return min(candidates, key=lambda h: (load[h], h))

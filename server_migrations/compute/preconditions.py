@@ -18,7 +18,7 @@ API runs them before it records anything.
 
 from oslo_utils import uuidutils
 
-from server_migrations.db import api as db_api
+from server_migrations.db import migrations as db_migrations
 from server_migrations import exception
 from server_migrations import migration_states as states
 
@@ -90,7 +90,7 @@ def migration_in(context, instance, migration_id, statuses, method):
     :raises MigrationNotFoundForInstance: the server has no such migration.
     :raises InvalidMigrationState: its status is not one of ``statuses``.
     """
-    migration = db_api.migration_get_by_id_and_instance(
+    migration = db_migrations.migration_get_by_id_and_instance(
         context, migration_id, instance['uuid'])
     if migration is None:
         raise exception.MigrationNotFoundForInstance(

@@ -14,7 +14,7 @@
 
 from server_migrations.api import deploy
 from server_migrations.cmd import common
-from server_migrations.db import api as db_api
+from server_migrations.db import engine as db_engine
 
 
 def init_application(argv=None):
@@ -28,6 +28,6 @@ def init_application(argv=None):
     for path in deploy.config_files():
         args += ['--config-file', path]
     conf = common.setup(args)
-    db_api.configure(conf)
+    db_engine.configure(conf)
     deploy.use_conf(conf)
     return deploy.loadapp(conf)
