@@ -142,6 +142,11 @@ class VersionNotAcceptable(ServerMigrationsException):
                '%(min_version)s and maximum is %(max_version)s.')
     code = 406
 
+    @property
+    def version(self):
+        """The version refused."""
+        return self.kwargs['version']
+
 
 class UnsupportedMediaType(ServerMigrationsException):
     msg_fmt = 'Unsupported Content-Type'

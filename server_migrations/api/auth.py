@@ -24,7 +24,7 @@ import re
 from oslo_log import log as logging
 
 from server_migrations.api import faults
-from server_migrations.api import util
+from server_migrations.api import request_environ
 from server_migrations import context as sm_context
 from server_migrations import exception
 from server_migrations import policy
@@ -109,7 +109,7 @@ class KeystoneContext:
 
     def __call__(self, environ, start_response):
         try:
-            environ[util.CONTEXT_KEY] = confirmed_context(environ)
+            environ[request_environ.CONTEXT_KEY] = confirmed_context(environ)
         except exception.ServerMigrationsException as exc:
             return faults.from_exception(exc)(environ, start_response)
         return self.application(environ, start_response)
@@ -165,7 +165,8 @@ class NoAuthMiddleware:
         environ['HTTP_X_ROLES'] = ','.join(roles)
         environ['HTTP_X_IDENTITY_STATUS'] = 'Confirmed'
         try:
-            environ[util.CONTEXT_KEY] = context_from_environ(environ)
+            environ[request_environ.CONTEXT_KEY] = context_from_environ(
+                environ)
         except exception.ServerMigrationsException as exc:
             return faults.from_exception(exc)(environ, start_response)
         return self.application(environ, start_response)

@@ -17,7 +17,7 @@ from oslo_serialization import jsonutils
 import webob
 import webob.exc
 
-from server_migrations.api import microversion
+from server_migrations.api import microversion_middleware
 from server_migrations.db import errors as db_errors
 from server_migrations import exception
 
@@ -148,14 +148,22 @@ class FaultWrapper:
     Turns any exception into a fault and re-renders the error responses of
     middleware that does not speak the compute format (oslo.middleware's
     sizelimit answers HTML, keystonemiddleware its own JSON), keeping their
-    status and headers such as WWW-Authenticate.
+    status and headers such as WWW-Authenticate. The microversion
+    middleware around it parses the request's version and stamps the
+    answers, faults from before the router (auth, size limit) included.
     """
 
     def __init__(self, application, conf):
         self.application = application
         self.conf = conf
+        # Outside the fault path: its faults carry the version headers too.
+        self._versioned = microversion_middleware.MicroversionMiddleware(
+            self._answer, conf)
 
     def __call__(self, environ, start_response):
+        return self._versioned(environ, start_response)
+
+    def _answer(self, environ, start_response):
         """Plain WSGI while the answer is a success: webob only for faults.
 
         A success passes through as the application answered it; an error
@@ -164,8 +172,8 @@ class FaultWrapper:
         if not path_is_utf8(environ):
             # No resource has such a name; and WebOb would raise on it
             # wherever the path is read.
-            return self._fault(environ, start_response,
-                               from_exception(exception.NotFound()))
+            return from_exception(exception.NotFound())(environ,
+                                                        start_response)
         # [status, headers, exc_info] once started; a success is passed on
         # at once, unless it comes after the application returned.
         answered = []
@@ -188,8 +196,8 @@ class FaultWrapper:
             response = webob.Request(environ).get_response(
                 _Answered(app_iter, answered, self.application))
         except Exception as exc:  # the last line of defence
-            return self._fault(environ, start_response, from_exception(exc))
-        return self._fault(environ, start_response, self._render(response))
+            return from_exception(exc)(environ, start_response)
+        return self._render(response)(environ, start_response)
 
     def _render(self, response):
         if response.status_code < 400:
@@ -202,21 +210,3 @@ class FaultWrapper:
                     fault.headers[name] = response.headers[name]
             response = fault
         return response
-
-    def _fault(self, environ, start_response, response):
-        """Answer ``response``; a fault gets the version headers.
-
-        When the request's version is well-formed, faults from before the
-        router (auth, size limit) carry the version headers too.
-        """
-        req = webob.Request(environ)
-        if response.status_code >= 400:
-            response = self._versioned(req, response)
-        return response(environ, start_response)
-
-    def _versioned(self, req, response):
-        try:
-            version = microversion.extract_version(req.headers, self.conf)
-        except exception.ServerMigrationsException:
-            return response
-        return microversion.add_headers(response, version)

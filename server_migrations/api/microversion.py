@@ -103,32 +103,43 @@ _ENVIRON_NAMES = tuple('HTTP_' + name.upper().replace('-', '_')
 
 
 def extract_version(headers, conf):
-    """The requested version of ``headers`` (a dict-like of request headers).
+    """The requested version of ``headers``, checked against the range.
+
+    :raises InvalidAPIVersionString: malformed (400).
+    :raises VersionNotAcceptable: well-formed but out of range (406).
+    """
+    version = requested_version(headers, conf)
+    check_range(version)
+    return version
+
+
+def requested_version(headers, conf):
+    """The version ``headers`` (a dict-like of request headers) ask for.
 
     The standard header's last ``compute`` entry wins; the legacy header is
     read only when the standard one has none; no header means the minimum.
-    A request's headers (webob's, read from its WSGI environ) are parsed
-    once per distinct value: the Version is then shared, read-only.
+    The Version carries the accepted range as its bounds, and may be out of
+    it (``check_range``). A request's headers (webob's, read from its WSGI
+    environ) are parsed once per distinct value: the Version is then
+    shared, read-only.
 
     :raises InvalidAPIVersionString: malformed (400).
-    :raises VersionNotAcceptable: well-formed but out of range (406); its
-        ``version`` attribute is the parsed version, to echo back.
     """
     environ = getattr(headers, 'environ', None)
     if environ is None:
-        return _extract_version(headers, conf)
+        return _requested_version(headers, conf)
     key = (conf.api.max_microversion,) + tuple(
         environ.get(name) for name in _ENVIRON_NAMES)
     version = _SEEN.get(key)
     if version is None:
-        version = _extract_version(headers, conf)
+        version = _requested_version(headers, conf)
         if len(_SEEN) >= _SEEN_MAX:
             _SEEN.clear()
         _SEEN[key] = version
     return version
 
 
-def _extract_version(headers, conf):
+def _requested_version(headers, conf):
     text = microversion_parse.get_version(
         headers, SERVICE_TYPE, legacy_headers=[LEGACY_HEADER])
     minimum = _version(MIN_VERSION)
@@ -141,12 +152,18 @@ def _extract_version(headers, conf):
         version = _version(text.strip())
     version.min_version = minimum
     version.max_version = maximum
-    if not version.matches():
-        exc = exception.VersionNotAcceptable(
-            version=version, min_version=minimum, max_version=maximum)
-        exc.version = version
-        raise exc
     return version
+
+
+def check_range(version):
+    """Raise VersionNotAcceptable (406) unless ``version`` is in its range.
+
+    :param version: as ``requested_version`` returns it.
+    """
+    if not version.matches():
+        raise exception.VersionNotAcceptable(
+            version=version, min_version=version.min_version,
+            max_version=version.max_version)
 
 
 def response_headers(version):

@@ -13,8 +13,9 @@
 """The route table and the dispatcher that runs the common checks.
 
 The order of the checks is part of the contract (clients see which error
-wins): version, route, content type, action name, project in the URL, then
-the handler's version window, body/query schema, server lookup, policy.
+wins): version, route, content type here; then the handler's own (see
+``dispatch``): the action its body names (action routes), the project in
+the URL, its version window, body/query schema, server lookup, policy.
 """
 
 import re
@@ -22,15 +23,15 @@ import re
 import routes
 import webob
 
-from server_migrations.api import auth
 from server_migrations.api import faults
 from server_migrations.api.handlers import identity
 from server_migrations.api.handlers import instance_actions
 from server_migrations.api.handlers import migrations
 from server_migrations.api.handlers import server_migrations
 from server_migrations.api.handlers import servers
-from server_migrations.api import microversion
-from server_migrations.api import util
+from server_migrations.api import microversion_middleware
+from server_migrations.api import request_data
+from server_migrations.api import request_environ
 from server_migrations import exception
 
 # The whole HTTP surface: path -> method -> handler.
@@ -124,26 +125,6 @@ def _check_content_type(req):
         raise exception.UnsupportedMediaType()
 
 
-def _peek_action(req, names):
-    """Choose the action from the body's single key, as the reference.
-
-    Its quirks are kept: a one-element list or string, a number, a boolean
-    or null is "not found".
-    """
-    decoded = util.decode_json(req.body)
-    if isinstance(decoded, dict):
-        if len(decoded) != 1:
-            raise exception.MalformedRequestBody()
-        action = next(iter(decoded))
-        if action not in names:
-            raise exception.NoSuchAction(action=action)
-        req.environ[util.BODY_KEY] = decoded
-        return
-    if isinstance(decoded, (list, str)) and len(decoded) != 1:
-        raise exception.MalformedRequestBody()
-    raise exception.NotFound()
-
-
 class APIRouter:
     """Dispatches to the handlers; in a host stack, a pass-through filter.
 
@@ -166,30 +147,28 @@ class APIRouter:
         # Routes compiles its regular expressions on the first match; do it
         # now rather than in the first request (about 10 ms).
         self.mapper.create_regs()
+        # The version is parsed once: here unless a middleware further out
+        # (our fault wrapper) did, which then stamps the answers.
+        self._versioned = microversion_middleware.MicroversionMiddleware(
+            self._answer, conf)
 
     def __call__(self, environ, start_response):
         if (self.application is not None and
                 not self.claimed.match(environ.get('PATH_INFO', ''))):
             return self.application(environ, start_response)
-        req = webob.Request(environ)
-        return self.handle(req)(environ, start_response)
+        return self._versioned(environ, start_response)
+
+    def _answer(self, environ, start_response):
+        return self.handle(webob.Request(environ))(environ, start_response)
 
     def handle(self, req):
-        version = None
         try:
-            try:
-                version = microversion.extract_version(req.headers,
-                                                       self.conf)
-            except exception.VersionNotAcceptable as exc:
-                version = exc.version
-                raise
-            req.environ[microversion.ENVIRON_KEY] = version
-            response = self._dispatch(req)
+            return self._dispatch(req)
         except Exception as exc:
-            response = faults.from_exception(exc)
-        return microversion.add_headers(response, version)
+            return faults.from_exception(exc)
 
     def _dispatch(self, req):
+        microversion_middleware.requested(req.environ)
         if not faults.path_is_utf8(req.environ):
             # Also checked here for host stacks without our FaultWrapper.
             raise exception.NotFound()
@@ -202,21 +181,8 @@ class APIRouter:
             raise exception.NotFound()
         req.urlvars = match
         # Read once here, so that no handler meets an undecodable one.
-        util.query(req)
+        request_data.query(req)
         _check_content_type(req)
-        names = getattr(handler, 'action_names', None)
-        if names is not None:
-            _peek_action(req, names)
-        context = req.environ.get(util.CONTEXT_KEY)
-        if context is None:
-            # In a host stack: ours from the headers of a token authtoken
-            # confirmed, never from headers alone.
-            context = auth.confirmed_context(req.environ)
-            req.environ[util.CONTEXT_KEY] = context
-        url_project = match.get('project_id')
-        if url_project is not None and url_project != context.project_id:
-            raise exception.ProjectIdMismatch(
-                url_project=url_project, context_project=context.project_id)
-        req.environ[util.COMPUTE_API_KEY] = self.compute_api
-        req.environ[util.CONF_KEY] = self.conf
+        req.environ[request_environ.COMPUTE_API_KEY] = self.compute_api
+        req.environ[request_environ.CONF_KEY] = self.conf
         return handler(req)

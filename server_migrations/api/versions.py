@@ -16,7 +16,8 @@ import webob.dec
 
 from server_migrations.api import faults
 from server_migrations.api import microversion
-from server_migrations.api import util
+from server_migrations.api import microversion_middleware
+from server_migrations.api import responses
 from server_migrations import exception
 
 UPDATED = '2013-07-23T11:33:21Z'
@@ -49,12 +50,15 @@ class VersionsFilter:
     def __init__(self, application, conf):
         self.application = application
         self.conf = conf
+        # The version documents are answered at the request's version.
+        self._documents = microversion_middleware.MicroversionMiddleware(
+            self._document, conf)
 
     def __call__(self, environ, start_response):
         # Every other request goes on untouched, without a webob round trip.
         if environ.get('PATH_INFO', '') not in _DOCUMENT_PATHS:
             return self.application(environ, start_response)
-        return self._document(environ, start_response)
+        return self._documents(environ, start_response)
 
     @webob.dec.wsgify
     def _document(self, req):
@@ -63,18 +67,14 @@ class VersionsFilter:
             return faults.from_exception(exception.NotFound())
         base = req.application_url
         if path in ('', '/'):
-            # The root document carries no microversion headers.
+            # The root document reads no version (nor carries its headers).
             document = version_v21(self.conf, base)
             del document['media-types']
             document['links'] = document['links'][:1]
-            return util.json_response({'versions': [document]})
+            return responses.json_response({'versions': [document]})
         try:
-            version = microversion.extract_version(req.headers, self.conf)
-        except exception.VersionNotAcceptable as exc:
-            return microversion.add_headers(faults.from_exception(exc),
-                                            exc.version)
+            microversion_middleware.requested(req.environ)
         except exception.ServerMigrationsException as exc:
             return faults.from_exception(exc)
-        return microversion.add_headers(
-            util.json_response({'version': version_v21(self.conf, base)}),
-            version)
+        return responses.json_response(
+            {'version': version_v21(self.conf, base)})

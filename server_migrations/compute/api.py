@@ -10,82 +10,28 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""The compute API: preconditions, records and casts behind the handlers."""
+"""The compute API: the entry points behind the handlers and the CLI.
+
+Each action checks its preconditions (``preconditions``, ``hosts``),
+records itself in one transaction (``action_records``), then wakes the
+source host's agent up.
+"""
 
 from oslo_log import log as logging
-from oslo_utils import uuidutils
 
 from server_migrations import action_names as names
-from server_migrations import compute
+from server_migrations.compute import action_records
+from server_migrations.compute import hosts
+from server_migrations.compute import preconditions
 from server_migrations.compute import rpcapi
 from server_migrations import context as sm_context
-from server_migrations.db import agent_actions
 from server_migrations.db import engine as db_engine
-from server_migrations.db import instance_actions as db_actions
 from server_migrations.db import instances as db_instances
 from server_migrations.db import migrations as db_migrations
-from server_migrations.db import services as db_services
 from server_migrations import exception
 from server_migrations import migration_states as states
 
 LOG = logging.getLogger(__name__)
-
-
-def check_lock(context, instance):
-    """A locked server accepts actions from admins only."""
-    if instance['locked'] and not context.is_admin:
-        raise exception.InstanceIsLocked(instance_uuid=instance['uuid'])
-
-
-def check_state(instance, method, vm_states=None, task_states=None):
-    """Raise InstanceInvalidState naming the first attribute that is off.
-
-    The server must also have been launched (``launched_at`` set).
-    """
-    for attr, allowed in (('vm_state', vm_states),
-                          ('task_state', task_states)):
-        if allowed is not None and instance[attr] not in allowed:
-            raise exception.InstanceInvalidState(
-                instance_uuid=instance['uuid'], attr=attr,
-                state=instance[attr], method=method)
-    if instance['launched_at'] is None:
-        raise exception.InstanceInvalidState(
-            instance_uuid=instance['uuid'], attr='launched_at', state=None,
-            method=method)
-
-
-def _visible_project(context, server_id):
-    """The project a caller's server lookups are limited to (None: all).
-
-    :raises InstanceNotFound: ``server_id`` cannot name a server this
-        caller may see: not a uuid, or a token without a project (system
-        scope) that is not an admin's, whose "no project" must not read as
-        "no filter".
-    """
-    if not uuidutils.is_uuid_like(server_id):
-        raise exception.InstanceNotFound(instance_id=server_id)
-    if context.is_admin:
-        return None
-    if not context.project_id:
-        raise exception.InstanceNotFound(instance_id=server_id)
-    return context.project_id
-
-
-def check_migration_in_progress(migration, migration_id, server_id):
-    """``migration`` if it is an in-progress live migration, else a 404.
-
-    :param migration: the server's migration ``migration_id``, or None.
-    """
-    if migration is None:
-        raise exception.LiveMigrationNotFoundForServer(
-            migration_id=migration_id, server_id=server_id)
-    if migration['migration_type'] != states.LIVE_MIGRATION:
-        raise exception.MigrationNotLiveMigration(
-            migration_id=migration_id, server_id=server_id)
-    if migration['status'] not in states.IN_PROGRESS:
-        raise exception.LiveMigrationNotInProgress(
-            migration_id=migration_id, server_id=server_id)
-    return migration
 
 
 class API:
@@ -125,8 +71,8 @@ class API:
         project's server is "not found" rather than "forbidden".
         """
         instance = db_instances.instance_get(
-            context, server_id, project_id=_visible_project(context,
-                                                            server_id))
+            context, server_id,
+            project_id=preconditions.visible_project(context, server_id))
         if instance is None:
             raise exception.InstanceNotFound(instance_id=server_id)
         return instance
@@ -137,8 +83,8 @@ class API:
         One read: the server and its in-progress live migrations.
         """
         instance, rows = db_migrations.server_migrations_in_progress(
-            context, server_id, project_id=_visible_project(context,
-                                                            server_id))
+            context, server_id,
+            project_id=preconditions.visible_project(context, server_id))
         if instance is None:
             raise exception.InstanceNotFound(instance_id=server_id)
         return instance, rows
@@ -147,11 +93,12 @@ class API:
         """The server (as ``get_instance``: 404) and one migration.
 
         One read: the server and its migration ``migration_id``, or None;
-        ``check_migration_in_progress`` says whether it may be shown.
+        ``preconditions.check_migration_in_progress`` says whether it may
+        be shown.
         """
         instance, migration = db_migrations.server_migration(
             context, server_id, migration_id,
-            project_id=_visible_project(context, server_id))
+            project_id=preconditions.visible_project(context, server_id))
         if instance is None:
             raise exception.InstanceNotFound(instance_id=server_id)
         return instance, migration
@@ -166,45 +113,21 @@ class API:
         return db_instances.instance_get_all(context,
                                              project_id=context.project_id)
 
-    def _get_migration(self, context, instance, migration_id):
-        migration = db_migrations.migration_get_by_id_and_instance(
-            context, migration_id, instance['uuid'])
-        if migration is None:
-            raise exception.MigrationNotFoundForInstance(
-                migration_id=migration_id, instance_id=instance['uuid'])
-        return migration
-
     # -- actions on a migration --------------------------------------------
 
     def live_migrate_force_complete(self, context, instance, migration_id):
-        check_lock(context, instance)
-        check_state(instance, 'force_complete', vm_states=('active',),
-                    task_states=(names.MIGRATING,))
-        migration = self._migration_in(context, instance, migration_id,
-                                       states.FORCE_COMPLETABLE,
-                                       'force complete')
-        host = migration['source_compute'] or instance['host']
-        with db_engine.writer(context):
-            ident = self._record(context, instance['uuid'],
-                                 names.LIVE_MIGRATION_FORCE_COMPLETE, host,
-                                 migration['id'], names.FORCE_COMPLETE)
-        self._wake(context, host, names.FORCE_COMPLETE, ident,
-                   instance['uuid'], migration['id'])
+        self._act_on_migration(
+            context, instance, migration_id, 'force_complete',
+            'force complete', states.FORCE_COMPLETABLE,
+            names.LIVE_MIGRATION_FORCE_COMPLETE, names.FORCE_COMPLETE,
+            vm_states=('active',))
 
     def live_migrate_abort(self, context, instance, migration_id,
                            support_abort_in_queue=False):
-        check_lock(context, instance)
-        check_state(instance, 'abort live migration',
-                    task_states=(names.MIGRATING,))
-        allowed = states.abortable(support_abort_in_queue)
-        migration = self._migration_in(context, instance, migration_id,
-                                       allowed, 'abort live migration')
-        with db_engine.writer(context):
-            ident = self._record(context, instance['uuid'],
-                                 names.LIVE_MIGRATION_CANCEL, instance['host'],
-                                 migration['id'], names.ABORT)
-        self._wake(context, instance['host'], names.ABORT, ident,
-                   instance['uuid'], migration['id'])
+        self._act_on_migration(
+            context, instance, migration_id, 'abort live migration',
+            'abort live migration', states.abortable(support_abort_in_queue),
+            names.LIVE_MIGRATION_CANCEL, names.ABORT, on_server_host=True)
 
     def live_migrate_tune(self, context, instance, migration_id,
                           max_downtime=None, bandwidth=None):
@@ -217,55 +140,42 @@ class API:
         if max_downtime is None and bandwidth is None:
             raise exception.Invalid('Nothing to tune: give a maximum '
                                     'downtime or a bandwidth.')
-        check_lock(context, instance)
-        check_state(instance, 'tune live migration',
-                    task_states=(names.MIGRATING,))
         parameters = {k: v for k, v in (('max_downtime', max_downtime),
                                         ('bandwidth', bandwidth))
                       if v is not None}
-        migration = self._migration_in(context, instance, migration_id,
-                                       states.TUNABLE, 'tune live migration')
-        host = migration['source_compute'] or instance['host']
-        with db_engine.writer(context):
-            ident = self._record(context, instance['uuid'],
-                                 names.LIVE_MIGRATION_TUNE, host,
-                                 migration['id'], names.TUNE,
-                                 parameters=parameters)
         # A method newer than 1.0 names the version it needs.
-        self._wake(context, host, names.TUNE, ident, instance['uuid'],
-                   migration['id'], min_version='1.2')
+        self._act_on_migration(
+            context, instance, migration_id, 'tune live migration',
+            'tune live migration', states.TUNABLE, names.LIVE_MIGRATION_TUNE,
+            names.TUNE, parameters=parameters, min_version='1.2')
 
-    def _migration_in(self, context, instance, migration_id, statuses,
-                      method):
-        """The server's migration, if its status is one of ``statuses``.
+    def _act_on_migration(self, context, instance, migration_id,
+                          server_method, migration_method, statuses, action,
+                          method, vm_states=None, on_server_host=False,
+                          parameters=None, **wake_kwargs):
+        """Check, record and wake: an action on a running live migration.
 
-        Read outside the write transaction that follows: on SQLite a
-        transaction that reads first and then writes is refused ("database
-        is locked") instead of waiting.
+        :param server_method, migration_method: how the refusals name the
+            action (the reference words them differently).
+        :param statuses: the migration statuses the action is allowed in.
+        :param on_server_host: carried out by the server's host rather
+            than the migration's source.
         """
-        migration = self._get_migration(context, instance, migration_id)
-        if migration['status'] not in statuses:
-            raise exception.InvalidMigrationState(
-                migration_id=migration_id, instance_uuid=instance['uuid'],
-                state=migration['status'], method=method)
-        return migration
-
-    @staticmethod
-    def _record(context, uuid, action, host, migration_id, method,
-                block_migration=None, parameters=None):
-        """Record the action and the agent's copy of it; joins the caller's
-        transaction, which must commit before ``_wake``.
-
-        Once it commits, the 202 is a promise the agent keeps even if the
-        wake-up cast is lost (it polls the database). A database that does
-        not take the transaction fails the request (503) with nothing
-        changed.
-        """
-        action_id = db_actions.action_start(context, uuid, action)
-        return agent_actions.create(context, action_id, uuid, migration_id,
-                                    host, method,
-                                    block_migration=block_migration,
-                                    parameters=parameters)
+        preconditions.check_lock(context, instance)
+        preconditions.check_state(instance, server_method,
+                                  vm_states=vm_states,
+                                  task_states=(names.MIGRATING,))
+        migration = preconditions.migration_in(
+            context, instance, migration_id, statuses, migration_method)
+        host = instance['host']
+        if not on_server_host:
+            host = migration['source_compute'] or host
+        with db_engine.writer(context):
+            ident = action_records.record(
+                context, instance['uuid'], action, host, migration['id'],
+                method, parameters=parameters)
+        self._wake(context, host, method, ident, instance['uuid'],
+                   migration['id'], **wake_kwargs)
 
     def _wake(self, context, host, method, ident, uuid, migration_id,
               **kwargs):
@@ -276,50 +186,19 @@ class API:
 
     # -- starting a live migration -----------------------------------------
 
-    def _check_source_is_up(self, context, instance):
-        """Refuse, as the reference does (400), a source agent that is down.
-
-        Its agent would never take the cast; a disabled agent that still
-        heartbeats may migrate its servers away.
-        """
-        source = instance['host']
-        if not any(s['host'] == source and db_services.service_is_up(
-                s, self.conf.service_down_time)
-                for s in db_services.service_get_all(context, compute.BINARY)):
-            raise exception.ComputeServiceUnavailable(host=source)
-
-    def _select_destination(self, context, instance, host):
-        live = db_services.service_get_live(context, compute.BINARY,
-                                            self.conf.service_down_time)
-        live_hosts = sorted(s['host'] for s in live)
-        if host is not None:
-            if host == instance['host']:
-                raise exception.UnableToMigrateToSelf(
-                    instance_id=instance['uuid'], host=host)
-            if host in live_hosts:
-                return host
-            known = {s['host'] for s in db_services.service_get_all(
-                context, compute.BINARY)}
-            if host in known:
-                raise exception.ComputeServiceUnavailable(host=host)
-            raise exception.ComputeHostNotFound(host=host)
-        candidates = [h for h in live_hosts if h != instance['host']]
-        if not candidates:
-            raise exception.NoValidHost(
-                reason='There are not enough hosts available.')
-        load = db_migrations.host_load(context, candidates)
-        return min(candidates, key=lambda h: (load[h], h))
-
     def live_migrate(self, context, instance, host, block_migration):
         """Record a live migration for the source host and wake it up.
 
         :returns: the migration record.
         """
-        check_lock(context, instance)
-        check_state(instance, 'os-migrateLive',
-                    vm_states=('active', 'paused'), task_states=(None,))
-        self._check_source_is_up(context, instance)
-        dest = self._select_destination(context, instance, host)
+        preconditions.check_lock(context, instance)
+        preconditions.check_state(instance, 'os-migrateLive',
+                                  vm_states=('active', 'paused'),
+                                  task_states=(None,))
+        hosts.check_source_is_up(context, instance,
+                                 self.conf.service_down_time)
+        dest = hosts.select_destination(context, instance, host,
+                                        self.conf.service_down_time)
         uuid = instance['uuid']
         with db_engine.writer(context):
             # Compare-and-swap on the task state: of two concurrent
@@ -341,9 +220,10 @@ class API:
                 'user_id': context.user_id,
                 'project_id': context.project_id,
             })
-            ident = self._record(context, uuid, names.LIVE_MIGRATION,
-                                 instance['host'], migration['id'],
-                                 names.START, block_migration=block_migration)
+            ident = action_records.record(
+                context, uuid, names.LIVE_MIGRATION, instance['host'],
+                migration['id'], names.START,
+                block_migration=block_migration)
         self._wake(context, instance['host'], names.START, ident, uuid,
                    migration['id'], block_migration=block_migration)
         return migration

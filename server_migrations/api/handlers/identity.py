@@ -19,11 +19,11 @@ The service holds no identity records, and the CLI takes a name it is
 forbidden to look up as an ID, which is what it then filters on.
 """
 
-from server_migrations.api import microversion
+from server_migrations.api import dispatch
 from server_migrations import exception
 
 
-@microversion.version_handler('2.1')
+@dispatch.handler('2.1')
 def refuse_identity_lookup(req):
     raise exception.Forbidden(
         'This is not an identity service: give user and project IDs.')

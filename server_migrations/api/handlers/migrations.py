@@ -12,21 +12,24 @@
 
 """Handler of GET /os-migrations: every migration we hold, filtered."""
 
+from server_migrations.api import dispatch
 from server_migrations.api import microversion
 from server_migrations.api import operator_views
+from server_migrations.api import request_data
+from server_migrations.api import request_environ
+from server_migrations.api import responses
 from server_migrations.api import schemas
-from server_migrations.api import util
 from server_migrations.compute import history
 from server_migrations.policies import migrations as policies
 
 
-@microversion.version_handler('2.1')
+@dispatch.handler('2.1')
 def list_migrations(req):
     """Filters from 2.1; paging and changes-since from 2.59."""
-    version = util.version(req)
-    params = util.query_params(req)
+    version = request_environ.version(req)
+    params = request_data.query_params(req)
     schemas.validate_query(schemas.migrations_query_schema(version), params)
-    context = util.context(req)
+    context = request_environ.context(req)
     context.can(policies.INDEX)
     project_id = params.get('project_id', [None])[-1]
     if not project_id or project_id != context.project_id:
@@ -35,9 +38,9 @@ def list_migrations(req):
     paged = microversion.migrations_paging(version)
     since, before = history.changes_window(
         params, paged, microversion.changes_before(version))
-    max_limit = util.conf(req).api.max_limit
-    with util.compute_api(req).reading(context):
+    max_limit = request_environ.conf(req).api.max_limit
+    with request_environ.compute_api(req).reading(context):
         rows = history.list_migrations(context, params, paged, since,
                                        before, max_limit)
-    return util.json_response(operator_views.os_migrations(
+    return responses.json_response(operator_views.os_migrations(
         req, rows, version, include_host, max_limit))

@@ -12,20 +12,25 @@
 
 """Handlers of /servers/{server_id}/migrations: list, show, act, abort."""
 
+from server_migrations.api import actions
+from server_migrations.api import dispatch
 from server_migrations.api import microversion
+from server_migrations.api import request_data
+from server_migrations.api import request_environ
+from server_migrations.api import responses
 from server_migrations.api import schemas
-from server_migrations.api import util
 from server_migrations.api import views
-from server_migrations.compute import api as compute_api
+from server_migrations.compute import preconditions
 from server_migrations import exception
 from server_migrations.policies import server_migrations as policies
+from server_migrations import state_conflicts
 
 
 def _server(req, rule):
     """Look the server up (404), then check ``rule`` on its project (403)."""
-    context = util.context(req)
-    instance = util.compute_api(req).get_instance(
-        context, util.path_item(req, 'server_id'))
+    context = request_environ.context(req)
+    instance = request_environ.compute_api(req).get_instance(
+        context, request_environ.path_item(req, 'server_id'))
     context.can(rule, target={'project_id': instance['project_id']})
     return context, instance
 
@@ -37,69 +42,75 @@ def _read(req, rule, host_rule, read, *args):
     The answers are those of looking the server up first: a server the
     caller may not see is a 404 before any policy check.
     """
-    schemas.validate_query(schemas.query_schema(util.version(req)),
-                           util.query_params(req))
-    context = util.context(req)
-    instance, found = read(context, util.path_item(req, 'server_id'), *args)
+    schemas.validate_query(schemas.query_schema(request_environ.version(req)),
+                           request_data.query_params(req))
+    context = request_environ.context(req)
+    instance, found = read(
+        context, request_environ.path_item(req, 'server_id'), *args)
     target = {'project_id': instance['project_id']}
     context.can(rule, target=target)
     return found, context.can(host_rule, target=target, fatal=False)
 
 
-@microversion.version_handler('2.23')
+@dispatch.handler('2.23')
 def list_server_migrations(req):
     rows, include_host = _read(
         req, policies.INDEX, policies.INDEX_HOST,
-        util.compute_api(req).get_instance_migrations_in_progress)
-    return util.json_response(
-        views.migrations_index(rows, util.version(req), include_host))
+        request_environ.compute_api(req).get_instance_migrations_in_progress)
+    return responses.json_response(
+        views.migrations_index(rows, request_environ.version(req),
+                               include_host))
 
 
-@microversion.version_handler('2.23')
+@dispatch.handler('2.23')
 def show_server_migration(req):
-    migration_id = util.path_item(req, 'migration_id')
+    migration_id = request_environ.path_item(req, 'migration_id')
     row, include_host = _read(
         req, policies.SHOW, policies.SHOW_HOST,
-        util.compute_api(req).get_instance_migration, migration_id)
-    row = compute_api.check_migration_in_progress(
-        row, migration_id, util.path_item(req, 'server_id'))
-    return util.json_response(
-        views.migration_show(row, util.version(req), include_host))
+        request_environ.compute_api(req).get_instance_migration, migration_id)
+    row = preconditions.check_migration_in_progress(
+        row, migration_id, request_environ.path_item(req, 'server_id'))
+    return responses.json_response(
+        views.migration_show(row, request_environ.version(req), include_host))
 
 
-@util.actions('force_complete')
-@microversion.version_handler('2.22')
+@actions.action('force_complete')
+@dispatch.handler('2.22')
 def post_migration_action(req):
     """POST .../action: the only action is ``force_complete``."""
-    schemas.validate_body(schemas.FORCE_COMPLETE, util.json_body(req))
+    schemas.validate_body(schemas.FORCE_COMPLETE, request_data.json_body(req))
     context, instance = _server(req, policies.FORCE_COMPLETE)
-    server_id = util.path_item(req, 'server_id')
+    server_id = request_environ.path_item(req, 'server_id')
     try:
-        util.compute_api(req).live_migrate_force_complete(
-            context, instance, util.path_item(req, 'migration_id'))
+        request_environ.compute_api(req).live_migrate_force_complete(
+            context, instance, request_environ.path_item(req, 'migration_id'))
     except exception.MigrationNotFoundForInstance as exc:
         # The reference answers 400 here (and 404 for the same case of
         # DELETE); clients depend on it.
         raise exception.Invalid(exc.format_message())
-    except exception.InstanceIsLocked:
-        raise
+    except exception.InstanceIsLocked as exc:
+        raise exception.Conflict(exc.format_message())
     except exception.InstanceInvalidState as exc:
-        raise util.invalid_state_conflict(exc, 'force_complete', server_id)
-    return util.empty_response(202)
+        raise exception.Conflict(state_conflicts.message(
+            exc, 'force_complete', server_id))
+    return responses.empty_response(202)
 
 
-@microversion.version_handler('2.24')
+@dispatch.handler('2.24')
 def delete_server_migration(req):
     """Abort a live migration (queued and preparing too from 2.65)."""
     context, instance = _server(req, policies.DELETE)
-    server_id = util.path_item(req, 'server_id')
+    server_id = request_environ.path_item(req, 'server_id')
     try:
-        util.compute_api(req).live_migrate_abort(
-            context, instance, util.path_item(req, 'migration_id'),
+        request_environ.compute_api(req).live_migrate_abort(
+            context, instance, request_environ.path_item(req, 'migration_id'),
             support_abort_in_queue=microversion.abort_in_queue(
-                util.version(req)))
-    except exception.InstanceInvalidState as exc:
+                request_environ.version(req)))
+    except exception.InstanceIsLocked:
         # A lock is worded as a generic invalid state here (sic).
-        raise util.invalid_state_conflict(exc, 'abort live migration',
-                                          server_id)
-    return util.empty_response(202)
+        raise exception.Conflict(state_conflicts.generic_message(
+            'abort live migration', server_id))
+    except exception.InstanceInvalidState as exc:
+        raise exception.Conflict(state_conflicts.message(
+            exc, 'abort live migration', server_id))
+    return responses.empty_response(202)

@@ -14,12 +14,16 @@
 
 from oslo_utils import strutils
 
-from server_migrations.api import microversion
+from server_migrations.api import actions
+from server_migrations.api import dispatch
+from server_migrations.api import request_data
+from server_migrations.api import request_environ
+from server_migrations.api import responses
 from server_migrations.api import schemas
-from server_migrations.api import util
 from server_migrations.api import views
 from server_migrations import exception
 from server_migrations.policies import migrate_server as policies
+from server_migrations import state_conflicts
 
 
 def _base_url(req):
@@ -29,12 +33,12 @@ def _base_url(req):
 
 
 def _list(req):
-    context = util.context(req)
+    context = request_environ.context(req)
     all_projects = strutils.bool_from_string(
-        util.query(req).get('all_tenants', 'false'))
-    instances = util.compute_api(req).get_instances(
+        request_data.query(req).get('all_tenants', 'false'))
+    instances = request_environ.compute_api(req).get_instances(
         context, all_projects=all_projects)
-    name = util.query(req).get('name')
+    name = request_data.query(req).get('name')
     if name:
         # The compute API matches names as a substring; so do we.
         instances = [i for i in instances
@@ -42,52 +46,54 @@ def _list(req):
     return context, instances
 
 
-@microversion.version_handler('2.1')
+@dispatch.handler('2.1')
 def list_servers(req):
     _context, instances = _list(req)
     base = _base_url(req)
-    return util.json_response(
+    return responses.json_response(
         {'servers': [views.server_summary(i, base) for i in instances]})
 
 
-@microversion.version_handler('2.1')
+@dispatch.handler('2.1')
 def list_servers_detail(req):
     context, instances = _list(req)
     base = _base_url(req)
-    return util.json_response(
+    return responses.json_response(
         {'servers': [views.server_detail(i, base, context.is_admin)
                      for i in instances]})
 
 
-@microversion.version_handler('2.1')
+@dispatch.handler('2.1')
 def show_server(req):
-    context = util.context(req)
-    instance = util.compute_api(req).get_instance(
-        context, util.path_item(req, 'server_id'))
-    return util.json_response(
+    context = request_environ.context(req)
+    instance = request_environ.compute_api(req).get_instance(
+        context, request_environ.path_item(req, 'server_id'))
+    return responses.json_response(
         {'server': views.server_detail(instance, _base_url(req),
                                        context.is_admin)})
 
 
-@util.actions('os-migrateLive')
-@microversion.version_handler('2.1')
+@actions.action('os-migrateLive')
+@dispatch.handler('2.1')
 def post_server_action(req):
     """POST /servers/{id}/action: the only action is ``os-migrateLive``."""
-    body = util.json_body(req)
-    schemas.validate_body(schemas.migrate_live_schema(util.version(req)),
-                          body)
+    body = request_data.json_body(req)
+    schemas.validate_body(
+        schemas.migrate_live_schema(request_environ.version(req)), body)
     args = body['os-migrateLive']
-    context = util.context(req)
-    server_id = util.path_item(req, 'server_id')
-    instance = util.compute_api(req).get_instance(context, server_id)
+    context = request_environ.context(req)
+    server_id = request_environ.path_item(req, 'server_id')
+    instance = request_environ.compute_api(req).get_instance(
+        context, server_id)
     context.can(policies.MIGRATE_LIVE,
                 target={'project_id': instance['project_id']})
     try:
-        util.compute_api(req).live_migrate(
+        request_environ.compute_api(req).live_migrate(
             context, instance, args['host'],
             schemas.to_bool(args['block_migration']))
-    except exception.InstanceIsLocked:
-        raise
+    except exception.InstanceIsLocked as exc:
+        raise exception.Conflict(exc.format_message())
     except exception.InstanceInvalidState as exc:
-        raise util.invalid_state_conflict(exc, 'os-migrateLive', server_id)
-    return util.empty_response(202)
+        raise exception.Conflict(state_conflicts.message(
+            exc, 'os-migrateLive', server_id))
+    return responses.empty_response(202)

@@ -15,7 +15,6 @@
 import getpass
 import time
 
-from server_migrations.api import util as api_util
 from server_migrations.cmd.commands import host as host_commands
 from server_migrations.cmd import output
 from server_migrations.cmd import progress
@@ -27,6 +26,7 @@ from server_migrations.db import migrations as db_migrations
 from server_migrations.db import outcomes
 from server_migrations import exception
 from server_migrations import migration_states as states
+from server_migrations import state_conflicts
 
 # The API's field names (GET /os-migrations, .../migrations/{id}).
 COLUMNS = [('id', 'Id'), ('uuid', 'UUID'), ('server_uuid', 'Server UUID'),
@@ -173,8 +173,8 @@ class MigrationCommands:
             what = {'force-complete': 'force_complete',
                     'tune': 'tune live migration'}.get(
                 verb, 'abort live migration')
-            raise CommandError(api_util.invalid_state_conflict(
-                exc, what, args.server).format_message())
+            raise CommandError(state_conflicts.message(exc, what,
+                                                       args.server))
         except exception.ServerMigrationsException as exc:
             raise CommandError(exc.format_message())
         print('Requested %s of migration %s of server %s (request %s).'

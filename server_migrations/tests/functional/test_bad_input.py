@@ -32,7 +32,7 @@ import oslo_messaging as messaging
 from oslo_middleware import sizelimit
 import webob
 
-from server_migrations.api import util
+from server_migrations.api import request_data
 from server_migrations.tests.functional.fixtures import seed
 from server_migrations.tests.functional.fixtures import snapshot
 from server_migrations.tests.functional.fixtures import stack
@@ -422,4 +422,5 @@ class BadInputClassesTestCase(stack.APITestCase):
                 # action" (404), as the reference answers, until it is
                 # too deep to be a body at all.
                 self._fault(resp, 404 if (
-                    body == nested and depth < util.MAX_JSON_DEPTH) else 400)
+                    body == nested and
+                    depth < request_data.MAX_JSON_DEPTH) else 400)

@@ -15,7 +15,7 @@
 import webob
 
 from server_migrations.api import auth
-from server_migrations.api import util
+from server_migrations.api import request_environ
 from server_migrations import exception
 from server_migrations.tests import base
 
@@ -37,7 +37,7 @@ class NoAuthTokenTestCase(base.TestCase):
         seen = {}
 
         def app(environ, start_response):
-            seen['context'] = environ[util.CONTEXT_KEY]
+            seen['context'] = environ[request_environ.CONTEXT_KEY]
             return webob.Response()(environ, start_response)
         req = webob.Request.blank('/', headers={'X-Auth-Token': token}
                                   if token else {})

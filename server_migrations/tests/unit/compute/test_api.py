@@ -19,6 +19,7 @@ from oslo_db import exception as db_exc
 
 from server_migrations import compute
 from server_migrations.compute import api as compute_api
+from server_migrations.compute import preconditions
 from server_migrations import context as sm_context
 from server_migrations.db import agent_actions
 from server_migrations.db import engine as db_engine
@@ -123,7 +124,7 @@ class ComputeAPITestCase(base.TestCase):
     def _show(self, context, server_id, migration_id):
         _, migration = self.api.get_instance_migration(
             context, server_id, migration_id)
-        return compute_api.check_migration_in_progress(
+        return preconditions.check_migration_in_progress(
             migration, migration_id, 's')
 
     def test_in_progress_checks_in_order(self):

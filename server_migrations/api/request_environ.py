@@ -1,0 +1,44 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""What the pipeline leaves in a request's WSGI environ for the handlers.
+
+The auth middleware stores the request context, the router the compute
+API and the configuration, the microversion middleware the version; the
+handlers read them here.
+"""
+
+from server_migrations.api import microversion
+
+CONTEXT_KEY = 'server_migrations.context'
+COMPUTE_API_KEY = 'server_migrations.compute_api'
+CONF_KEY = 'server_migrations.conf'
+
+
+def context(req):
+    return req.environ[CONTEXT_KEY]
+
+
+def compute_api(req):
+    return req.environ[COMPUTE_API_KEY]
+
+
+def conf(req):
+    return req.environ[CONF_KEY]
+
+
+def version(req):
+    return req.environ[microversion.ENVIRON_KEY]
+
+
+def path_item(req, name):
+    return req.urlvars[name]
