@@ -136,6 +136,8 @@ class Recovery:
         destination (the guest ran there from the switch on), any other
         ``error`` on the source.
         """
+        if migration['status'] in states.ENDED:
+            return  # it ended on its own after all
         instance = db_instances.instance_get(ctx, migration['instance_uuid'])
         where = virt_driver.UNKNOWN
         if instance is not None:
