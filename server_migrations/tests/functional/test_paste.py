@@ -83,14 +83,14 @@ def load_host(test, pipeline):
                        'host-paste.ini')
     with open(ini, 'w') as f:
         f.write(HOST_INI % {'pipeline': pipeline, 'module': __name__})
-    return paste_deploy.loadapp('config:%s' % ini, name='host')
+    return paste_deploy.loadapp('config:%s' % ini, name='host',
+                                global_conf=deploy.global_conf(test.conf))
 
 
 class _PasteBase(stack.APITestCase):
 
     def setUp(self):
         super().setUp()
-        deploy.use_conf(self.conf)
         self.server = db_api.instance_create(self.context, {
             'project_id': 'p1', 'host': 'h1', 'node': 'h1',
             'vm_state': 'active', 'task_state': 'migrating',
@@ -303,7 +303,8 @@ class PasteIniTestCase(_PasteBase):
 
     def test_noauth2_pipeline(self):
         app = paste_deploy.loadapp('config:%s' % PASTE_INI,
-                                   name='server-migrations-api-noauth2')
+                                   name='server-migrations-api-noauth2',
+                                   global_conf=deploy.global_conf(self.conf))
         resp = self.request('GET', self.path, token='admin:p1', app=app)
         self.assertEqual(200, resp.status_code)
         self.assertIn('x-compute-request-id', resp.headers)
@@ -322,7 +323,8 @@ class PasteIniTestCase(_PasteBase):
                             project_id='p1', role_list=['member'])
         self.conf.set_override('auth_strategy', 'keystone', group='api')
         app = paste_deploy.loadapp('config:%s' % PASTE_INI,
-                                   name='server-migrations-api')
+                                   name='server-migrations-api',
+                                   global_conf=deploy.global_conf(self.conf))
         resp = self.request('GET', self.path, token='admin-token', app=app)
         self.assertEqual(200, resp.status_code, resp.body)
         resp = self.request('GET', self.path, token='member-token', app=app)
@@ -345,7 +347,7 @@ class PasteIniTestCase(_PasteBase):
         resp = self.request('GET', '/v2.1/', token=None, app=app)
         self.assertEqual(200, resp.status_code)
 
-    def test_keystone_in_code_pipeline(self):
+    def test_loadapp_follows_auth_strategy(self):
         auth = self.useFixture(ksm_fixture.AuthTokenFixture())
         auth.add_token_data(token_id='admin-token', user_id='u1',
                             project_id='p1', role_list=['admin'])

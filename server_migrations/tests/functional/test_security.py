@@ -60,10 +60,10 @@ _LOG_SCRIPT = textwrap.dedent('''
     auth.setUp()
     auth.add_token_data(token_id=token, user_id='u1', project_id='p1',
                         role_list=['admin'])
-    app = wsgi.init_application(['--config-file', config_file])
+    conf = wsgi.configure(['--config-file', config_file])
+    app = deploy.loadapp(conf)
     # As services do at start-up: every option, secrets masked.
-    deploy._conf({}).log_opt_values(logging.getLogger('sm.options'),
-                                    logging.DEBUG)
+    conf.log_opt_values(logging.getLogger('sm.options'), logging.DEBUG)
     path = '/v2.1/servers/4cfba335-03d8-49b2-8c52-e69043d1e8fe/migrations'
     answers = []
     for method, url, tok, body in (
@@ -193,9 +193,9 @@ class BodySizeLimitTestCase(stack.APITestCase):
         self.conf.register_opts(sizelimit.OPTS, group='oslo_middleware')
         self.conf.set_override('max_request_body_size', 1024,
                                group='oslo_middleware')
-        deploy.use_conf(self.conf)
         self.app = paste.deploy.loadapp(
-            'config:%s' % PASTE_INI, name='server-migrations-api-noauth2')
+            'config:%s' % PASTE_INI, name='server-migrations-api-noauth2',
+            global_conf=deploy.global_conf(self.conf))
         server = db_api.instance_create(self.context, {
             'project_id': 'p1', 'host': 'h1', 'node': 'h1',
             'vm_state': 'active', 'task_state': 'migrating',
@@ -294,7 +294,6 @@ class NoAuth2NotByDefaultTestCase(stack.APITestCase):
         self.conf.set_override('www_authenticate_uri',
                                'http://keystone.example/identity',
                                group='keystone_authtoken')
-        deploy.use_conf(self.conf)
         # keystonemiddleware never reaches a keystone: no token is valid.
         self.useFixture(ksm_fixture.AuthTokenFixture())
         self.server = db_api.instance_create(self.context, {
@@ -322,9 +321,10 @@ class NoAuth2NotByDefaultTestCase(stack.APITestCase):
     def test_noauth2_tokens_are_refused_by_the_default_pipelines(self):
         self.conf.set_override('auth_strategy', 'keystone', group='api')
         apps = {
-            'paste': paste.deploy.loadapp('config:%s' % PASTE_INI,
-                                          name='server-migrations-api'),
-            'in-code': deploy.loadapp(self.conf),
+            'paste': paste.deploy.loadapp(
+                'config:%s' % PASTE_INI, name='server-migrations-api',
+                global_conf=deploy.global_conf(self.conf)),
+            'loadapp': deploy.loadapp(self.conf),
         }
         for name, app in apps.items():
             for token in ('admin:p1', 'admin:p1:admin', 'admin'):
@@ -338,9 +338,10 @@ class NoAuth2NotByDefaultTestCase(stack.APITestCase):
         # application set none (the stdlib's names the Python version).
         self.conf.set_override('auth_strategy', 'keystone', group='api')
         apps = {
-            'paste': paste.deploy.loadapp('config:%s' % PASTE_INI,
-                                          name='server-migrations-api'),
-            'in-code': deploy.loadapp(self.conf),
+            'paste': paste.deploy.loadapp(
+                'config:%s' % PASTE_INI, name='server-migrations-api',
+                global_conf=deploy.global_conf(self.conf)),
+            'loadapp': deploy.loadapp(self.conf),
         }
         for name, app in apps.items():
             for path, token in (('/', None), (self.path, None),
