@@ -57,25 +57,24 @@ def register_opts(conf):
                            group='oslo_messaging_metrics')
 
 
-def get_transport(conf):
-    """The process-wide RPC transport for ``conf`` (created once)."""
+def _once(cache, conf, make):
     with _LOCK:
-        transport = _TRANSPORTS.get(id(conf))
+        transport = cache.get(id(conf))
         if transport is None:
             register_opts(conf)
-            transport = messaging.get_rpc_transport(conf)
-            _TRANSPORTS[id(conf)] = transport
+            transport = cache[id(conf)] = make(conf)
         return transport
+
+
+def get_transport(conf):
+    """The process-wide RPC transport for ``conf`` (created once)."""
+    return _once(_TRANSPORTS, conf, messaging.get_rpc_transport)
 
 
 def get_notification_transport(conf):
-    with _LOCK:
-        transport = _NOTIFICATION_TRANSPORTS.get(id(conf))
-        if transport is None:
-            register_opts(conf)
-            transport = messaging.get_notification_transport(conf)
-            _NOTIFICATION_TRANSPORTS[id(conf)] = transport
-        return transport
+    """The process-wide notification transport for ``conf`` (created once)."""
+    return _once(_NOTIFICATION_TRANSPORTS, conf,
+                 messaging.get_notification_transport)
 
 
 def generation():

@@ -53,3 +53,30 @@ rules = [
 
 def list_rules():
     return rules
+
+
+def admin_only(name, description, operations, deprecated_rule=None):
+    """A documented rule of the project scope that only admins pass.
+
+    Every API rule of this project defaults to this; operators open one to
+    project roles in their policy file.
+
+    :param operations: ``(method, path)`` pairs.
+    :param deprecated_rule: the rule whose override it follows until it is
+        set itself (see :func:`as_before`).
+    """
+    return policy.DocumentedRuleDefault(
+        name=name, check_str=CONTEXT_IS_ADMIN, description=description,
+        operations=[{'method': method, 'path': path}
+                    for method, path in operations],
+        scope_types=['project'], deprecated_rule=deprecated_rule)
+
+
+def as_before(name, reason):
+    """A finer rule keeps the audience an operator gave ``name`` before it.
+
+    Used as the ``deprecated_rule`` of a rule split out of ``name``.
+    """
+    return policy.DeprecatedRule(name, CONTEXT_IS_ADMIN,
+                                 deprecated_reason=reason,
+                                 deprecated_since='1.0.0')
