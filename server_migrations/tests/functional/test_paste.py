@@ -13,6 +13,9 @@
 """Paste deployment: api-paste.ini pipelines and the plugin as a filter."""
 
 import os
+import subprocess
+import sys
+import textwrap
 
 import fixtures
 from keystonemiddleware import auth_token
@@ -358,3 +361,38 @@ class PasteIniTestCase(_PasteBase):
                                            app=app).status_code)
         self.assertEqual(401, self.request('GET', self.path, token=None,
                                            app=app).status_code)
+
+
+class OwnConfigTestCase(stack.APITestCase):
+    """A factory loaded by another paste loader reads its config files."""
+
+    def test_config_file_entry_of_the_section(self):
+        tmp = self.useFixture(fixtures.TempDir()).path
+        config = os.path.join(tmp, 'sm.conf')
+        with open(config, 'w') as f:
+            f.write('[DEFAULT]\nuse_stderr = false\n'
+                    '[api]\nmax_microversion = 2.90\n')
+        ini = os.path.join(tmp, 'host-paste.ini')
+        with open(ini, 'w') as f:
+            f.write(textwrap.dedent('''
+                [pipeline:host]
+                pipeline = versions hostapp
+                [filter:versions]
+                paste.filter_factory = %s:versions_filter_factory
+                config_file = %s
+                [app:hostapp]
+                paste.app_factory = %s:host_app_factory
+            ''' % (deploy.__name__, config, __name__)))
+        # Its own process: reading config files also sets up logging.
+        code = textwrap.dedent('''
+            import sys
+            from paste import deploy
+            import webob
+            app = deploy.loadapp('config:' + sys.argv[1], name='host')
+            resp = webob.Request.blank('/v2.1').get_response(app)
+            print(resp.json_body['version']['version'])
+        ''')
+        result = subprocess.run([sys.executable, '-c', code, ini],
+                                capture_output=True, text=True, timeout=120)
+        self.assertEqual(0, result.returncode, result.stderr)
+        self.assertEqual('2.90', result.stdout.strip().splitlines()[-1])
