@@ -81,10 +81,10 @@ def agent_main(argv=None):
     parser.add_argument('--hosts', required=True, help='source,destination')
     args = parser.parse_args(argv)
     source, dest = args.hosts.split(',')
-    from server_migrations.cmd import common
     from server_migrations.compute import service
     from server_migrations.db import api as db_api
-    conf = common.setup(['--config-file', args.config_file])
+    from server_migrations import startup
+    conf = startup.setup(['--config-file', args.config_file])
     db_api.configure(conf)
     driver = RecordingDriver(conf, source)
     agents = [service.ComputeService(conf, source, driver=driver),
