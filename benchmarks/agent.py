@@ -82,10 +82,10 @@ def agent_main(argv=None):
     args = parser.parse_args(argv)
     source, dest = args.hosts.split(',')
     from server_migrations.compute import service
-    from server_migrations.db import api as db_api
+    from server_migrations.db import engine as db_engine
     from server_migrations import startup
     conf = startup.setup(['--config-file', args.config_file])
-    db_api.configure(conf)
+    db_engine.configure(conf)
     driver = RecordingDriver(conf, source)
     agents = [service.ComputeService(conf, source, driver=driver),
               service.ComputeService(conf, dest)]

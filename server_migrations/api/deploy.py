@@ -41,7 +41,7 @@ from server_migrations.api import faults
 from server_migrations.api import router
 from server_migrations.api import versions
 from server_migrations.compute import api as compute_api
-from server_migrations.db import api as db_api
+from server_migrations.db import engine as db_engine
 from server_migrations import exception
 from server_migrations import policy
 from server_migrations import startup
@@ -133,7 +133,7 @@ def _conf(global_conf, local_conf, database=False):
         conf = startup.setup_from_files(
             config_file=local_conf.get('config_file'))
         if database:
-            db_api.configure(conf)
+            db_engine.configure(conf)
     return conf
 
 

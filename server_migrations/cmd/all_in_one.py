@@ -24,7 +24,6 @@ import os
 import signal
 import sys
 import threading
-import time
 
 from oslo_log import log as logging
 
@@ -38,7 +37,8 @@ from server_migrations.compute import api as compute_api
 from server_migrations.compute import service
 from server_migrations.conf import default as default_opts
 from server_migrations import context as sm_context
-from server_migrations.db import api as db_api
+from server_migrations.db import engine as db_engine
+from server_migrations.db import instances as db_instances
 from server_migrations.db import migration
 from server_migrations import migration_states as states
 from server_migrations import rpc
@@ -161,16 +161,6 @@ class Signals:
         os._exit(1)
 
 
-def _wait_status(context, migration_id, statuses, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        current = db_api.migration_get(context, migration_id)
-        if current and current['status'] in statuses:
-            return current
-        time.sleep(0.2)
-    return db_api.migration_get(context, migration_id)
-
-
 def _start_agents(conf, hosts, slots):
     agents = []
     for host in hosts:
@@ -208,7 +198,7 @@ class Demo:
                 self.requester, self.servers[name], dest, False)
             wanted = ((states.QUEUED,) if role == demo.QUEUED
                       else (states.RUNNING,))
-            _wait_status(self.admin, self.migrations[name]['id'], wanted)
+            demo.wait_status(self.admin, self.migrations[name]['id'], wanted)
 
     def keep_converging(self, stop, interval=2.0):
         """Start a new migration of demo-converging each time one ends."""
@@ -217,7 +207,7 @@ class Demo:
         while not stop.wait(interval):
             try:
                 # Its task state is cleared when its migration has ended.
-                server = db_api.instance_get(self.admin, uuid)
+                server = db_instances.instance_get(self.admin, uuid)
                 if server is None or server['task_state'] is not None:
                     continue
                 dest = [h for h in self.movers if h != server['host']][0]
@@ -266,8 +256,8 @@ def main(argv=None):
     flags, rest = parse_flags(argv)
     conf = _configure(flags, rest)
     db_commands.ensure_sqlite_dir(conf.database.connection)
-    db_api.configure(conf)
-    migration.upgrade(db_api.get_engine())
+    db_engine.configure(conf)
+    migration.upgrade(db_engine.get_engine())
     app = deploy.loadapp(conf)
     server = wsgi_server.make_server(app, flags.host, flags.port)
     common.log_dev_token(conf)

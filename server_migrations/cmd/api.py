@@ -27,7 +27,7 @@ from oslo_log import log as logging
 from server_migrations.api import deploy
 from server_migrations.cmd import common
 from server_migrations.cmd import wsgi_server
-from server_migrations.db import api as db_api
+from server_migrations.db import engine as db_engine
 from server_migrations import startup
 
 LOG = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     flags, rest = parse_flags(argv)
     conf = startup.setup(rest)
-    db_api.configure(conf)
+    db_engine.configure(conf)
     app = deploy.loadapp(conf)
     server = wsgi_server.make_server(
         app, flags.host or conf.api.bind_host,

@@ -21,7 +21,7 @@ import threading
 from oslo_log import log as logging
 
 from server_migrations.compute import service
-from server_migrations.db import api as db_api
+from server_migrations.db import engine as db_engine
 from server_migrations import rpc
 from server_migrations import startup
 
@@ -43,7 +43,7 @@ def main(argv=None):
 
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
-    db_api.configure(conf)
+    db_engine.configure(conf)
     agent = service.ComputeService(conf)
     try:
         agent.start()

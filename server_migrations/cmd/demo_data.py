@@ -28,11 +28,13 @@ person at the terminal acts on it:
 
 import json
 import os
+import time
 
 from oslo_utils import timeutils
 from oslo_utils import uuidutils
 
-from server_migrations.db import api as db_api
+from server_migrations.db import instances as db_instances
+from server_migrations.db import migrations as db_migrations
 
 PROJECT = 'demo'
 TOKEN = 'admin:%s' % PROJECT
@@ -104,9 +106,9 @@ def layout(hosts):
 
 def reset(context):
     """Soft-delete the demo servers of an earlier run."""
-    for server in db_api.instance_get_all(context, project_id=PROJECT):
+    for server in db_instances.instance_get_all(context, project_id=PROJECT):
         if (server['display_name'] or '').startswith(DEMO_PREFIX):
-            db_api.instance_destroy(context, server['uuid'])
+            db_instances.instance_destroy(context, server['uuid'])
 
 
 def seed(context, placement, guests_file):
@@ -117,7 +119,7 @@ def seed(context, placement, guests_file):
     created, guests = {}, {}
     for name, (_role, _c, memory_mb, dirty, _why) in SERVERS.items():
         host = placement[name][0]
-        server = db_api.instance_create(context, {
+        server = db_instances.instance_create(context, {
             'uuid': uuidutils.generate_uuid(), 'display_name': name,
             'project_id': PROJECT, 'user_id': 'admin', 'host': host,
             'node': host, 'vm_state': 'active', 'task_state': None,
@@ -130,6 +132,17 @@ def seed(context, placement, guests_file):
     with open(guests_file, 'w') as f:
         json.dump(guests, f, indent=2)
     return created
+
+
+def wait_status(context, migration_id, statuses, timeout=15.0):
+    """The migration once its status is one of ``statuses`` (or timed out)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        current = db_migrations.migration_get(context, migration_id)
+        if current and current['status'] in statuses:
+            return current
+        time.sleep(0.2)
+    return db_migrations.migration_get(context, migration_id)
 
 
 def write_conf(path, conf):

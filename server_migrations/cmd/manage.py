@@ -22,7 +22,7 @@ from server_migrations.cmd.commands import metrics as metrics_commands
 from server_migrations.cmd.commands import migration as migration_commands
 from server_migrations.cmd.commands import policy as policy_commands
 from server_migrations.cmd.commands import service as service_commands
-from server_migrations.db import api as db_api
+from server_migrations.db import engine as db_engine
 from server_migrations.db import errors as db_errors
 from server_migrations import rpc
 from server_migrations import startup
@@ -63,7 +63,7 @@ def main(argv=None):
     _add_parsers, commands = CATEGORIES[args.name]
     try:
         db_commands.ensure_sqlite_dir(conf.database.connection)
-        db_api.configure(conf)
+        db_engine.configure(conf)
         handler = commands(conf)
         return getattr(handler, args.action.replace('-', '_'))(args)
     except _COMMAND_ERRORS as exc:

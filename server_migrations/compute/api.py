@@ -20,7 +20,11 @@ from server_migrations import compute
 from server_migrations.compute import rpcapi
 from server_migrations import context as sm_context
 from server_migrations.db import agent_actions
-from server_migrations.db import api as db_api
+from server_migrations.db import engine as db_engine
+from server_migrations.db import instance_actions as db_actions
+from server_migrations.db import instances as db_instances
+from server_migrations.db import migrations as db_migrations
+from server_migrations.db import services as db_services
 from server_migrations import exception
 from server_migrations import migration_states as states
 
@@ -98,7 +102,7 @@ class API:
         """
         context = sm_context.get_admin_context()
         try:
-            db_api.ping(context)
+            db_engine.ping(context)
         except Exception:  # a DB down at start must not kill us
             LOG.warning('Could not connect to the database yet; the first '
                         'request will', exc_info=True)
@@ -112,7 +116,7 @@ class API:
 
     def reading(self, context):
         """A block whose reads share one database transaction."""
-        return db_api.reading(context)
+        return db_engine.reading(context)
 
     def get_instance(self, context, server_id):
         """The live server ``server_id`` the caller may see, or 404.
@@ -120,7 +124,7 @@ class API:
         Non-admins only find their own project's servers, so another
         project's server is "not found" rather than "forbidden".
         """
-        instance = db_api.instance_get(
+        instance = db_instances.instance_get(
             context, server_id, project_id=_visible_project(context,
                                                             server_id))
         if instance is None:
@@ -132,7 +136,7 @@ class API:
 
         One read: the server and its in-progress live migrations.
         """
-        instance, rows = db_api.server_migrations_in_progress(
+        instance, rows = db_migrations.server_migrations_in_progress(
             context, server_id, project_id=_visible_project(context,
                                                             server_id))
         if instance is None:
@@ -145,7 +149,7 @@ class API:
         One read: the server and its migration ``migration_id``, or None;
         ``check_migration_in_progress`` says whether it may be shown.
         """
-        instance, migration = db_api.server_migration(
+        instance, migration = db_migrations.server_migration(
             context, server_id, migration_id,
             project_id=_visible_project(context, server_id))
         if instance is None:
@@ -155,14 +159,15 @@ class API:
     def get_instances(self, context, all_projects=False):
         # Even an admin sees one project unless it asks for all of them.
         if all_projects and context.is_admin:
-            return db_api.instance_get_all(context)
+            return db_instances.instance_get_all(context)
         if not context.project_id:
             # A system-scoped token has no project of its own to list.
             return []
-        return db_api.instance_get_all(context, project_id=context.project_id)
+        return db_instances.instance_get_all(context,
+                                             project_id=context.project_id)
 
     def _get_migration(self, context, instance, migration_id):
-        migration = db_api.migration_get_by_id_and_instance(
+        migration = db_migrations.migration_get_by_id_and_instance(
             context, migration_id, instance['uuid'])
         if migration is None:
             raise exception.MigrationNotFoundForInstance(
@@ -179,7 +184,7 @@ class API:
                                        states.FORCE_COMPLETABLE,
                                        'force complete')
         host = migration['source_compute'] or instance['host']
-        with db_api.writer(context):
+        with db_engine.writer(context):
             ident = self._record(context, instance['uuid'],
                                  names.LIVE_MIGRATION_FORCE_COMPLETE, host,
                                  migration['id'], names.FORCE_COMPLETE)
@@ -194,7 +199,7 @@ class API:
         allowed = states.abortable(support_abort_in_queue)
         migration = self._migration_in(context, instance, migration_id,
                                        allowed, 'abort live migration')
-        with db_api.writer(context):
+        with db_engine.writer(context):
             ident = self._record(context, instance['uuid'],
                                  names.LIVE_MIGRATION_CANCEL, instance['host'],
                                  migration['id'], names.ABORT)
@@ -221,7 +226,7 @@ class API:
         migration = self._migration_in(context, instance, migration_id,
                                        states.TUNABLE, 'tune live migration')
         host = migration['source_compute'] or instance['host']
-        with db_api.writer(context):
+        with db_engine.writer(context):
             ident = self._record(context, instance['uuid'],
                                  names.LIVE_MIGRATION_TUNE, host,
                                  migration['id'], names.TUNE,
@@ -256,7 +261,7 @@ class API:
         not take the transaction fails the request (503) with nothing
         changed.
         """
-        action_id = db_api.action_start(context, uuid, action)
+        action_id = db_actions.action_start(context, uuid, action)
         return agent_actions.create(context, action_id, uuid, migration_id,
                                     host, method,
                                     block_migration=block_migration,
@@ -278,14 +283,14 @@ class API:
         heartbeats may migrate its servers away.
         """
         source = instance['host']
-        if not any(s['host'] == source and db_api.service_is_up(
+        if not any(s['host'] == source and db_services.service_is_up(
                 s, self.conf.service_down_time)
-                for s in db_api.service_get_all(context, compute.BINARY)):
+                for s in db_services.service_get_all(context, compute.BINARY)):
             raise exception.ComputeServiceUnavailable(host=source)
 
     def _select_destination(self, context, instance, host):
-        live = db_api.service_get_live(context, compute.BINARY,
-                                       self.conf.service_down_time)
+        live = db_services.service_get_live(context, compute.BINARY,
+                                            self.conf.service_down_time)
         live_hosts = sorted(s['host'] for s in live)
         if host is not None:
             if host == instance['host']:
@@ -293,7 +298,7 @@ class API:
                     instance_id=instance['uuid'], host=host)
             if host in live_hosts:
                 return host
-            known = {s['host'] for s in db_api.service_get_all(
+            known = {s['host'] for s in db_services.service_get_all(
                 context, compute.BINARY)}
             if host in known:
                 raise exception.ComputeServiceUnavailable(host=host)
@@ -302,7 +307,7 @@ class API:
         if not candidates:
             raise exception.NoValidHost(
                 reason='There are not enough hosts available.')
-        load = db_api.host_load(context, candidates)
+        load = db_migrations.host_load(context, candidates)
         return min(candidates, key=lambda h: (load[h], h))
 
     def live_migrate(self, context, instance, host, block_migration):
@@ -316,17 +321,17 @@ class API:
         self._check_source_is_up(context, instance)
         dest = self._select_destination(context, instance, host)
         uuid = instance['uuid']
-        with db_api.writer(context):
+        with db_engine.writer(context):
             # Compare-and-swap on the task state: of two concurrent
             # requests only one moves the server to "migrating".
-            if not db_api.instance_update(context, uuid,
-                                          {'task_state': names.MIGRATING},
-                                          expected_task_state=None):
-                current = db_api.instance_get(context, uuid) or instance
+            if not db_instances.instance_update(
+                    context, uuid, {'task_state': names.MIGRATING},
+                    expected_task_state=None):
+                current = db_instances.instance_get(context, uuid) or instance
                 raise exception.InstanceInvalidState(
                     instance_uuid=uuid, attr='task_state',
                     state=current['task_state'], method='os-migrateLive')
-            migration = db_api.migration_create(context, {
+            migration = db_migrations.migration_create(context, {
                 'instance_uuid': uuid,
                 'migration_type': states.LIVE_MIGRATION,
                 'status': states.ACCEPTED,

@@ -26,8 +26,11 @@ from server_migrations.compute import convergence
 from server_migrations.compute import outbox
 from server_migrations.compute import reasons
 from server_migrations.db import agent_actions
-from server_migrations.db import api as db_api
 from server_migrations.db import convergence as db_convergence
+from server_migrations.db import engine as db_engine
+from server_migrations.db import instance_actions as db_actions
+from server_migrations.db import instances as db_instances
+from server_migrations.db import migrations as db_migrations
 from server_migrations.db import outcomes
 from server_migrations import migration_states as states
 from server_migrations.virt import driver as virt_driver
@@ -76,7 +79,7 @@ class Event:
         """Write the event's start; safe to call more than once."""
         if self.id is not None or not self._find():
             return
-        self.id = db_api.action_event_start(
+        self.id = db_actions.action_event_start(
             self.context, self.action_id, self.name, self.host,
             start_time=self.start_time)
 
@@ -91,12 +94,13 @@ class Event:
         :returns: whether an event still has to be written.
         """
         if self.action_id is None:
-            action = db_api.action_get_by_request_id(
+            action = db_actions.action_get_by_request_id(
                 self.context, self.instance_uuid, self.context.request_id)
             if action is None:
                 return False
             self.action_id = action['id']
-        for event in db_api.action_events_get(self.context, self.action_id):
+        for event in db_actions.action_events_get(self.context,
+                                                  self.action_id):
             if event['event'] == self.name:
                 self.id = event['id']
                 return False
@@ -125,15 +129,15 @@ class Event:
     def _write(self, result, detail, details):
         create = self.id is None and self._find()
         event_id = self.id
-        with db_api.writer(self.context):
+        with db_engine.writer(self.context):
             if create:
-                event_id = db_api.action_event_start(
+                event_id = db_actions.action_event_start(
                     self.context, self.action_id, self.name, self.host,
                     start_time=self.start_time)
             if event_id is not None:
                 # Closes it only if nobody did (the end of a migration
                 # closes its start's event with the reason).
-                db_api.action_event_finish(
+                db_actions.action_event_finish(
                     self.context, event_id, result,
                     traceback=None if result == 'Success' else detail,
                     details=details)
@@ -237,8 +241,8 @@ class Monitor(virt_driver.MigrationMonitor):
         try:
             # One transaction for the counters and the verdict: an agent
             # with hundreds of migrations writes this every step of each.
-            with db_api.writer(self.context):
-                db_api.migration_update_progress(
+            with db_engine.writer(self.context):
+                db_migrations.migration_update_progress(
                     self.context, self.migration_id, stats)
                 db_convergence.record(self.context, self.migration_id,
                                       verdict)
@@ -259,9 +263,9 @@ class Monitor(virt_driver.MigrationMonitor):
     def post_copy_started(self):
         if self.job is not None:
             self.job.post_copy = True
-        db_api.migration_update(self.context, self.migration_id,
-                                {'status': states.RUNNING_POST_COPY},
-                                expected_status=states.RUNNING)
+        db_migrations.migration_update(self.context, self.migration_id,
+                                       {'status': states.RUNNING_POST_COPY},
+                                       expected_status=states.RUNNING)
 
     def timed_out(self, elapsed, action):
         if self.job is not None:
@@ -327,8 +331,8 @@ class MigrationJobs:
             if status is None:
                 # Another writer (an abort before the start, a restart)
                 # ended it: the record says how.
-                migration = db_api.migration_get(job.context,
-                                                 job.migration_id)
+                migration = db_migrations.migration_get(job.context,
+                                                        job.migration_id)
                 status = migration['status'] if migration else None
             job.event.finish(status == states.COMPLETED, job.detail or
                              'The migration ended as %s' % status)
@@ -377,7 +381,7 @@ class MigrationJobs:
         :param durable: the outcome comes from the hypervisor and must not
             be lost: if the database refuses the write, it is kept in the
             outbox and retried until it is taken.
-        :returns: ``(won, status)`` as ``db_api.migration_update``;
+        :returns: ``(won, status)`` as ``db_migrations.migration_update``;
             ``(None, None)`` when a durable write was deferred.
         """
         reason = reason or (reasons.COMPLETED if status == states.COMPLETED
@@ -404,19 +408,19 @@ class MigrationJobs:
 
     def _settle(self, context, migration_id, instance_uuid, status, expected,
                 dest, reason, traceback):
-        with db_api.writer(context):
-            won, current = db_api.migration_update(
+        with db_engine.writer(context):
+            won, current = db_migrations.migration_update(
                 context, migration_id, {'status': status},
                 expected_status=expected)
             if won and dest is not None:
-                db_api.instance_update(
+                db_instances.instance_update(
                     context, instance_uuid,
                     {'host': dest['dest_compute'], 'node': dest['dest_node'],
                      'task_state': None})
             elif won:
-                db_api.instance_update(context, instance_uuid,
-                                       {'task_state': None},
-                                       expected_task_state='migrating')
+                db_instances.instance_update(context, instance_uuid,
+                                             {'task_state': None},
+                                             expected_task_state='migrating')
             if won:
                 outcomes.record_end(context, migration_id, self.host,
                                     status == states.COMPLETED, reason,

@@ -13,7 +13,7 @@
 """The compute agent's RPC endpoint: runs, force-completes, aborts.
 
 The manager is the only writer of a migration's status, and every change is
-a compare-and-swap on the status it expects (``db_api.migration_update``
+a compare-and-swap on the status it expects (``db_migrations.migration_update``
 with ``expected_status``), done in one transaction with the matching change
 of the server. Whatever races (an abort, a force-complete, the copy itself,
 a shutdown), exactly one of them moves a migration to its terminal status,
@@ -32,7 +32,9 @@ from server_migrations.compute import reasons
 from server_migrations.compute import recovery
 from server_migrations.compute import stall
 from server_migrations.db import agent_actions
-from server_migrations.db import api as db_api
+from server_migrations.db import instances as db_instances
+from server_migrations.db import migrations as db_migrations
+from server_migrations.db import services as db_services
 from server_migrations import exception
 from server_migrations import migration_states as states
 from server_migrations.virt import driver as virt_driver
@@ -135,7 +137,7 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
     def live_migration(self, context, instance_uuid, migration_id,
                        block_migration, event):
         """Accept a migration into the queue (``accepted`` → ``queued``)."""
-        migration = db_api.migration_get_by_id_and_instance(
+        migration = db_migrations.migration_get_by_id_and_instance(
             context, migration_id, instance_uuid)
         if migration is None or migration['source_compute'] != self.host:
             LOG.warning('Ignoring live_migration of migration %(id)s: no '
@@ -159,7 +161,7 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
             # abort, a shutdown) closes this event with the reason. Only
             # for a claimed action, which no duplicate cast can reach.
             self._open_event(event, migration_id)
-        won, status = db_api.migration_update(
+        won, status = db_migrations.migration_update(
             context, migration_id, {'status': states.QUEUED},
             expected_status=states.ACCEPTED)
         if not won:
@@ -193,7 +195,7 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
             # Taken from the queue while the agent stops: cleanup_host
             # cancels it as not started.
             return
-        won, status = db_api.migration_update(
+        won, status = db_migrations.migration_update(
             ctx, job.migration_id, {'status': states.PREPARING},
             expected_status=states.QUEUED)
         if not won:
@@ -208,7 +210,7 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
                             exc, 'reason', None) or reasons.not_startable(
                             exc.format_message()))
             return
-        won, status = db_api.migration_update(
+        won, status = db_migrations.migration_update(
             ctx, job.migration_id, {'status': states.RUNNING},
             expected_status=states.PREPARING)
         if not won:
@@ -247,13 +249,14 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
 
     def _on_verdict(self, context, job, verdict):
         """Each judgement of a running copy: notices, then the policy."""
-        self.progress_notices(context, job, verdict, db_api.migration_get)
+        self.progress_notices(context, job, verdict,
+                              db_migrations.migration_get)
         self.stall_policy(context, job, verdict)
 
     def _prepare(self, ctx, job):
         """Check that the move still makes sense before copying anything."""
-        instance = db_api.instance_get(ctx, job.instance_uuid)
-        migration = db_api.migration_get(ctx, job.migration_id)
+        instance = db_instances.instance_get(ctx, job.instance_uuid)
+        migration = db_migrations.migration_get(ctx, job.migration_id)
         if instance is None or migration is None:
             raise exception.ServerMigrationsException(
                 'Server %s or its migration is gone.' % job.instance_uuid)
@@ -265,7 +268,7 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
         if not dest or dest == self.host:
             raise exception.ServerMigrationsException(
                 'Invalid destination %r.' % dest)
-        services = [s for s in db_api.service_get_live(
+        services = [s for s in db_services.service_get_live(
             ctx, jobs.BINARY, self.conf.service_down_time)
             if s['host'] == dest]
         if not services:
@@ -294,7 +297,7 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
                     job = self.job(migration_id)
                     if job is not None:
                         job.post_copy = True
-                    db_api.migration_update(
+                    db_migrations.migration_update(
                         context, migration_id,
                         {'status': states.RUNNING_POST_COPY},
                         expected_status=states.RUNNING)
@@ -304,7 +307,8 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
                                      'start', instance, migration)
                 self.notifier.notify(
                     context, notifications.FORCE_COMPLETE, 'end', instance,
-                    db_api.migration_get(context, migration_id) or migration)
+                    db_migrations.migration_get(context, migration_id) or
+                    migration)
             except Exception as exc:
                 self._failed_action(event, 'force-complete', migration_id,
                                     exc)
@@ -389,13 +393,13 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
             jobs.finish_abort(event, status)
             self.notifier.notify(
                 context, notifications.ABORT, 'end',
-                db_api.instance_get(context, instance_uuid),
-                db_api.migration_get(context, migration_id))
+                db_instances.instance_get(context, instance_uuid),
+                db_migrations.migration_get(context, migration_id))
         if job is not None:
             job.on_end(ended)
         else:
             # The copy ended meanwhile: the record says how.
-            final = db_api.migration_get(context, migration_id)
+            final = db_migrations.migration_get(context, migration_id)
             ended(final['status'] if final else None)
 
     def _abort_not_started(self, context, instance, migration, event):
@@ -414,8 +418,9 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
         self.cancel_queued(migration_id)
         self.notifier.notify(context, notifications.ABORT, 'start',
                              instance, migration)
-        self.notifier.notify(context, notifications.ABORT, 'end', instance,
-                             db_api.migration_get(context, migration_id))
+        self.notifier.notify(
+            context, notifications.ABORT, 'end', instance,
+            db_migrations.migration_get(context, migration_id))
         event.finish(True)
 
     def _act_first(self, context, instance_uuid, migration_id, statuses,
@@ -437,7 +442,8 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
             except exception.NoActiveMigrationForInstance:
                 pass  # still starting, or just ended: the slow path says
             else:
-                migration = (db_api.migration_get(context, migration_id) or
+                migration = (db_migrations.migration_get(context,
+                                                         migration_id) or
                              {'id': migration_id})
                 return job.instance, migration, result
         instance, migration = self._current(
@@ -449,9 +455,9 @@ class ComputeManager(recovery.StartStop, jobs.MigrationJobs):
 
     def _current(self, context, instance_uuid, migration_id, statuses,
                  what):
-        migration = db_api.migration_get_by_id_and_instance(
+        migration = db_migrations.migration_get_by_id_and_instance(
             context, migration_id, instance_uuid)
-        instance = db_api.instance_get(context, instance_uuid)
+        instance = db_instances.instance_get(context, instance_uuid)
         if migration is None or instance is None:
             raise jobs.Ignored('Migration %s of server %s not found.'
                                % (migration_id, instance_uuid))

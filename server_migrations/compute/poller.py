@@ -32,7 +32,7 @@ from server_migrations.compute import jobs
 from server_migrations.compute import reasons
 from server_migrations import context as sm_context
 from server_migrations.db import agent_actions
-from server_migrations.db import api as db_api
+from server_migrations.db import services as db_services
 from server_migrations import migration_states as states
 
 LOG = logging.getLogger(__name__)
@@ -93,7 +93,7 @@ class ActionPoller:
     def expire(self, ctx):
         """Close the actions a dead agent left pending past the timeout."""
         timeout = self.conf.compute.action_timeout
-        live = {s['host'] for s in db_api.service_get_live(
+        live = {s['host'] for s in db_services.service_get_live(
             ctx, compute.BINARY, self.conf.service_down_time)}
         dead = agent_actions.hosts_with_pending(ctx) - live - {self.host}
         if not dead:

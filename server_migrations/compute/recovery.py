@@ -19,7 +19,8 @@ from oslo_log import log as logging
 from server_migrations.compute import reasons
 from server_migrations import context as sm_context
 from server_migrations.db import agent_actions
-from server_migrations.db import api as db_api
+from server_migrations.db import instances as db_instances
+from server_migrations.db import migrations as db_migrations
 from server_migrations import migration_states as states
 from server_migrations.virt import driver as virt_driver
 
@@ -59,8 +60,8 @@ class StartStop:
                 self.cancel_queued(job.migration_id)
             elif status == states.RUNNING:
                 job.note_reason(reasons.AGENT_STOPPED_ABORTED)
-                instance = db_api.instance_get(job.context,
-                                               job.instance_uuid)
+                instance = db_instances.instance_get(job.context,
+                                                     job.instance_uuid)
                 try:
                     self.driver.live_migration_abort(instance)
                 except Exception as exc:
@@ -71,7 +72,8 @@ class StartStop:
             job.done.wait(max(0.0, deadline - time.monotonic()))
         for job in self.all_jobs():
             # Still copying after the deadline: nobody will finish it.
-            migration = db_api.migration_get(job.context, job.migration_id)
+            migration = db_migrations.migration_get(
+                job.context, job.migration_id)
             if migration is not None:
                 self.settle_lost(job.context, migration,
                                  reasons.AGENT_STOPPED_RUNNING, timeout=1.0)
@@ -93,7 +95,8 @@ class StartStop:
             LOG.warning('%d action(s) claimed by the previous run of %s '
                         'were not finished; taking them again', released,
                         self.host)
-        for migration in db_api.migrations_in_flight_by_host(ctx, self.host):
+        for migration in db_migrations.migrations_in_flight_by_host(
+                ctx, self.host):
             if (migration['source_compute'] != self.host or
                     migration['migration_type'] != states.LIVE_MIGRATION):
                 continue
@@ -122,7 +125,7 @@ class StartStop:
         destination (the guest ran there from the switch on), any other
         ``error`` on the source.
         """
-        instance = db_api.instance_get(ctx, migration['instance_uuid'])
+        instance = db_instances.instance_get(ctx, migration['instance_uuid'])
         where = virt_driver.UNKNOWN
         if instance is not None:
             try:

@@ -31,7 +31,7 @@ import oslo_messaging as messaging
 
 from server_migrations import compute
 from server_migrations.compute import waker
-from server_migrations.db import api as db_api
+from server_migrations.db import services as db_services
 from server_migrations import exception
 from server_migrations import rpc
 
@@ -83,8 +83,8 @@ class ComputeAPI:
             return None, True
         if level != 'auto':
             return level, True
-        live = db_api.service_get_live(context, compute.BINARY,
-                                       self.conf.service_down_time)
+        live = db_services.service_get_live(context, compute.BINARY,
+                                            self.conf.service_down_time)
         versions = [s['rpc_version'] for s in live if s['rpc_version']]
         if not versions:
             return self.VERSION, False

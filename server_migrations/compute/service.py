@@ -26,7 +26,7 @@ from server_migrations import compute
 from server_migrations.compute import manager as compute_manager
 from server_migrations.compute import poller
 from server_migrations import context as sm_context
-from server_migrations.db import api as db_api
+from server_migrations.db import services as db_services
 from server_migrations import rpc
 
 LOG = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ class ComputeService:
         if not self._hypervisor_healthy():
             return False
         try:
-            db_api.service_heartbeat(
+            db_services.service_heartbeat(
                 sm_context.get_admin_context(), self.host, compute.BINARY,
                 rpc.TOPIC, self.rpc_version)
             return True
@@ -146,8 +146,8 @@ class ComputeService:
         try:
             # Down at once rather than after service_down_time, so it is not
             # chosen as a destination while it is gone.
-            db_api.service_mark_down(sm_context.get_admin_context(),
-                                     self.host, compute.BINARY)
+            db_services.service_mark_down(sm_context.get_admin_context(),
+                                          self.host, compute.BINARY)
         except Exception:
             LOG.exception('Could not mark %s down', self.host)
         LOG.info('Compute agent %s stopped', self.host)

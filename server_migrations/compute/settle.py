@@ -23,7 +23,11 @@ on the server, and an ``Error`` event on every action still waiting.
 
 from server_migrations import compute
 from server_migrations.db import agent_actions
-from server_migrations.db import api as db_api
+from server_migrations.db import engine as db_engine
+from server_migrations.db import instance_actions as db_actions
+from server_migrations.db import instances as db_instances
+from server_migrations.db import migrations as db_migrations
+from server_migrations.db import services as db_services
 from server_migrations import migration_states as states
 
 SETTLE_ACTION = 'live_migration_settle'
@@ -39,41 +43,41 @@ def reason_for(host):
 
 def agent_is_up(context, host, down_time):
     """Whether ``host``'s agent heartbeated within ``down_time`` seconds."""
-    return any(s['host'] == host and db_api.service_is_up(s, down_time)
-               for s in db_api.service_get_all(context, compute.BINARY))
+    return any(s['host'] == host and db_services.service_is_up(s, down_time)
+               for s in db_services.service_get_all(context, compute.BINARY))
 
 
 def settle(context, migration, reason):
     """Move one in-flight migration to ``error`` and say why, atomically.
 
-    :returns: ``(won, status)`` as ``db_api.migration_update``: False when
-        the migration had already ended (it is left as it is).
+    :returns: ``(won, status)`` as ``db_migrations.migration_update``:
+        False when the migration had already ended (it is left as it is).
     """
     uuid = migration['instance_uuid']
     message = reason[:_MESSAGE_LENGTH]
-    with db_api.writer(context):
-        won, status = db_api.migration_update(
+    with db_engine.writer(context):
+        won, status = db_migrations.migration_update(
             context, migration['id'], {'status': states.ERROR},
             expected_status=states.IN_FLIGHT)
         if not won:
             return won, status
-        db_api.instance_update(context, uuid, {'task_state': None},
-                               expected_task_state='migrating')
+        db_instances.instance_update(context, uuid, {'task_state': None},
+                                     expected_task_state='migrating')
         # Nobody will take its actions: closed here, not expired later.
         agent_actions.close_for_migration(context, migration['id'], reason)
-        waiting = [a for a in db_api.actions_get(context, uuid)
+        waiting = [a for a in db_actions.actions_get(context, uuid)
                    if a['finish_time'] is None]
         for action in waiting:
-            event = db_api.action_event_start(context, action['id'],
-                                              WAITING_EVENT, None)
-            db_api.action_event_finish(context, event, 'Error',
+            event = db_actions.action_event_start(context, action['id'],
+                                                  WAITING_EVENT, None)
+            db_actions.action_event_finish(context, event, 'Error',
+                                           traceback=reason)
+            db_actions.action_finish(context, action['id'], message=message)
+        action_id = db_actions.action_start(context, uuid, SETTLE_ACTION,
+                                            message=message)
+        event = db_actions.action_event_start(context, action_id, SETTLE_EVENT,
+                                              None)
+        db_actions.action_event_finish(context, event, 'Success',
                                        traceback=reason)
-            db_api.action_finish(context, action['id'], message=message)
-        action_id = db_api.action_start(context, uuid, SETTLE_ACTION,
-                                        message=message)
-        event = db_api.action_event_start(context, action_id, SETTLE_EVENT,
-                                          None)
-        db_api.action_event_finish(context, event, 'Success',
-                                   traceback=reason)
-        db_api.action_finish(context, action_id, message=message)
+        db_actions.action_finish(context, action_id, message=message)
     return won, status

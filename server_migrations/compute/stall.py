@@ -31,7 +31,7 @@ from oslo_log import log as logging
 
 from server_migrations.compute import notifications
 from server_migrations.compute import reasons
-from server_migrations.db import api as db_api
+from server_migrations.db import migrations as db_migrations
 from server_migrations import migration_states as states
 from server_migrations.virt import driver as virt_driver
 
@@ -83,7 +83,7 @@ class StallPolicy:
 
     def _act(self, context, job, reason):
         try:
-            migration = db_api.migration_get(context, job.migration_id)
+            migration = db_migrations.migration_get(context, job.migration_id)
             if migration is not None and job.instance is not None:
                 self._notifier.notify(context, notifications.LIVE_MIGRATION,
                                       notifications.STALLED, job.instance,
@@ -98,7 +98,7 @@ class StallPolicy:
             result = self._driver.live_migration_force_complete(job.instance)
             if result == virt_driver.POST_COPY:
                 job.post_copy = True
-                db_api.migration_update(
+                db_migrations.migration_update(
                     context, job.migration_id,
                     {'status': states.RUNNING_POST_COPY},
                     expected_status=states.RUNNING)

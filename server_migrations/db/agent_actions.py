@@ -24,7 +24,7 @@ import json
 from oslo_utils import timeutils
 import sqlalchemy as sa
 
-from server_migrations.db import api as db_api
+from server_migrations.db import engine
 from server_migrations.db import models
 
 AGENT_ACTIONS = models.AgentAction.__table__
@@ -65,7 +65,7 @@ def create(context, action_id, instance_uuid, migration_id, host, method,
               'parameters': (None if parameters is None
                              else json.dumps(parameters, sort_keys=True)),
               'created_at': timeutils.utcnow()}
-    with db_api.writer(context) as conn:
+    with engine.writer(context) as conn:
         return conn.execute(_INSERT, values).inserted_primary_key[0]
 
 
@@ -75,7 +75,7 @@ def parameters_of(row):
 
 
 def get(context, ident):
-    with db_api.reading(context) as conn:
+    with engine.reading(context) as conn:
         row = conn.execute(_GET, {'id': ident}).mappings().first()
         return dict(row) if row is not None else None
 
@@ -86,7 +86,7 @@ def claim(context, ident, host):
     :returns: the claimed row, or None when another claim won, the action
         is not for ``host``, or it does not exist.
     """
-    with db_api.writer(context) as conn:
+    with engine.writer(context) as conn:
         won = conn.execute(_CLAIM, {'ident': ident, 'agent_host': host,
                                     'now': timeutils.utcnow()}).rowcount
         if won != 1:
@@ -96,7 +96,7 @@ def claim(context, ident, host):
 
 def pending_for_host(context, host, limit=100):
     """The oldest ``pending`` actions of ``host``, in the order accepted."""
-    with db_api.reading(context) as conn:
+    with engine.reading(context) as conn:
         return [dict(r) for r in conn.execute(
             _PENDING_FOR_HOST, {'host': host, 'limit': limit}).mappings()]
 
@@ -107,7 +107,7 @@ def pending_for_migration(context, migration_id, method):
                         AGENT_ACTIONS.c.method == method,
                         AGENT_ACTIONS.c.state == PENDING)
                  .order_by(AGENT_ACTIONS.c.id))
-    with db_api.reading(context) as conn:
+    with engine.reading(context) as conn:
         return [r[0] for r in conn.execute(statement)]
 
 
@@ -122,7 +122,7 @@ def finish(context, ident, result, detail=None):
                         AGENT_ACTIONS.c.state.in_((PENDING, CLAIMED)))
                  .values(state=DONE, result=result, detail=detail,
                          finished_at=timeutils.utcnow()))
-    with db_api.writer(context) as conn:
+    with engine.writer(context) as conn:
         return conn.execute(statement).rowcount == 1
 
 
@@ -138,7 +138,7 @@ def close_for_migration(context, migration_id, detail):
                         AGENT_ACTIONS.c.state.in_((PENDING, CLAIMED)))
                  .values(state=DONE, result='Error', detail=detail,
                          finished_at=timeutils.utcnow()))
-    with db_api.writer(context) as conn:
+    with engine.writer(context) as conn:
         return conn.execute(statement).rowcount
 
 
@@ -152,7 +152,7 @@ def expire(context, ident, detail):
                         AGENT_ACTIONS.c.state == PENDING)
                  .values(state=DONE, result='Error', detail=detail,
                          finished_at=timeutils.utcnow()))
-    with db_api.writer(context) as conn:
+    with engine.writer(context) as conn:
         return conn.execute(statement).rowcount == 1
 
 
@@ -167,7 +167,7 @@ def release_claims(context, host):
                  .where(AGENT_ACTIONS.c.host == host,
                         AGENT_ACTIONS.c.state == CLAIMED)
                  .values(state=PENDING, claimed_at=None))
-    with db_api.writer(context) as conn:
+    with engine.writer(context) as conn:
         return conn.execute(statement).rowcount
 
 
@@ -180,19 +180,12 @@ def stale(context, created_before, hosts, limit=100):
                         AGENT_ACTIONS.c.host.in_(sorted(hosts)),
                         AGENT_ACTIONS.c.created_at < created_before)
                  .order_by(AGENT_ACTIONS.c.id).limit(limit))
-    with db_api.reading(context) as conn:
+    with engine.reading(context) as conn:
         return [dict(r) for r in conn.execute(statement).mappings()]
 
 
 def hosts_with_pending(context):
     statement = (sa.select(AGENT_ACTIONS.c.host).distinct()
                  .where(AGENT_ACTIONS.c.state == PENDING))
-    with db_api.reading(context) as conn:
+    with engine.reading(context) as conn:
         return {r[0] for r in conn.execute(statement)}
-
-
-def for_instance_action(context, action_id):
-    statement = sa.select(AGENT_ACTIONS).where(
-        AGENT_ACTIONS.c.action_id == action_id)
-    with db_api.reading(context) as conn:
-        return [dict(r) for r in conn.execute(statement).mappings()]

@@ -15,7 +15,7 @@
 from oslo_utils import timeutils
 import sqlalchemy as sa
 
-from server_migrations.db import api as db_api
+from server_migrations.db import engine
 from server_migrations.db import models
 
 TABLE = models.MigrationConvergence.__table__
@@ -40,7 +40,7 @@ def record(context, migration_id, verdict):
               'transfer_rate': _int(verdict.transfer_rate),
               'expected_downtime': _int(verdict.expected_downtime),
               'updated_at': timeutils.utcnow()}
-    with db_api.writer(context) as conn:
+    with engine.writer(context) as conn:
         updated = conn.execute(sa.update(TABLE).where(
             TABLE.c.migration_id == migration_id).values(values)).rowcount
         if not updated:
@@ -50,7 +50,7 @@ def record(context, migration_id, verdict):
 
 def get(context, migration_id):
     """The latest verdict of a migration as a dict, or None."""
-    with db_api.reading(context) as conn:
+    with engine.reading(context) as conn:
         row = conn.execute(sa.select(TABLE).where(
             TABLE.c.migration_id == migration_id)).mappings().first()
         return dict(row) if row is not None else None

@@ -20,16 +20,27 @@ uuid, an action request id), ``changes-since``/``changes-before`` on
 
 from oslo_db.sqlalchemy import utils as sqlalchemyutils
 import sqlalchemy as sa
+from sqlalchemy import orm
 
-from server_migrations.db import api as db_api
+from server_migrations.db import engine
 from server_migrations.db import models
 from server_migrations import exception
 
 _NEWEST_FIRST = (['created_at', 'id'], ['desc', 'desc'])
 
 
-def _as_dict(obj):
-    return {c.name: getattr(obj, c.name) for c in obj.__table__.columns}
+def _query(model, *criteria):
+    """A query of ``model``'s rows, built without a Session.
+
+    It only composes the statement (with oslo.db's paging); its
+    ``.statement`` runs on a Core connection, which returns the columns.
+    """
+    return orm.Query(model).filter(*criteria)
+
+
+def _rows(context, query):
+    with engine.reading(context) as conn:
+        return engine.all_rows(conn, query.statement)
 
 
 def _changes(query, column, since=None, before=None):
@@ -65,38 +76,39 @@ def migrations_get(context, filters, paged=False, limit=None, marker=None,
     if paged and limit == 0:
         return []
     model = models.Migration
-    with db_api._CTX.reader.using(context) as session:
-        query = session.query(model).filter(model.deleted == 0)
-        query = _changes(query, model.updated_at, since, before)
-        if 'status' in filters:
-            query = query.filter(model.status == filters['status'])
-        if 'uuid' in filters:
-            query = query.filter(model.uuid == filters['uuid'])
-        if 'host' in filters:
-            query = query.filter(sa.or_(
-                model.source_compute == filters['host'],
-                model.dest_compute == filters['host']))
-        elif 'source_compute' in filters:
-            query = query.filter(
-                model.source_compute == filters['source_compute'])
-        if 'node' in filters:
-            query = query.filter(sa.or_(model.source_node == filters['node'],
-                                        model.dest_node == filters['node']))
-        if 'hidden' in filters:
-            query = query.filter(model.hidden == filters['hidden'])
-        for name in _MIGRATION_EQUALS:
-            if name in filters:
-                query = query.filter(getattr(model, name) == filters[name])
-        if not paged:
-            return [_as_dict(m) for m in query.order_by(model.id)]
+    query = _query(model, model.deleted == 0)
+    query = _changes(query, model.updated_at, since, before)
+    if 'status' in filters:
+        query = query.filter(model.status == filters['status'])
+    if 'uuid' in filters:
+        query = query.filter(model.uuid == filters['uuid'])
+    if 'host' in filters:
+        query = query.filter(sa.or_(
+            model.source_compute == filters['host'],
+            model.dest_compute == filters['host']))
+    elif 'source_compute' in filters:
+        query = query.filter(
+            model.source_compute == filters['source_compute'])
+    if 'node' in filters:
+        query = query.filter(sa.or_(model.source_node == filters['node'],
+                                    model.dest_node == filters['node']))
+    if 'hidden' in filters:
+        query = query.filter(model.hidden == filters['hidden'])
+    for name in _MIGRATION_EQUALS:
+        if name in filters:
+            query = query.filter(getattr(model, name) == filters[name])
+    if not paged:
+        return _rows(context, query.order_by(model.id))
+    # The marker and the page in one read transaction.
+    with engine.reading(context):
         marker_row = None
         if marker is not None:
-            found = session.query(model).filter(
-                model.uuid == marker, model.deleted == 0).first()
-            if found is None:
+            found = _rows(context, _query(
+                model, model.uuid == marker, model.deleted == 0).limit(1))
+            if not found:
                 raise exception.MarkerNotFound(marker=marker)
-            marker_row = _as_dict(found)
-        return [_as_dict(m) for m in _page(query, model, limit, marker_row)]
+            marker_row = found[0]
+        return _rows(context, _page(query, model, limit, marker_row))
 
 
 def actions_get(context, instance_uuid, limit=None, marker=None, since=None,
@@ -110,45 +122,42 @@ def actions_get(context, instance_uuid, limit=None, marker=None, since=None,
     if limit == 0:
         return []
     model = models.InstanceAction
-    with db_api._CTX.reader.using(context) as session:
-        query = session.query(model).filter(
-            model.instance_uuid == instance_uuid, model.deleted == 0)
-        query = _changes(query, model.updated_at, since, before)
+    query = _query(model, model.instance_uuid == instance_uuid,
+                   model.deleted == 0)
+    query = _changes(query, model.updated_at, since, before)
+    # The marker and the page in one read transaction.
+    with engine.reading(context):
         marker_row = None
         if marker is not None:
-            found = action_get(context, instance_uuid, marker)
-            if found is None:
+            marker_row = action_get(context, instance_uuid, marker)
+            if marker_row is None:
                 raise exception.MarkerNotFound(marker=None)
-            marker_row = found
-        return [_as_dict(a) for a in _page(query, model, limit, marker_row)]
+        return _rows(context, _page(query, model, limit, marker_row))
 
 
 def action_get(context, instance_uuid, request_id):
     """The newest action of a server with ``request_id``, or None."""
     model = models.InstanceAction
-    with db_api._CTX.reader.using(context) as session:
-        found = session.query(model).filter(
-            model.instance_uuid == instance_uuid,
-            model.request_id == request_id, model.deleted == 0).order_by(
-            model.created_at.desc(), model.id.desc()).first()
-        return _as_dict(found) if found is not None else None
+    found = _rows(context, _query(
+        model, model.instance_uuid == instance_uuid,
+        model.request_id == request_id, model.deleted == 0).order_by(
+        model.created_at.desc(), model.id.desc()).limit(1))
+    return found[0] if found else None
 
 
 def action_events_get(context, action_id):
     """The events of an action, newest first."""
     model = models.InstanceActionEvent
-    with db_api._CTX.reader.using(context) as session:
-        return [_as_dict(e) for e in session.query(model).filter(
-            model.action_id == action_id, model.deleted == 0).order_by(
-            model.created_at.desc(), model.id.desc())]
+    return _rows(context, _query(
+        model, model.action_id == action_id, model.deleted == 0).order_by(
+        model.created_at.desc(), model.id.desc()))
 
 
 def instance_get_any(context, uuid, project_id=None):
     """An instance whether or not it is (soft-)deleted, or None."""
     model = models.Instance
-    with db_api._CTX.reader.using(context) as session:
-        query = session.query(model).filter(model.uuid == uuid)
-        if project_id is not None:
-            query = query.filter(model.project_id == project_id)
-        found = query.first()
-        return _as_dict(found) if found is not None else None
+    query = _query(model, model.uuid == uuid)
+    if project_id is not None:
+        query = query.filter(model.project_id == project_id)
+    found = _rows(context, query.limit(1))
+    return found[0] if found else None

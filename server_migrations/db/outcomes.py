@@ -18,7 +18,9 @@ terminal status, so a client never sees an ended migration without it.
 
 import sqlalchemy as sa
 
-from server_migrations.db import api as db_api
+from server_migrations.db import engine
+from server_migrations.db import instance_actions
+from server_migrations.db import migrations
 from server_migrations import migration_states as states
 
 # The action the API records for a live migration, and the agent's event.
@@ -32,7 +34,7 @@ def migration_action(context, migration):
     it is the server's first such action from the migration's creation on
     (a server has one live migration in flight at a time).
     """
-    actions = db_api.ACTIONS
+    actions = instance_actions.ACTIONS
     statement = sa.select(actions).where(
         actions.c.instance_uuid == migration['instance_uuid'],
         actions.c.action == states.LIVE_MIGRATION,
@@ -41,7 +43,7 @@ def migration_action(context, migration):
         statement = statement.where(
             actions.c.start_time >= migration['created_at'])
     statement = statement.order_by(actions.c.start_time, actions.c.id)
-    with db_api.reading(context) as conn:
+    with engine.reading(context) as conn:
         row = conn.execute(statement).mappings().first()
     return dict(row) if row is not None else None
 
@@ -57,7 +59,7 @@ def record_end(context, migration_id, host, ok, reason, traceback=None):
     :param traceback: for admins; defaults to the reason on failure.
     :returns: True if written.
     """
-    migration = db_api.migration_get(context, migration_id)
+    migration = migrations.migration_get(context, migration_id)
     action = (migration_action(context, migration)
               if migration is not None else None)
     if action is None:
@@ -65,8 +67,8 @@ def record_end(context, migration_id, host, ok, reason, traceback=None):
     result = 'Success' if ok else 'Error'
     if not ok and traceback is None:
         traceback = reason
-    events = db_api.EVENTS
-    with db_api.writer(context) as conn:
+    events = instance_actions.EVENTS
+    with engine.writer(context) as conn:
         open_event = conn.execute(
             sa.select(events.c.id).where(
                 events.c.action_id == action['id'],
@@ -74,13 +76,13 @@ def record_end(context, migration_id, host, ok, reason, traceback=None):
                 events.c.finish_time.is_(None)).order_by(
                 events.c.id.desc())).first()
         if open_event is None:
-            event_id = db_api.action_event_start(
+            event_id = instance_actions.action_event_start(
                 context, action['id'], LIVE_MIGRATION_EVENT, host)
         else:
             event_id = open_event[0]
-        return db_api.action_event_finish(context, event_id, result,
-                                          traceback=traceback,
-                                          details=reason)
+        return instance_actions.action_event_finish(context, event_id, result,
+                                                    traceback=traceback,
+                                                    details=reason)
 
 
 def migration_reason(context, migration):
@@ -93,8 +95,8 @@ def migration_reason(context, migration):
     action = migration_action(context, migration)
     if action is None:
         return None
-    events = db_api.EVENTS
-    with db_api.reading(context) as conn:
+    events = instance_actions.EVENTS
+    with engine.reading(context) as conn:
         row = conn.execute(sa.select(events.c.details).where(
             events.c.action_id == action['id'],
             events.c.event == LIVE_MIGRATION_EVENT,

@@ -22,10 +22,12 @@ import fixtures
 from oslo_config import cfg
 from oslo_config import fixture as config_fixture
 from oslo_db.sqlalchemy import test_fixtures
+import sqlalchemy as sa
 
 from server_migrations.cmd import wsgi_server
 from server_migrations import conf as sm_conf
-from server_migrations.db import api as db_api
+from server_migrations.db import engine as db_engine
+from server_migrations.db import instance_actions as db_actions
 from server_migrations.db import models
 from server_migrations import policies
 from server_migrations import policy
@@ -54,7 +56,7 @@ class ConfFixture(config_fixture.Config):
 class _SchemaMixin(test_fixtures.GeneratesSchema):
 
     def get_enginefacade(self):
-        return db_api._CTX
+        return db_engine._CTX
 
     def generate_schema_create_all(self, engine):
         models.BASE.metadata.create_all(engine)
@@ -154,8 +156,8 @@ def accept_action(context, compute_rpcapi, uuid, migration_id, name, method,
     """
     # Imported here: the unit fixtures load before any agent code.
     from server_migrations.db import agent_actions
-    with db_api.writer(context):
-        action_id = db_api.action_start(context, uuid, name)
+    with db_engine.writer(context):
+        action_id = db_actions.action_start(context, uuid, name)
         ident = agent_actions.create(context, action_id, uuid, migration_id,
                                      host, method,
                                      block_migration=block_migration)
@@ -165,3 +167,12 @@ def accept_action(context, compute_rpcapi, uuid, migration_id, name, method,
             kwargs['block_migration'] = block_migration
         compute_rpcapi.wake(context, host, method, ident, **kwargs)
     return action_id, ident
+
+
+def agent_actions_of(context, action_id):
+    """The agent actions recorded under an instance action, as dicts."""
+    from server_migrations.db import agent_actions
+    table = agent_actions.AGENT_ACTIONS
+    with db_engine.reading(context) as conn:
+        return db_engine.all_rows(conn, sa.select(table).where(
+            table.c.action_id == action_id))

@@ -13,7 +13,7 @@
 """WSGI entry points for uWSGI and mod_wsgi."""
 
 from server_migrations.api import deploy
-from server_migrations.db import api as db_api
+from server_migrations.db import engine as db_engine
 from server_migrations import startup
 
 
@@ -27,7 +27,7 @@ def configure(argv=None):
     :returns: the parsed ConfigOpts.
     """
     conf = startup.setup_from_files(argv or ())
-    db_api.configure(conf)
+    db_engine.configure(conf)
     return conf
 
 

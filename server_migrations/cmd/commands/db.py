@@ -16,7 +16,7 @@ import os
 
 from sqlalchemy.engine import make_url
 
-from server_migrations.db import api as db_api
+from server_migrations.db import engine as db_engine
 from server_migrations.db import migration
 
 
@@ -43,7 +43,7 @@ class DbCommands:
         self.conf = conf
 
     def _engine(self):
-        return db_api.get_engine()
+        return db_engine.get_engine()
 
     def sync(self, args):
         """Create or upgrade the schema to the newest revision."""

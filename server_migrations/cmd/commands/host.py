@@ -18,7 +18,7 @@ import getpass
 
 from server_migrations.compute import settle
 from server_migrations import context as sm_context
-from server_migrations.db import api as db_api
+from server_migrations.db import migrations as db_migrations
 from server_migrations import migration_states as states
 
 
@@ -69,7 +69,7 @@ def _report(migration, won, status, reason):
 def force_abort(conf, server, migration_id):
     """``migration abort --force``: settle one migration of a dead source."""
     context = operator_context()
-    migration = db_api.migration_get_by_id_and_instance(
+    migration = db_migrations.migration_get_by_id_and_instance(
         context, migration_id, server)
     if migration is None:
         raise CommandError('Migration %s of server %s not found.'
@@ -94,7 +94,7 @@ class HostCommands:
         context = operator_context()
         host = args.gone_host
         _refuse_live_agent(self.conf, context, host, 'evacuate-records')
-        migrations = db_api.migrations_in_flight_by_host(context, host)
+        migrations = db_migrations.migrations_in_flight_by_host(context, host)
         if not migrations:
             print('No unfinished migration from or to %s.' % host)
             return 0

@@ -23,7 +23,7 @@ from prometheus_client import exposition
 import sqlalchemy as sa
 
 from server_migrations import context as sm_context
-from server_migrations.db import api as db_api
+from server_migrations.db import engine as db_engine
 from server_migrations.db import models
 from server_migrations import migration_states as states
 
@@ -52,7 +52,7 @@ def _rows(context):
                             MIGRATIONS.c.id)
                  .where(MIGRATIONS.c.deleted == 0,
                         MIGRATIONS.c.migration_type == states.LIVE_MIGRATION))
-    with db_api.reading(context) as conn:
+    with db_engine.reading(context) as conn:
         return [dict(r) for r in conn.execute(statement).mappings()]
 
 

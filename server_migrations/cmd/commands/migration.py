@@ -21,8 +21,9 @@ from server_migrations.cmd import output
 from server_migrations.cmd import progress
 from server_migrations.compute import api as compute_api
 from server_migrations import context as sm_context
-from server_migrations.db import api as db_api
 from server_migrations.db import convergence as db_convergence
+from server_migrations.db import instances as db_instances
+from server_migrations.db import migrations as db_migrations
 from server_migrations.db import outcomes
 from server_migrations import exception
 from server_migrations import migration_states as states
@@ -135,10 +136,10 @@ class MigrationCommands:
         self.context = sm_context.get_admin_context()
 
     def list(self, args):
-        rows = db_api.migration_get_all(self.context,
-                                        instance_uuid=args.server,
-                                        statuses=args.status,
-                                        host=args.on_host)
+        rows = db_migrations.migration_get_all(self.context,
+                                               instance_uuid=args.server,
+                                               statuses=args.status,
+                                               host=args.on_host)
         print(output.render([as_api(r) for r in rows], LIST_COLUMNS,
                             args.fmt))
         return 0
@@ -197,7 +198,7 @@ class MigrationCommands:
         return self._act(args, 'abort')
 
     def _get(self, migration_id):
-        migration = db_api.migration_get(self.context, migration_id)
+        migration = db_migrations.migration_get(self.context, migration_id)
         if migration is None:
             raise CommandError('Migration %s not found.' % migration_id)
         return migration
@@ -217,12 +218,12 @@ class MigrationCommands:
         return 0
 
     def watch(self, args):
-        server = db_api.instance_get(self.context, args.server)
+        server = db_instances.instance_get(self.context, args.server)
         if server is None:
             raise CommandError('Server %s not found.' % args.server)
         # In flight: the API's "in progress" ones, and those not started yet
         # or in post-copy, which the API does not list.
-        watched = {m['id']: m for m in db_api.migration_get_all(
+        watched = {m['id']: m for m in db_migrations.migration_get_all(
             self.context, instance_uuid=args.server,
             statuses=states.IN_FLIGHT)}
         if not watched:
@@ -250,8 +251,8 @@ class MigrationCommands:
         """Re-read each watched migration; return how many are in flight."""
         active = 0
         for ident in watched:
-            migration = db_api.migration_get(self.context, ident) or dict(
-                watched[ident], status='deleted')
+            migration = db_migrations.migration_get(
+                self.context, ident) or dict(watched[ident], status='deleted')
             watched[ident] = migration
             bars.update(migration, db_convergence.get(self.context, ident)
                         if migration['status'] in states.IN_FLIGHT else None)

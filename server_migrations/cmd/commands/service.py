@@ -17,7 +17,7 @@ from oslo_utils import timeutils
 from server_migrations.cmd import output
 from server_migrations import compute
 from server_migrations import context as sm_context
-from server_migrations.db import api as db_api
+from server_migrations.db import services as db_services
 
 COLUMNS = [('host', 'Host'), ('binary', 'Binary'),
            ('rpc_version', 'RPC Version'), ('state', 'State'),
@@ -43,9 +43,10 @@ class ServiceCommands:
     def list(self, args):
         now = timeutils.utcnow()
         rows = []
-        for service in db_api.service_get_all(self.context, compute.BINARY):
-            up = db_api.service_is_up(service, self.conf.service_down_time,
-                                      now)
+        for service in db_services.service_get_all(self.context,
+                                                   compute.BINARY):
+            up = db_services.service_is_up(
+                service, self.conf.service_down_time, now)
             rows.append(dict(service, state='up' if up else 'down'))
         print(output.render(rows, COLUMNS, args.fmt))
         return 0

@@ -26,7 +26,8 @@ import openstack
 from oslo_utils import uuidutils
 
 from server_migrations.compute import service
-from server_migrations.db import api as db_api
+from server_migrations.db import instances as db_instances
+from server_migrations.db import migrations as db_migrations
 from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.functional.fixtures import stack
 from server_migrations.tests import utils
@@ -60,7 +61,7 @@ class AgentsTestCase(stack.APITestCase):
             json.dump(self.guests, stream)
 
     def server(self, guest=None):
-        instance = db_api.instance_create(self.context, {
+        instance = db_instances.instance_create(self.context, {
             'project_id': 'p1', 'user_id': 'owner', 'host': self.src,
             'node': self.src, 'vm_state': 'active', 'task_state': None,
             'launched_at': LAUNCHED, 'display_name': 'vm', 'memory_mb': 64,
@@ -93,8 +94,8 @@ class AgentsTestCase(stack.APITestCase):
 
     def final_status(self, migration_id):
         def ended():
-            status = db_api.migration_get(self.context,
-                                          migration_id)['status']
+            status = db_migrations.migration_get(self.context,
+                                                 migration_id)['status']
             return status in ('completed', 'cancelled', 'failed',
                               'error') and status
         return wait_for(ended, what='the end of migration %s' % migration_id)

@@ -20,7 +20,10 @@ import oslo_messaging as messaging
 
 from server_migrations import compute
 from server_migrations.db import agent_actions
-from server_migrations.db import api as db_api
+from server_migrations.db import instance_actions as db_actions
+from server_migrations.db import instances as db_instances
+from server_migrations.db import migrations as db_migrations
+from server_migrations.db import services as db_services
 from server_migrations.tests.functional.fixtures import stack
 
 PROJECT = 'p1'
@@ -34,8 +37,8 @@ class _Base(stack.APITestCase):
         self.computes = self.useFixture(stack.RecordingComputes(
             self.conf, ['src', 'dst', 'other', 'busy']))
         for host in ('src', 'dst', 'other', 'busy'):
-            db_api.service_heartbeat(self.context, host, compute.BINARY,
-                                     'compute', '1.0')
+            db_services.service_heartbeat(self.context, host, compute.BINARY,
+                                          'compute', '1.0')
 
     def _server(self, **values):
         defaults = {'project_id': PROJECT, 'user_id': 'owner', 'host': 'src',
@@ -43,14 +46,14 @@ class _Base(stack.APITestCase):
                     'task_state': 'migrating', 'launched_at': LAUNCHED,
                     'display_name': 'vm'}
         defaults.update(values)
-        return db_api.instance_create(self.context, defaults)
+        return db_instances.instance_create(self.context, defaults)
 
     def _migration(self, instance, **values):
         defaults = {'instance_uuid': instance['uuid'], 'status': 'running',
                     'migration_type': 'live-migration',
                     'source_compute': 'src', 'dest_compute': 'dst'}
         defaults.update(values)
-        return db_api.migration_create(self.context, defaults)
+        return db_migrations.migration_create(self.context, defaults)
 
     def _path(self, server, migration=None, action=False):
         path = '/v2.1/servers/%s/migrations' % server['uuid']
@@ -75,7 +78,7 @@ class CastTestCase(_Base):
                           'migration_id': migration['id']}, kwargs)
         self.assertEqual('admin', ctxt.user_id)
         self.assertEqual([], self.computes.endpoints['other'].casts)
-        actions = db_api.actions_get(self.context, server['uuid'])
+        actions = db_actions.actions_get(self.context, server['uuid'])
         self.assertEqual(['live_migration_force_complete'],
                          [a['action'] for a in actions])
         self.assertEqual(ctxt.request_id, actions[0]['request_id'])
@@ -107,8 +110,8 @@ class CastTestCase(_Base):
         self.assertEqual([], self.computes.endpoints['src'].casts)
         self.assertEqual(
             ['live_migration_cancel'],
-            [a['action'] for a in db_api.actions_get(self.context,
-                                                     server['uuid'])])
+            [a['action'] for a in db_actions.actions_get(self.context,
+                                                         server['uuid'])])
 
     def test_rejected_requests_send_nothing(self):
         server = self._server()
@@ -123,8 +126,8 @@ class CastTestCase(_Base):
             self.assertEqual(400, resp.status_code, resp.body)
         self.assertEqual({'src': [], 'dst': [], 'other': [], 'busy': []},
                          self.computes.all_casts())
-        self.assertEqual([], db_api.actions_get(self.context,
-                                                server['uuid']))
+        self.assertEqual([], db_actions.actions_get(self.context,
+                                                    server['uuid']))
 
     def test_live_migrate_to_requested_host(self):
         server = self._server(task_state=None)
@@ -136,8 +139,8 @@ class CastTestCase(_Base):
         self.assertEqual(b'', resp.body)
         method, kwargs, _ctxt = self.computes.wait_for_cast('src')[0]
         self.assertEqual('live_migration', method)
-        migration = db_api.migration_get(self.context,
-                                         kwargs['migration_id'])
+        migration = db_migrations.migration_get(self.context,
+                                                kwargs['migration_id'])
         self.assertEqual({'instance_uuid': server['uuid'],
                           'migration_id': migration['id'],
                           'block_migration': 'auto'}, kwargs)
@@ -147,11 +150,11 @@ class CastTestCase(_Base):
                     'dest_host': 'dst', 'user_id': 'admin',
                     'project_id': 'p1', 'instance_uuid': server['uuid']}
         self.assertEqual(expected, {k: migration[k] for k in expected})
-        instance = db_api.instance_get(self.context, server['uuid'])
+        instance = db_instances.instance_get(self.context, server['uuid'])
         self.assertEqual('migrating', instance['task_state'])
         self.assertEqual(['live-migration'], [
-            a['action'] for a in db_api.actions_get(self.context,
-                                                    server['uuid'])])
+            a['action'] for a in db_actions.actions_get(self.context,
+                                                        server['uuid'])])
 
     def test_live_migrate_old_body_sends_a_boolean(self):
         server = self._server(task_state=None)
@@ -177,8 +180,8 @@ class CastTestCase(_Base):
                                      'block_migration': False}})
         self.assertEqual(202, resp.status_code, resp.body)
         _method, kwargs, _ctxt = self.computes.wait_for_cast('src')[0]
-        migration = db_api.migration_get(self.context,
-                                         kwargs['migration_id'])
+        migration = db_migrations.migration_get(self.context,
+                                                kwargs['migration_id'])
         self.assertEqual('other', migration['dest_compute'])
 
     def test_live_migrate_ties_go_by_host_name(self):
@@ -189,8 +192,8 @@ class CastTestCase(_Base):
                                      'block_migration': False}})
         self.assertEqual(202, resp.status_code, resp.body)
         _method, kwargs, _ctxt = self.computes.wait_for_cast('src')[0]
-        migration = db_api.migration_get(self.context,
-                                         kwargs['migration_id'])
+        migration = db_migrations.migration_get(self.context,
+                                                kwargs['migration_id'])
         self.assertEqual('busy', migration['dest_compute'])
 
 
@@ -217,7 +220,7 @@ class BrokerDownTestCase(_Base):
         [row] = self._pending('src')
         self.assertEqual(('live_migration_force_complete', migration['id']),
                          (row['method'], row['migration_id']))
-        [action] = db_api.actions_get(self.context, server['uuid'])
+        [action] = db_actions.actions_get(self.context, server['uuid'])
         self.assertEqual(action['id'], row['action_id'])
 
     def test_abort_is_accepted_and_kept(self):
@@ -235,7 +238,7 @@ class BrokerDownTestCase(_Base):
             body={'os-migrateLive': {'host': 'dst',
                                      'block_migration': 'auto'}})
         self.assertEqual(202, resp.status_code)
-        [migration] = db_api.migration_get_all(
+        [migration] = db_migrations.migration_get_all(
             self.context, instance_uuid=server['uuid'])
         self.assertEqual('accepted', migration['status'])
         [row] = self._pending('src')
@@ -264,8 +267,8 @@ class DatabaseDownTestCase(_Base):
             resp = self.request(method, path, body=body)
             self.assertEqual(503, resp.status_code, resp.body)
             self.assertEqual('serviceUnavailable', list(resp.json_body)[0])
-        self.assertEqual([], db_api.actions_get(self.context,
-                                                server['uuid']))
+        self.assertEqual([], db_actions.actions_get(self.context,
+                                                    server['uuid']))
         self.assertEqual([], self.computes.all_casts()['src'])
 
     def test_live_migrate_503_changes_nothing(self):
@@ -276,12 +279,12 @@ class DatabaseDownTestCase(_Base):
             body={'os-migrateLive': {'host': 'dst',
                                      'block_migration': 'auto'}})
         self.assertEqual(503, resp.status_code, resp.body)
-        instance = db_api.instance_get(self.context, server['uuid'])
+        instance = db_instances.instance_get(self.context, server['uuid'])
         self.assertIsNone(instance['task_state'])
-        self.assertEqual([], db_api.migration_get_all(
+        self.assertEqual([], db_migrations.migration_get_all(
             self.context, instance_uuid=server['uuid']))
-        self.assertEqual([], db_api.actions_get(self.context,
-                                                server['uuid']))
+        self.assertEqual([], db_actions.actions_get(self.context,
+                                                    server['uuid']))
 
 
 def mock_cast_failure():
@@ -294,9 +297,9 @@ def mock_cast_failure():
 class NoValidHostTestCase(stack.APITestCase):
 
     def test_no_other_live_host(self):
-        db_api.service_heartbeat(self.context, 'src', compute.BINARY,
-                                 'compute', '1.0')
-        server = db_api.instance_create(self.context, {
+        db_services.service_heartbeat(self.context, 'src', compute.BINARY,
+                                      'compute', '1.0')
+        server = db_instances.instance_create(self.context, {
             'project_id': PROJECT, 'host': 'src', 'node': 'src',
             'vm_state': 'active', 'launched_at': LAUNCHED})
         resp = self.request(
@@ -307,5 +310,5 @@ class NoValidHostTestCase(stack.APITestCase):
         self.assertEqual('No valid host was found. There are not enough '
                          'hosts available.',
                          resp.json_body['badRequest']['message'])
-        self.assertIsNone(db_api.instance_get(
+        self.assertIsNone(db_instances.instance_get(
             self.context, server['uuid'])['task_state'])

@@ -20,11 +20,14 @@ import fixtures
 from oslo_db import exception as db_exc
 from oslo_db.sqlalchemy import enginefacade
 from oslo_db.sqlalchemy import test_fixtures
+from oslo_utils import timeutils
 import webob
 import webob.exc
 
 from server_migrations.api import deploy
-from server_migrations.db import api as db_api
+from server_migrations.db import engine as db_engine
+from server_migrations.db import instances as db_instances
+from server_migrations.db import migrations as db_migrations
 from server_migrations.db import models
 from server_migrations.tests.functional.fixtures import stack
 
@@ -33,7 +36,7 @@ class ErrorsTestCase(stack.APITestCase):
 
     def setUp(self):
         super().setUp()
-        self.server = db_api.instance_create(self.context, {
+        self.server = db_instances.instance_create(self.context, {
             'project_id': 'p1', 'host': 'h1', 'vm_state': 'active'})
         self.path = '/v2.1/servers/%s/migrations' % self.server['uuid']
 
@@ -41,7 +44,7 @@ class ErrorsTestCase(stack.APITestCase):
         logger = self.useFixture(fixtures.FakeLogger(
             name='server_migrations.api.faults'))
         self.useFixture(fixtures.MockPatch(
-            'server_migrations.db.api.server_migrations_in_progress',
+            'server_migrations.db.migrations.server_migrations_in_progress',
             side_effect=AttributeError("'NoneType' has no 'secret'")))
         resp = self.request('GET', self.path)
         self.assertEqual(500, resp.status_code)
@@ -130,7 +133,7 @@ class FoundByGeneratedInputTestCase(stack.APITestCase):
         self.assertEqual(404, resp.json_body['itemNotFound']['code'])
 
     def test_deeply_nested_body_is_malformed(self):
-        server = db_api.instance_create(self.context, {
+        server = db_instances.instance_create(self.context, {
             'project_id': 'p1', 'host': 'h1', 'vm_state': 'active'})
         # Far past the recursion limit, well under the body size limit.
         depth = 50000
@@ -155,15 +158,15 @@ class BusySQLiteTestCase(stack.APITestCase):
         self.conf.set_override('connection', 'sqlite:///' + self.file,
                                'database')
         self.conf.set_override('sqlite_busy_timeout', 0.2, 'database')
-        # The engine as db_api.configure() builds it.
+        # The engine as db_engine.configure() builds it.
         facade = enginefacade.transaction_context()
-        facade.configure(**db_api.facade_options(self.conf.database))
+        facade.configure(**db_engine.facade_options(self.conf.database))
         engine = facade.writer.get_engine()
         self.addCleanup(engine.dispose)
         models.BASE.metadata.create_all(engine)
         self.useFixture(test_fixtures.ReplaceEngineFacadeFixture(
-            db_api._CTX, facade))
-        server = db_api.instance_create(self.context, {
+            db_engine._CTX, facade))
+        server = db_instances.instance_create(self.context, {
             'project_id': 'p1', 'host': 'h1', 'vm_state': 'active'})
         self.path = '/v2.1/servers/%s/migrations' % server['uuid']
 
@@ -188,11 +191,11 @@ class ChunkedBodyTestCase(stack.APITestCase):
         super().setUp()
         self.computes = self.useFixture(stack.RecordingComputes(
             self.conf, ['h1']))
-        server = db_api.instance_create(self.context, {
+        server = db_instances.instance_create(self.context, {
             'project_id': 'p1', 'host': 'h1', 'node': 'h1',
             'vm_state': 'active', 'task_state': 'migrating',
-            'launched_at': db_api.timeutils.utcnow()})
-        migration = db_api.migration_create(self.context, {
+            'launched_at': timeutils.utcnow()})
+        migration = db_migrations.migration_create(self.context, {
             'instance_uuid': server['uuid'], 'status': 'running',
             'migration_type': 'live-migration', 'source_compute': 'h1'})
         self.path = '/v2.1/servers/%s/migrations/%d/action' % (

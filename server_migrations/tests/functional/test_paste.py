@@ -21,13 +21,15 @@ import fixtures
 from keystonemiddleware import auth_token
 from keystonemiddleware import fixture as ksm_fixture
 from oslo_serialization import jsonutils
+from oslo_utils import timeutils
 from paste import deploy as paste_deploy
 import webob
 import webob.dec
 
 from server_migrations.api import auth
 from server_migrations.api import deploy
-from server_migrations.db import api as db_api
+from server_migrations.db import instances as db_instances
+from server_migrations.db import migrations as db_migrations
 from server_migrations import exception
 from server_migrations.tests.functional.fixtures import stack
 
@@ -94,11 +96,11 @@ class _PasteBase(stack.APITestCase):
 
     def setUp(self):
         super().setUp()
-        self.server = db_api.instance_create(self.context, {
+        self.server = db_instances.instance_create(self.context, {
             'project_id': 'p1', 'host': 'h1', 'node': 'h1',
             'vm_state': 'active', 'task_state': 'migrating',
-            'launched_at': db_api.timeutils.utcnow()})
-        self.migration = db_api.migration_create(self.context, {
+            'launched_at': timeutils.utcnow()})
+        self.migration = db_migrations.migration_create(self.context, {
             'instance_uuid': self.server['uuid'], 'status': 'running',
             'migration_type': 'live-migration', 'source_compute': 'h1'})
         self.path = '/v2.1/servers/%s/migrations' % self.server['uuid']

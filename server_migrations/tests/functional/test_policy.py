@@ -18,7 +18,8 @@ import time
 import fixtures
 import yaml
 
-from server_migrations.db import api as db_api
+from server_migrations.db import instances as db_instances
+from server_migrations.db import migrations as db_migrations
 from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.functional.fixtures import stack
 
@@ -34,10 +35,10 @@ class PolicyFileTestCase(stack.APITestCase):
         self._write({})
         self.policy = self.useFixture(sm_fixtures.PolicyFixture(
             self.conf, policy_file=self.policy_file))
-        server = db_api.instance_create(self.context, {
+        server = db_instances.instance_create(self.context, {
             'project_id': 'p1', 'host': 'h1', 'node': 'h1',
             'vm_state': 'active', 'task_state': 'migrating'})
-        db_api.migration_create(self.context, {
+        db_migrations.migration_create(self.context, {
             'instance_uuid': server['uuid'], 'status': 'running',
             'migration_type': 'live-migration', 'source_compute': 'h1',
             'dest_compute': 'h2'})
@@ -76,7 +77,7 @@ class PolicyFileTestCase(stack.APITestCase):
                                            token=MANAGER).status_code)
 
     def test_show_hosts_have_their_own_rule(self):
-        mid = db_api.migration_get_all(self.context)[0]['id']
+        mid = db_migrations.migration_get_all(self.context)[0]['id']
         path = '%s/%d' % (self.path, mid)
         show = 'os_compute_api:servers:migrations:show'
         self._write({show: 'rule:project_manager_or_admin',

@@ -31,7 +31,9 @@ import yaml
 
 from server_migrations.api import deploy
 from server_migrations import compute
-from server_migrations.db import api as db_api
+from server_migrations.db import instances as db_instances
+from server_migrations.db import migrations as db_migrations
+from server_migrations.db import services as db_services
 from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.functional.fixtures import stack
 
@@ -168,22 +170,22 @@ class _MatrixBase(stack.APITestCase):
                 self.conf, policy_file=path))
         self.useFixture(stack.RecordingComputes(self.conf, ['src', 'dst']))
         for host in ('src', 'dst'):
-            db_api.service_heartbeat(self.context, host, compute.BINARY,
-                                     'compute', '1.0')
+            db_services.service_heartbeat(self.context, host, compute.BINARY,
+                                          'compute', '1.0')
 
     def _records(self):
         """A server with a running migration and one ready to migrate."""
         values = {'project_id': PROJECT, 'user_id': 'owner', 'host': 'src',
                   'node': 'src', 'vm_state': 'active',
                   'task_state': 'migrating', 'launched_at': LAUNCHED}
-        server = db_api.instance_create(self.context, values)
-        migration = db_api.migration_create(self.context, {
+        server = db_instances.instance_create(self.context, values)
+        migration = db_migrations.migration_create(self.context, {
             'instance_uuid': server['uuid'], 'status': 'running',
             'migration_type': 'live-migration', 'source_compute': 'src',
             'dest_compute': 'dst', 'source_node': 'src', 'dest_node': 'dst',
             'dest_host': 'dst'})
-        ready = db_api.instance_create(self.context,
-                                       dict(values, task_state=None))
+        ready = db_instances.instance_create(self.context,
+                                             dict(values, task_state=None))
         return {'server': server['uuid'], 'migration': migration['id'],
                 'ready': ready['uuid']}
 
@@ -225,7 +227,7 @@ class _MatrixBase(stack.APITestCase):
         scope, _roles = PERSONAS[persona]
         wrong = []
         for server_id in server_ids:
-            server = db_api.instance_get(self.context, server_id)
+            server = db_instances.instance_get(self.context, server_id)
             if server['project_id'] != scope:
                 wrong.append('%s lists %s of project %s' % (
                     persona, server_id, server['project_id']))

@@ -28,8 +28,12 @@ import paste.deploy
 
 from server_migrations.api import deploy
 from server_migrations import compute
-from server_migrations.db import api as db_api
+from server_migrations.db import engine as db_engine
+from server_migrations.db import instance_actions as db_actions
+from server_migrations.db import instances as db_instances
+from server_migrations.db import migrations as db_migrations
 from server_migrations.db import models
+from server_migrations.db import services as db_services
 from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.functional.fixtures import snapshot
 from server_migrations.tests.functional.fixtures import stack
@@ -155,14 +159,14 @@ class NoInternalsInAnswersTestCase(stack.APITestCase):
     """A broken database (its tables gone) is a generic 500."""
 
     def test_sql_errors_are_generic(self):
-        server = db_api.instance_create(self.context, {
+        server = db_instances.instance_create(self.context, {
             'project_id': 'p1', 'host': 'h1', 'node': 'h1',
             'vm_state': 'active', 'task_state': 'migrating',
             'launched_at': LAUNCHED})
         path = '/v2.1/servers/%s' % server['uuid']
-        models.BASE.metadata.drop_all(db_api.get_engine())
+        models.BASE.metadata.drop_all(db_engine.get_engine())
         self.addCleanup(models.BASE.metadata.create_all,
-                        db_api.get_engine())
+                        db_engine.get_engine())
         for method, url, body in (
                 ('GET', '/v2.1/servers', None),
                 ('GET', '/v2.1/servers/detail', None),
@@ -196,7 +200,7 @@ class BodySizeLimitTestCase(stack.APITestCase):
         self.app = paste.deploy.loadapp(
             'config:%s' % PASTE_INI, name='server-migrations-api-noauth2',
             global_conf=deploy.global_conf(self.conf))
-        server = db_api.instance_create(self.context, {
+        server = db_instances.instance_create(self.context, {
             'project_id': 'p1', 'host': 'h1', 'node': 'h1',
             'vm_state': 'active', 'task_state': 'migrating',
             'launched_at': LAUNCHED})
@@ -230,15 +234,15 @@ class LockedServerTestCase(stack.APITestCase):
         self.computes = self.useFixture(stack.RecordingComputes(
             self.conf, ['h1', 'h2']))
         for host in ('h1', 'h2'):
-            db_api.service_heartbeat(self.context, host, compute.BINARY,
-                                     'compute', '1.0')
+            db_services.service_heartbeat(self.context, host, compute.BINARY,
+                                          'compute', '1.0')
 
     def _locked(self, task_state):
-        server = db_api.instance_create(self.context, {
+        server = db_instances.instance_create(self.context, {
             'project_id': 'p1', 'host': 'h1', 'node': 'h1',
             'vm_state': 'active', 'task_state': task_state,
             'launched_at': LAUNCHED, 'locked': True, 'locked_by': 'owner'})
-        migration = db_api.migration_create(self.context, {
+        migration = db_migrations.migration_create(self.context, {
             'instance_uuid': server['uuid'], 'status': 'running',
             'migration_type': 'live-migration', 'source_compute': 'h1',
             'dest_compute': 'h2'})
@@ -278,10 +282,10 @@ class LockedServerTestCase(stack.APITestCase):
         for method, url, body in list(actions.values()) + [start]:
             resp = self.request(method, url, token='admin:p1', body=body)
             self.assertEqual(202, resp.status_code, resp.body)
-        self.assertEqual(2, len(db_api.actions_get(self.context,
-                                                   server['uuid'])))
-        self.assertEqual(1, len(db_api.actions_get(self.context,
-                                                   idle['uuid'])))
+        self.assertEqual(2, len(db_actions.actions_get(self.context,
+                                                       server['uuid'])))
+        self.assertEqual(1, len(db_actions.actions_get(self.context,
+                                                       idle['uuid'])))
 
 
 class NoAuth2NotByDefaultTestCase(stack.APITestCase):
@@ -296,7 +300,7 @@ class NoAuth2NotByDefaultTestCase(stack.APITestCase):
                                group='keystone_authtoken')
         # keystonemiddleware never reaches a keystone: no token is valid.
         self.useFixture(ksm_fixture.AuthTokenFixture())
-        self.server = db_api.instance_create(self.context, {
+        self.server = db_instances.instance_create(self.context, {
             'project_id': 'p1', 'host': 'h1', 'vm_state': 'active'})
         self.path = '/v2.1/servers/%s/migrations' % self.server['uuid']
 

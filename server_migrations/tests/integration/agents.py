@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 
-from server_migrations.db import api as db_api
+from server_migrations.db import services as db_services
 from server_migrations.tests import utils
 
 RABBIT_URL = os.environ.get('SERVER_MIGRATIONS_RABBIT_URL',
@@ -71,7 +71,7 @@ class AgentProcess:
         time.sleep(0.5)
 
     def last_seen(self, context):
-        rows = [s for s in db_api.service_get_all(context)
+        rows = [s for s in db_services.service_get_all(context)
                 if s['host'] == self.host]
         return rows[0]['last_seen_at'] if rows else None
 

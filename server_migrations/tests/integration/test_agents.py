@@ -25,7 +25,10 @@ from testtools import content as testtools_content
 from server_migrations.api import deploy
 from server_migrations.compute import rpcapi
 from server_migrations import context as sm_context
-from server_migrations.db import api as db_api
+from server_migrations.db import engine as db_engine
+from server_migrations.db import instance_actions as db_actions
+from server_migrations.db import instances as db_instances
+from server_migrations.db import migrations as db_migrations
 from server_migrations.db import outcomes
 from server_migrations.tests import base
 from server_migrations.tests import fixtures as sm_fixtures
@@ -43,7 +46,7 @@ class _AgentsMixin:
         super().setUp()
         self.tmp = self.useFixture(fixtures.TempDir()).path
         self.conf_fixture.config(transport_url=agents.RABBIT_URL)
-        self.database_url = db_api.get_engine().url.render_as_string(
+        self.database_url = db_engine.get_engine().url.render_as_string(
             hide_password=False)
         suffix = uuidutils.generate_uuid()[:8]
         self.a, self.b = 'agent-a-' + suffix, 'agent-b-' + suffix
@@ -73,8 +76,8 @@ class _AgentsMixin:
             uuid = test_api.make_instance(self.context, host=source,
                                           node=source, memory_mb=64)['uuid']
         else:
-            db_api.instance_update(self.context, uuid,
-                                   {'task_state': 'migrating'})
+            db_instances.instance_update(self.context, uuid,
+                                         {'task_state': 'migrating'})
         if guest:
             self.guests[uuid] = guest
             agents.write_guests(self.guests_file, self.guests)
@@ -96,7 +99,7 @@ class _AgentsMixin:
         return action_id
 
     def status(self, mid):
-        return db_api.migration_get(self.context, mid)['status']
+        return db_migrations.migration_get(self.context, mid)['status']
 
     def wait_status(self, mid, *statuses):
         statuses = statuses or TERMINAL
@@ -106,18 +109,18 @@ class _AgentsMixin:
 
     def wait_running(self, mid):
         def running():
-            row = db_api.migration_get(self.context, mid)
+            row = db_migrations.migration_get(self.context, mid)
             return row['status'] == 'running' and row['memory_processed']
         agents.wait_for(running, what='%s running' % mid)
 
     def event(self, action_id):
         def finished():
-            events = db_api.action_events_get(self.context, action_id)
+            events = db_actions.action_events_get(self.context, action_id)
             return events and events[0]['finish_time'] and events[0]
         return agents.wait_for(finished, what='event of %s' % action_id)
 
     def where(self, uuid):
-        server = db_api.instance_get(self.context, uuid)
+        server = db_instances.instance_get(self.context, uuid)
         return server['host'], server['node'], server['task_state']
 
     # -- the tests ---------------------------------------------------------
@@ -167,10 +170,11 @@ class _AgentsMixin:
         self.assertEqual(
             'agent restarted while the migration was running; the '
             'hypervisor runs the server on the source',
-            outcomes.migration_reason(self.context, db_api.migration_get(
-                self.context, mid1)))
+            outcomes.migration_reason(
+                self.context,
+                db_migrations.migration_get(self.context, mid1)))
         self.assertEqual('completed', outcomes.migration_reason(
-            self.context, db_api.migration_get(self.context, mid2)))
+            self.context, db_migrations.migration_get(self.context, mid2)))
 
     def test_sigterm_cancels_queued_and_settles_running(self):
         source = self.agent(self.a)

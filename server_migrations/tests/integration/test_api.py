@@ -20,8 +20,10 @@ from oslo_utils import uuidutils
 
 from server_migrations.api import deploy
 from server_migrations import compute
-from server_migrations.db import agent_actions
-from server_migrations.db import api as db_api
+from server_migrations.db import instance_actions as db_actions
+from server_migrations.db import instances as db_instances
+from server_migrations.db import migrations as db_migrations
+from server_migrations.db import services as db_services
 from server_migrations import rpc
 from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.functional.fixtures import stack
@@ -40,13 +42,13 @@ class _APIOnBackend:
         self.computes = self.useFixture(stack.RecordingComputes(
             self.conf, ['src', 'dst']))
         for host in ('src', 'dst'):
-            db_api.service_heartbeat(self.context, host, compute.BINARY,
-                                     'compute', '1.0')
-        self.server = db_api.instance_create(self.context, {
+            db_services.service_heartbeat(self.context, host, compute.BINARY,
+                                          'compute', '1.0')
+        self.server = db_instances.instance_create(self.context, {
             'project_id': 'p1', 'host': 'src', 'node': 'src',
             'vm_state': 'active', 'task_state': 'migrating',
             'launched_at': LAUNCHED})
-        self.migration = db_api.migration_create(self.context, {
+        self.migration = db_migrations.migration_create(self.context, {
             'instance_uuid': self.server['uuid'], 'status': 'running',
             'migration_type': 'live-migration', 'source_compute': 'src',
             'dest_compute': 'dst',
@@ -85,11 +87,11 @@ class _APIOnBackend:
         self.assertEqual('live_migration_force_complete',
                          self.computes.wait_for_cast('src')[0][0])
         self.assertEqual(['live_migration_force_complete'], [
-            a['action'] for a in db_api.actions_get(self.context,
-                                                    self.server['uuid'])])
+            a['action'] for a in db_actions.actions_get(self.context,
+                                                        self.server['uuid'])])
 
     def test_live_migrate_claim(self):
-        idle = db_api.instance_create(self.context, {
+        idle = db_instances.instance_create(self.context, {
             'project_id': 'p1', 'host': 'src', 'node': 'src',
             'vm_state': 'active', 'launched_at': LAUNCHED})
         path = '/v2.1/servers/%s/action' % idle['uuid']
@@ -98,11 +100,11 @@ class _APIOnBackend:
                                            body=body).status_code)
         self.assertEqual(409, self.request('POST', path,
                                            body=body).status_code)
-        self.assertEqual(1, len(db_api.migration_get_all(
+        self.assertEqual(1, len(db_migrations.migration_get_all(
             self.context, instance_uuid=idle['uuid'])))
 
     def test_concurrent_live_migrations_one_wins(self):
-        idle = db_api.instance_create(self.context, {
+        idle = db_instances.instance_create(self.context, {
             'project_id': 'p1', 'host': 'src', 'node': 'src',
             'vm_state': 'active', 'launched_at': LAUNCHED})
         path = '/v2.1/servers/%s/action' % idle['uuid']
@@ -121,11 +123,11 @@ class _APIOnBackend:
         for thread in threads:
             thread.join(60)
         self.assertEqual([202, 409, 409, 409], sorted(statuses))
-        self.assertEqual(1, len(db_api.migration_get_all(
+        self.assertEqual(1, len(db_migrations.migration_get_all(
             self.context, instance_uuid=idle['uuid'])))
         self.assertEqual(['live-migration'], [
-            a['action'] for a in db_api.actions_get(self.context,
-                                                    idle['uuid'])])
+            a['action'] for a in db_actions.actions_get(self.context,
+                                                        idle['uuid'])])
 
 
 class TestAPIMySQL(_APIOnBackend, test_fixtures.OpportunisticDBTestMixin,
@@ -155,11 +157,11 @@ class TestAPIRabbitMQ(test_fixtures.OpportunisticDBTestMixin,
         # The base class's app made a fake:/ transport for this conf.
         rpc.reset()
         self.app = deploy.loadapp(self.conf)
-        self.server = db_api.instance_create(self.context, {
+        self.server = db_instances.instance_create(self.context, {
             'project_id': 'p1', 'host': self.src, 'node': self.src,
             'vm_state': 'active', 'task_state': 'migrating',
             'launched_at': LAUNCHED})
-        self.migration = db_api.migration_create(self.context, {
+        self.migration = db_migrations.migration_create(self.context, {
             'instance_uuid': self.server['uuid'], 'status': 'running',
             'migration_type': 'live-migration',
             'source_compute': self.src})
@@ -184,8 +186,8 @@ class TestAPIRabbitMQ(test_fixtures.OpportunisticDBTestMixin,
         path = self._setup('rabbit://guest:guest@127.0.0.1:1/')
         resp = self.request('DELETE', path)
         self.assertEqual(202, resp.status_code)
-        [action] = db_api.actions_get(self.context, self.server['uuid'])
-        [row] = agent_actions.for_instance_action(self.context,
-                                                  action['id'])
+        [action] = db_actions.actions_get(self.context, self.server['uuid'])
+        [row] = sm_fixtures.agent_actions_of(self.context,
+                                             action['id'])
         self.assertEqual(('live_migration_abort', self.src, 'pending'),
                          (row['method'], row['host'], row['state']))

@@ -19,7 +19,7 @@ from oslo_db.sqlalchemy import test_fixtures
 from oslo_db.sqlalchemy import test_migrations
 import sqlalchemy as sa
 
-from server_migrations.db import api as db_api
+from server_migrations.db import engine as db_engine
 from server_migrations.db import migration
 from server_migrations.db import models
 from server_migrations.tests import base
@@ -125,12 +125,12 @@ class _EmptyDatabase(test_fixtures.OpportunisticDBTestMixin,
 
 class _EmptyMySQL(test_fixtures.MySQLOpportunisticFixture):
     def get_enginefacade(self):
-        return db_api._CTX
+        return db_engine._CTX
 
 
 class _EmptyPostgreSQL(test_fixtures.PostgresqlOpportunisticFixture):
     def get_enginefacade(self):
-        return db_api._CTX
+        return db_engine._CTX
 
 
 class TestMigrationsMySQL(_EmptyDatabase, base.TestCase):

@@ -42,7 +42,10 @@ import sqlalchemy as sa
 from testtools import content
 
 from server_migrations.db import agent_actions
-from server_migrations.db import api as db_api
+from server_migrations.db import engine as db_engine
+from server_migrations.db import instance_actions as db_actions
+from server_migrations.db import instances as db_instances
+from server_migrations.db import migrations as db_migrations
 from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.functional.fixtures import stack
 from server_migrations.tests.integration import agents
@@ -108,7 +111,7 @@ class DeliveryTestCase(test_fixtures.OpportunisticDBTestMixin,
         self.sources = ['deliver-a-' + suffix, 'deliver-c-' + suffix]
         self.dest = 'deliver-b-' + suffix
         self.guests_file = os.path.join(self.tmp, 'guests.json')
-        self.database_url = db_api.get_engine().url.render_as_string(
+        self.database_url = db_engine.get_engine().url.render_as_string(
             hide_password=False)
         self.guests = {}
         self.servers = {host: [] for host in self.sources}
@@ -176,7 +179,8 @@ class DeliveryTestCase(test_fixtures.OpportunisticDBTestMixin,
         return mids
 
     def _running(self, uuid):
-        rows = db_api.migration_get_all(self.context, instance_uuid=uuid)
+        rows = db_migrations.migration_get_all(
+            self.context, instance_uuid=uuid)
         return rows and rows[0]['status'] == 'running' and rows[0]['id']
 
     def _disrupt(self, round_number, log):
@@ -235,7 +239,7 @@ class DeliveryTestCase(test_fixtures.OpportunisticDBTestMixin,
         if not starts:
             # A start stays claimed while its migration runs.
             query = query.where(table.c.method != 'live_migration')
-        with db_api.get_engine().connect() as conn:
+        with db_engine.get_engine().connect() as conn:
             return conn.execute(query).scalar()
 
     def _drain(self, starts=False):
@@ -245,7 +249,7 @@ class DeliveryTestCase(test_fixtures.OpportunisticDBTestMixin,
                             'every accepted action to be carried out')
         except AssertionError:
             table = agent_actions.AGENT_ACTIONS
-            with db_api.get_engine().connect() as conn:
+            with db_engine.get_engine().connect() as conn:
                 left = conn.execute(sa.select(
                     table.c.host, table.c.method, table.c.state,
                     sa.func.count()).where(
@@ -257,7 +261,7 @@ class DeliveryTestCase(test_fixtures.OpportunisticDBTestMixin,
 
     def _abort_the_rest(self, port, mids):
         for uuid, mid in mids.items():
-            migration = db_api.migration_get(self.context, mid)
+            migration = db_migrations.migration_get(self.context, mid)
             if migration['status'] != 'running':
                 continue
             resp = self.request(
@@ -266,15 +270,16 @@ class DeliveryTestCase(test_fixtures.OpportunisticDBTestMixin,
         self._drain(starts=True)
         for mid in mids.values():
             agents.wait_for(
-                lambda: db_api.migration_get(self.context, mid)['status']
+                lambda: db_migrations.migration_get(
+                    self.context, mid)['status']
                 in TERMINAL, 120, 'migration %s to end' % mid)
 
     def _check(self, mids, accepted, rounds):
-        actions = db_api.ACTIONS
-        events = db_api.EVENTS
+        actions = db_actions.ACTIONS
+        events = db_actions.EVENTS
         table = agent_actions.AGENT_ACTIONS
         uuids = list(mids)
-        with db_api.get_engine().connect() as conn:
+        with db_engine.get_engine().connect() as conn:
             forced = conn.execute(sa.select(actions.c.id).where(
                 actions.c.instance_uuid.in_(uuids),
                 actions.c.action == 'live_migration_force_complete')
@@ -310,8 +315,8 @@ class DeliveryTestCase(test_fixtures.OpportunisticDBTestMixin,
                                               json.dumps(summary))))
         # Every migration ended once, and its server agrees with it.
         for uuid, mid in mids.items():
-            migration = db_api.migration_get(self.context, mid)
-            server = db_api.instance_get(self.context, uuid)
+            migration = db_migrations.migration_get(self.context, mid)
+            server = db_instances.instance_get(self.context, uuid)
             self.assertIn(migration['status'], TERMINAL)
             self.assertIsNone(server['task_state'], server)
             expected = (self.dest if migration['status'] == 'completed'
@@ -320,8 +325,8 @@ class DeliveryTestCase(test_fixtures.OpportunisticDBTestMixin,
         # The agent that was killed ended its migrations as "error" at its
         # restart; the other's were aborted at the end.
         for uuid in self.servers[self.sources[0]]:
-            self.assertEqual('cancelled', db_api.migration_get(
+            self.assertEqual('cancelled', db_migrations.migration_get(
                 self.context, mids[uuid])['status'])
         for uuid in self.servers[self.sources[1]]:
-            self.assertEqual('error', db_api.migration_get(
+            self.assertEqual('error', db_migrations.migration_get(
                 self.context, mids[uuid])['status'])

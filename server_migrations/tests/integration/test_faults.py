@@ -37,7 +37,11 @@ from server_migrations import compute
 from server_migrations.compute import rpcapi
 from server_migrations import context as sm_context
 from server_migrations.db import agent_actions
-from server_migrations.db import api as db_api
+from server_migrations.db import engine as db_engine
+from server_migrations.db import instance_actions as db_actions
+from server_migrations.db import instances as db_instances
+from server_migrations.db import migrations as db_migrations
+from server_migrations.db import services as db_services
 from server_migrations import rpc
 from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.functional.fixtures import snapshot
@@ -72,7 +76,7 @@ class _Base(test_fixtures.OpportunisticDBTestMixin, stack.APITestCase):
         self.a, self.b = 'fault-a-' + suffix, 'fault-b-' + suffix
         self.guests_file = os.path.join(self.tmp, 'guests.json')
         agents.write_guests(self.guests_file, {})
-        self.database_url = db_api.get_engine().url.render_as_string(
+        self.database_url = db_engine.get_engine().url.render_as_string(
             hide_password=False)
 
     def agent(self, host, transport_url=agents.RABBIT_URL):
@@ -97,7 +101,8 @@ class _Base(test_fixtures.OpportunisticDBTestMixin, stack.APITestCase):
         return uuid
 
     def migration_of(self, uuid):
-        rows = db_api.migration_get_all(self.context, instance_uuid=uuid)
+        rows = db_migrations.migration_get_all(
+            self.context, instance_uuid=uuid)
         return max(rows, key=lambda m: m['id']) if rows else None
 
     def wait_running(self, uuid):
@@ -109,12 +114,12 @@ class _Base(test_fixtures.OpportunisticDBTestMixin, stack.APITestCase):
 
     def wait_terminal(self, mid):
         def terminal():
-            status = db_api.migration_get(self.context, mid)['status']
+            status = db_migrations.migration_get(self.context, mid)['status']
             return status in TERMINAL and status
         return agents.wait_for(terminal, what='%s terminal' % mid)
 
     def where(self, uuid):
-        server = db_api.instance_get(self.context, uuid)
+        server = db_instances.instance_get(self.context, uuid)
         return server['host'], server['node'], server['task_state']
 
     def timed(self, method, path, body=None):
@@ -177,7 +182,7 @@ class BrokerOutageTestCase(_Base):
         self.assertEqual(202, resp.status_code, resp.body)
         self.assertEqual('cancelled', self.wait_terminal(mid2))
         self.assertEqual(['live-migration', 'live_migration_cancel'],
-                         [a['action'] for a in db_api.actions_get(
+                         [a['action'] for a in db_actions.actions_get(
                              self.context, uuid)])
 
 
@@ -195,8 +200,8 @@ class BrokerCutMidStreamTestCase(_Base):
         computes = self.useFixture(stack.RecordingComputes(self.conf,
                                                            [self.a]))
         for host in (self.a, self.b):
-            db_api.service_heartbeat(self.context, host, compute.BINARY,
-                                     'compute', '1.0')
+            db_services.service_heartbeat(self.context, host, compute.BINARY,
+                                          'compute', '1.0')
         server = test_api.make_instance(self.context, host=self.a,
                                         node=self.a, project_id='p1')
         migration = test_api.make_migration(
@@ -235,11 +240,11 @@ class BrokerCutMidStreamTestCase(_Base):
         accepted = sorted(r for s, r in answers if s == 202)
         # Every 202 is recorded with its action for the agent, and only
         # those.
-        actions = db_api.actions_get(self.context, server['uuid'])
+        actions = db_actions.actions_get(self.context, server['uuid'])
         self.assertEqual(accepted, sorted(a['request_id'] for a in actions))
         for action in actions:
-            [row] = agent_actions.for_instance_action(self.context,
-                                                      action['id'])
+            [row] = sm_fixtures.agent_actions_of(self.context,
+                                                 action['id'])
             self.assertEqual(self.a, row['host'])
         # Casts during the cut may be lost (the agent's poll covers them);
         # none arrives for a request that was not accepted.
@@ -298,7 +303,7 @@ class DatabaseOutageTestCase(_Base):
         return status, raw, time.monotonic() - started
 
     def _proxied_api(self, database_options=''):
-        engine = db_api.get_engine()
+        engine = db_engine.get_engine()
         database = proxy.FaultProxy(engine.url.port or self.DEFAULT_PORT)
         self.addCleanup(database.close)
         proxied = engine.url.set(host='127.0.0.1', port=database.port)
@@ -353,8 +358,8 @@ class DatabaseOutageTestCase(_Base):
         computes = self.useFixture(stack.RecordingComputes(self.conf,
                                                            [self.a]))
         for host in (self.a, self.b):
-            db_api.service_heartbeat(self.context, host, compute.BINARY,
-                                     'compute', '1.0')
+            db_services.service_heartbeat(self.context, host, compute.BINARY,
+                                          'compute', '1.0')
         server = test_api.make_instance(self.context, host=self.a,
                                         node=self.a, project_id='p1')
         migration = test_api.make_migration(
@@ -397,7 +402,7 @@ class DatabaseOutageTestCase(_Base):
             ['live_migration', 'live_migration_abort',
              'live_migration_force_complete'],
             sorted(m for m, _kw, _c in computes.endpoints[self.a].casts))
-        self.assertEqual(1, len(db_api.migration_get_all(
+        self.assertEqual(1, len(db_migrations.migration_get_all(
             self.context, instance_uuid=idle['uuid'])))
 
 
@@ -412,7 +417,7 @@ class AgentDatabaseOutageTestCase(_Base):
     """The copy ends while the source agent cannot reach its database."""
 
     def test_outcome_is_written_when_the_database_is_back(self):
-        engine = db_api.get_engine()
+        engine = db_engine.get_engine()
         database = proxy.FaultProxy(engine.url.port or 5432)
         self.addCleanup(database.close)
         proxied = engine.url.set(host='127.0.0.1', port=database.port)
@@ -440,7 +445,7 @@ class AgentDatabaseOutageTestCase(_Base):
         # The copy ends meanwhile; the agent cannot say so yet.
         agents.wait_for(lambda: 'will be retried' in source.log(),
                         what='the outcome kept for a retry')
-        self.assertEqual('running', db_api.migration_get(
+        self.assertEqual('running', db_migrations.migration_get(
             self.context, mid)['status'])
         database.restore()
         # Written by the agent's next poll, on the destination.
@@ -479,7 +484,7 @@ class ReplayedCastTestCase(_Base):
         agents.wait_for(lambda: 'taken already' in source.log(),
                         what='the replay to be ignored')
         events = agents.wait_for(lambda: [
-            e for e in db_api.action_events_get(self.context, action)
+            e for e in db_actions.action_events_get(self.context, action)
             if e['finish_time']], what='the start\'s event')
         self.assertEqual(['compute_live_migration'],
                          [e['event'] for e in events])
@@ -496,19 +501,19 @@ class ReplayedCastTestCase(_Base):
             cast.wake(abort_ctx, self.a, 'live_migration_abort', ident,
                       instance_uuid=uuid, migration_id=mid)
         agents.wait_for(lambda: [
-            e for e in db_api.action_events_get(self.context, abort)
+            e for e in db_actions.action_events_get(self.context, abort)
             if e['finish_time']], what='the abort answered')
         agents.wait_for(lambda: agent_actions.get(
             self.context, ident)['state'] == 'done', what='the abort closed')
-        self.assertEqual(1, len(db_api.action_events_get(self.context,
-                                                         abort)))
+        self.assertEqual(1, len(db_actions.action_events_get(self.context,
+                                                             abort)))
         self.assertEqual(before, self._rows(uuid, mid))
         self.assertEqual((self.b, self.b, None), self.where(uuid))
 
     def _rows(self, uuid, mid):
-        with db_api.get_engine().connect() as conn:
-            server = conn.execute(sa.select(db_api.INSTANCES).where(
-                db_api.INSTANCES.c.uuid == uuid)).one()
-            migration = conn.execute(sa.select(db_api.MIGRATIONS).where(
-                db_api.MIGRATIONS.c.id == mid)).one()
+        with db_engine.get_engine().connect() as conn:
+            server = conn.execute(sa.select(db_instances.INSTANCES).where(
+                db_instances.INSTANCES.c.uuid == uuid)).one()
+            migration = conn.execute(sa.select(db_migrations.MIGRATIONS).where(
+                db_migrations.MIGRATIONS.c.id == mid)).one()
         return tuple(server), tuple(migration)

@@ -29,7 +29,8 @@ from oslo_utils import uuidutils
 from testtools import content as testtools_content
 
 from server_migrations.api import deploy
-from server_migrations.db import api as db_api
+from server_migrations.db import engine as db_engine
+from server_migrations.db import migrations as db_migrations
 from server_migrations.tests import base
 from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.integration import agents
@@ -70,7 +71,7 @@ class _LibvirtHostsMixin:
                 testtools_content.text_content(host.log())))
         self.tmp = self.useFixture(fixtures.TempDir()).path
         self.conf_fixture.config(transport_url=agents.RABBIT_URL)
-        self.database_url = db_api.get_engine().url.render_as_string(
+        self.database_url = db_engine.get_engine().url.render_as_string(
             hide_password=False)
         self.kernels = {mib: guest.write_kernel(
             os.path.join(self.tmp, 'dirty-%d.bin' % mib), mib)
@@ -144,7 +145,7 @@ class _LibvirtHostsMixin:
             iter(self.sdk.compute.server_migrations(uuid)), None)).id
 
     def status(self, mid):
-        return db_api.migration_get(self.context, mid)['status']
+        return db_migrations.migration_get(self.context, mid)['status']
 
     def wait_status(self, mid, statuses=TERMINAL, timeout=STEP):
         return step('migration %s becomes %s' % (mid, '/'.join(statuses)),
@@ -204,7 +205,7 @@ class _LibvirtHostsMixin:
         self.assertEqual('completed', self.wait_status(mid))
         self.assertEqual((self.pair.b.name, None), self.api_host(uuid))
         self.assert_runs_only_on(self.pair.b, uuid)
-        migration = db_api.migration_get(self.context, mid)
+        migration = db_migrations.migration_get(self.context, mid)
         self.assertEqual(0, migration['memory_remaining'])
 
     def test_abort_non_converging_migration(self):

@@ -36,7 +36,11 @@ from testtools import content
 from benchmarks import servers
 from server_migrations import compute
 from server_migrations.db import agent_actions
-from server_migrations.db import api as db_api
+from server_migrations.db import engine as db_engine
+from server_migrations.db import instance_actions as db_actions
+from server_migrations.db import instances as db_instances
+from server_migrations.db import migrations as db_migrations
+from server_migrations.db import services as db_services
 from server_migrations import rpc
 from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.functional.fixtures import stack
@@ -115,21 +119,21 @@ class LoadTestCase(test_fixtures.OpportunisticDBTestMixin,
         self.computes = self.useFixture(stack.RecordingComputes(
             self.conf, [self.src]))
         for host in (self.src, self.dst):
-            db_api.service_heartbeat(self.context, host, compute.BINARY,
-                                     'compute', '1.0')
+            db_services.service_heartbeat(self.context, host, compute.BINARY,
+                                          'compute', '1.0')
         values = {'project_id': 'p1', 'user_id': 'owner', 'host': self.src,
                   'node': self.src, 'vm_state': 'active',
                   'task_state': 'migrating', 'launched_at': LAUNCHED}
-        self.server = db_api.instance_create(self.context, values)
+        self.server = db_instances.instance_create(self.context, values)
         for n in range(20):
-            db_api.instance_create(self.context, dict(
+            db_instances.instance_create(self.context, dict(
                 values, task_state=None, display_name='vm-%d' % n))
-        self.migration = db_api.migration_create(self.context, {
+        self.migration = db_migrations.migration_create(self.context, {
             'instance_uuid': self.server['uuid'], 'status': 'running',
             'migration_type': 'live-migration', 'source_compute': self.src,
             'dest_compute': self.dst})
         self.work = self.useFixture(fixtures.TempDir()).path
-        url = db_api.get_engine().url.render_as_string(hide_password=False)
+        url = db_engine.get_engine().url.render_as_string(hide_password=False)
         with open(os.path.join(self.work, 'server-migrations.conf'),
                   'w') as f:
             f.write(textwrap.dedent('''
@@ -186,7 +190,7 @@ class LoadTestCase(test_fixtures.OpportunisticDBTestMixin,
         self.assertEqual(len(recorded), len(set(recorded)))
         # Each record was committed with its action for the agent.
         table = agent_actions.AGENT_ACTIONS
-        with db_api.get_engine().connect() as conn:
+        with db_engine.get_engine().connect() as conn:
             pending = conn.execute(sa.select(sa.func.count()).select_from(
                 table).where(table.c.instance_uuid ==
                              self.server['uuid'])).scalar()
@@ -207,7 +211,7 @@ class LoadTestCase(test_fixtures.OpportunisticDBTestMixin,
         endpoint = self.computes.endpoints[self.src]
         deadline = time.monotonic() + timeout
         while True:
-            recorded = sorted(a['request_id'] for a in db_api.actions_get(
+            recorded = sorted(a['request_id'] for a in db_actions.actions_get(
                 self.context, self.server['uuid']))
             cast = sorted(c.request_id for _m, _kw, c in
                           list(endpoint.casts))

@@ -28,11 +28,15 @@ import time
 import fixtures
 from oslo_db.sqlalchemy import enginefacade
 from oslo_db.sqlalchemy import test_fixtures
+from oslo_utils import timeutils
 from oslo_utils import uuidutils
 from testtools import content
 
 from server_migrations.api import deploy
-from server_migrations.db import api as db_api
+from server_migrations.db import engine as db_engine
+from server_migrations.db import instance_actions as db_actions
+from server_migrations.db import instances as db_instances
+from server_migrations.db import migrations as db_migrations
 from server_migrations.db import models
 from server_migrations import rpc
 from server_migrations.tests import fixtures as sm_fixtures
@@ -66,7 +70,7 @@ class _RacesMixin:
         self.hosts = ('race-a-' + suffix, 'race-b-' + suffix)
         self.guests_file = os.path.join(self.tmp, 'guests.json')
         agents.write_guests(self.guests_file, {})
-        url = db_api.get_engine().url.render_as_string(hide_password=False)
+        url = db_engine.get_engine().url.render_as_string(hide_password=False)
         for host in self.hosts:
             proc = agents.AgentProcess(self.tmp, host, url,
                                        self.guests_file)
@@ -80,7 +84,7 @@ class _RacesMixin:
                 proc.log()))
 
     def _actions(self, uuid):
-        return [a for a in db_api.actions_get(self.context, uuid)
+        return [a for a in db_actions.actions_get(self.context, uuid)
                 if a['action'] in ACTIONS.values()]
 
     def _send(self, rng, path, results):
@@ -97,10 +101,10 @@ class _RacesMixin:
                             resp.body))
 
     def test_concurrent_actions_settle_once(self):
-        uuid = db_api.instance_create(self.context, {
+        uuid = db_instances.instance_create(self.context, {
             'project_id': 'p1', 'user_id': 'owner', 'host': self.hosts[0],
             'node': self.hosts[0], 'vm_state': 'active',
-            'launched_at': db_api.timeutils.utcnow(), 'memory_mb': 64,
+            'launched_at': timeutils.utcnow(), 'memory_mb': 64,
             'display_name': 'raced'})['uuid']
         self.outcomes = []
         self.addDetail('outcomes', content.Content(
@@ -110,15 +114,15 @@ class _RacesMixin:
             self._round(uuid, random.Random(index))
 
     def _round(self, uuid, rng):
-        source = db_api.instance_get(self.context, uuid)['host']
+        source = db_instances.instance_get(self.context, uuid)['host']
         dest = [h for h in self.hosts if h != source][0]
         before = {a['request_id'] for a in self._actions(uuid)}
         resp = self.request('POST', '/v2.1/servers/%s/action' % uuid,
                             body={'os-migrateLive': {
                                 'host': dest, 'block_migration': 'auto'}})
         self.assertEqual(202, resp.status_code, resp.body)
-        migration = max(db_api.migration_get_all(self.context,
-                                                 instance_uuid=uuid),
+        migration = max(db_migrations.migration_get_all(self.context,
+                                                        instance_uuid=uuid),
                         key=lambda m: m['id'])
         path = '/v2.1/servers/%s/migrations/%d' % (uuid, migration['id'])
         results = []
@@ -155,33 +159,34 @@ class _RacesMixin:
                             what='every action to be answered')
         except AssertionError:
             raise AssertionError('unanswered: %s; migration %s' % (
-                [(a['action'], a['request_id'], db_api.action_events_get(
+                [(a['action'], a['request_id'], db_actions.action_events_get(
                     self.context, a['id'])) for a in recorded
                  if not self._all_answered([a])],
-                db_api.migration_get(self.context, migration['id'])))
+                db_migrations.migration_get(self.context, migration['id'])))
         self.outcomes.append({
             'final': final,
             'answers': sorted('%s %s' % (k, st) for k, st, _r, _b in results),
         })
         # Terminal means terminal: nothing moves it afterwards.
         self.assertEqual(final, self._terminal(migration['id']))
-        server = db_api.instance_get(self.context, uuid)
+        server = db_instances.instance_get(self.context, uuid)
         expected_host = dest if final == 'completed' else source
         self.assertEqual((expected_host, expected_host, None, 'active'),
                          (server['host'], server['node'],
                           server['task_state'], server['vm_state']),
                          final)
-        self.assertEqual([], [m for m in db_api.migration_get_all(
+        self.assertEqual([], [m for m in db_migrations.migration_get_all(
             self.context, instance_uuid=uuid)
             if m['status'] not in TERMINAL])
 
     def _terminal(self, migration_id):
-        status = db_api.migration_get(self.context, migration_id)['status']
+        status = db_migrations.migration_get(
+            self.context, migration_id)['status']
         return status if status in TERMINAL else None
 
     def _all_answered(self, actions):
         for action in actions:
-            events = db_api.action_events_get(self.context, action['id'])
+            events = db_actions.action_events_get(self.context, action['id'])
             if not events or not all(e['finish_time'] for e in events):
                 return False
         return True
@@ -204,7 +209,7 @@ class _SQLiteFile(fixtures.Fixture):
         self.addCleanup(engine.dispose)
         models.BASE.metadata.create_all(engine)
         self.useFixture(test_fixtures.ReplaceEngineFacadeFixture(
-            db_api._CTX, facade))
+            db_engine._CTX, facade))
 
 
 class TestRacesSQLite(_RacesMixin, stack.APITestCase):

@@ -24,7 +24,10 @@ from server_migrations import compute
 from server_migrations.compute import rpcapi
 from server_migrations.compute import service
 from server_migrations import context as sm_context
-from server_migrations.db import api as db_api
+from server_migrations.db import instance_actions as db_actions
+from server_migrations.db import instances as db_instances
+from server_migrations.db import migrations as db_migrations
+from server_migrations.db import services as db_services
 from server_migrations import rpc
 from server_migrations.tests import base
 from server_migrations.tests import fixtures as sm_fixtures
@@ -73,8 +76,8 @@ class AgentTestCase(base.TestCase):
                                  group='fake_driver')
         self.notifier = FakeNotifier()
         self.rpcapi = rpcapi.ComputeAPI(self.conf)
-        db_api.service_heartbeat(self.context, self.dst, compute.BINARY,
-                                 'compute', '1.0')
+        db_services.service_heartbeat(self.context, self.dst, compute.BINARY,
+                                      'compute', '1.0')
         self.agent = None
         if self.START_AGENT:
             self.start_agent()
@@ -164,10 +167,10 @@ class AgentTestCase(base.TestCase):
                            'live_migration_' + action, host=host, cast=cast)
 
     def migration(self, migration_id):
-        return db_api.migration_get(self.context, migration_id)
+        return db_migrations.migration_get(self.context, migration_id)
 
     def server(self, uuid):
-        return db_api.instance_get(self.context, uuid)
+        return db_instances.instance_get(self.context, uuid)
 
     def wait_status(self, migration_id, *statuses):
         statuses = statuses or TERMINAL
@@ -187,12 +190,12 @@ class AgentTestCase(base.TestCase):
     def event(self, action_id):
         """The agent's finished event under an action (waits for it)."""
         def finished():
-            events = db_api.action_events_get(self.context, action_id)
+            events = db_actions.action_events_get(self.context, action_id)
             return events and events[0]['finish_time'] and events[0]
         return wait_for(finished, what='event of action %s' % action_id)
 
     def migration_event(self, uuid):
-        action = db_api.actions_get(self.context, uuid)[0]
+        action = db_actions.actions_get(self.context, uuid)[0]
         return self.event(action['id'])
 
     def assert_on_source(self, uuid):

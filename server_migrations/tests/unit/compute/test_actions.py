@@ -22,7 +22,10 @@ import sqlalchemy as sa
 from server_migrations.compute import jobs
 from server_migrations.compute import outbox
 from server_migrations.db import agent_actions
-from server_migrations.db import api as db_api
+from server_migrations.db import engine as db_engine
+from server_migrations.db import instance_actions as db_actions
+from server_migrations.db import migrations as db_migrations
+from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.unit.compute import agent_base
 
 BUSY = agent_base.BUSY
@@ -38,11 +41,11 @@ class ActionTestCase(agent_base.AgentTestCase):
         self.start_agent()
 
     def agent_action(self, action_id):
-        [row] = agent_actions.for_instance_action(self.context, action_id)
+        [row] = sm_fixtures.agent_actions_of(self.context, action_id)
         return row
 
     def events(self, action_id):
-        return db_api.action_events_get(self.context, action_id)
+        return db_actions.action_events_get(self.context, action_id)
 
 
 class LostCastTest(ActionTestCase):
@@ -114,7 +117,7 @@ class ExpiryTest(ActionTestCase):
     def _age(self, action_id, seconds):
         table = agent_actions.AGENT_ACTIONS
         old = timeutils.utcnow() - datetime.timedelta(seconds=seconds)
-        with db_api.get_engine().begin() as conn:
+        with db_engine.get_engine().begin() as conn:
             conn.execute(sa.update(table).where(
                 table.c.action_id == action_id).values(created_at=old))
 
@@ -159,7 +162,7 @@ class AgentDatabaseOutageTest(ActionTestCase):
     def test_outcome_is_written_when_the_database_is_back(self):
         uuid, mid = self.start_migration(guest=BUSY)
         self.wait_running_with_progress(mid)
-        real_update = db_api.migration_update
+        real_update = db_migrations.migration_update
         down = {'on': True, 'refused': 0}
 
         def update(context, migration_id, values, expected_status=None):
@@ -169,7 +172,7 @@ class AgentDatabaseOutageTest(ActionTestCase):
             return real_update(context, migration_id, values,
                                expected_status)
         self.useFixture(fixtures.MonkeyPatch(
-            'server_migrations.db.api.migration_update', update))
+            'server_migrations.db.migrations.migration_update', update))
         action = self.act('force_complete', uuid, mid)
         self.assertEqual('Success', self.event(action)['result'])
         agent_base.wait_for(lambda: down['refused'] >= 2,
@@ -191,9 +194,9 @@ class OutboxTest(agent_base.AgentTestCase):
     def test_event_written_once_after_a_refused_commit(self):
         instance = self.make_server()
         ctx = self.request_context()
-        action_id = db_api.action_start(ctx, instance['uuid'],
-                                        'live_migration_cancel')
-        real_finish = db_api.action_event_finish
+        action_id = db_actions.action_start(ctx, instance['uuid'],
+                                            'live_migration_cancel')
+        real_finish = db_actions.action_event_finish
         refused = []
 
         def finish(*args, **kwargs):
@@ -202,7 +205,8 @@ class OutboxTest(agent_base.AgentTestCase):
                 raise db_exc.DBConnectionError('database went away')
             return real_finish(*args, **kwargs)
         self.useFixture(fixtures.MonkeyPatch(
-            'server_migrations.db.api.action_event_finish', finish))
+            'server_migrations.db.instance_actions.action_event_finish',
+            finish))
         box = outbox.Outbox()
         event = jobs.Event(ctx, instance['uuid'],
                            'compute_live_migration_abort', self.src,
@@ -210,10 +214,10 @@ class OutboxTest(agent_base.AgentTestCase):
         event.finish(True)
         # The transaction that opened the event was rolled back with it.
         self.assertEqual(1, len(box))
-        self.assertEqual([], db_api.action_events_get(self.context,
-                                                      action_id))
+        self.assertEqual([], db_actions.action_events_get(self.context,
+                                                          action_id))
         self.assertEqual(0, box.flush())
-        [written] = db_api.action_events_get(self.context, action_id)
+        [written] = db_actions.action_events_get(self.context, action_id)
         self.assertEqual(('Success', 'compute_live_migration_abort'),
                          (written['result'], written['event']))
 

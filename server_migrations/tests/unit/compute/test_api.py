@@ -21,7 +21,11 @@ from server_migrations import compute
 from server_migrations.compute import api as compute_api
 from server_migrations import context as sm_context
 from server_migrations.db import agent_actions
-from server_migrations.db import api as db_api
+from server_migrations.db import engine as db_engine
+from server_migrations.db import instance_actions as db_actions
+from server_migrations.db import instances as db_instances
+from server_migrations.db import migrations as db_migrations
+from server_migrations.db import services as db_services
 from server_migrations import exception
 from server_migrations.tests import base
 
@@ -65,18 +69,18 @@ class ComputeAPITestCase(base.TestCase):
                     'vm_state': 'active', 'task_state': 'migrating',
                     'launched_at': LAUNCHED}
         defaults.update(values)
-        return db_api.instance_create(self.context, defaults)
+        return db_instances.instance_create(self.context, defaults)
 
     def _migration(self, instance, **values):
         defaults = {'instance_uuid': instance['uuid'], 'status': 'running',
                     'migration_type': 'live-migration',
                     'source_compute': 'src', 'dest_compute': 'dst'}
         defaults.update(values)
-        return db_api.migration_create(self.context, defaults)
+        return db_migrations.migration_create(self.context, defaults)
 
     def _actions(self, instance):
-        return [a['action'] for a in db_api.actions_get(self.context,
-                                                        instance['uuid'])]
+        return [a['action'] for a in db_actions.actions_get(self.context,
+                                                            instance['uuid'])]
 
     # lookups --------------------------------------------------------------
 
@@ -251,7 +255,7 @@ class ComputeAPITestCase(base.TestCase):
 
         def cast(method, *args):
             fresh = sm_context.get_admin_context()
-            seen.append((method, [a['action'] for a in db_api.actions_get(
+            seen.append((method, [a['action'] for a in db_actions.actions_get(
                 fresh, instance['uuid'])]))
         self.rpc._cast = cast
         self.api.live_migrate_force_complete(self.context, instance,
@@ -291,8 +295,8 @@ class ComputeAPITestCase(base.TestCase):
 
     def _agents(self, *hosts):
         for host in hosts:
-            db_api.service_heartbeat(self.context, host, compute.BINARY,
-                                     'compute', '1.0')
+            db_services.service_heartbeat(self.context, host, compute.BINARY,
+                                          'compute', '1.0')
 
     def test_live_migrate_destination_rules(self):
         self._agents('src', 'dst')
@@ -303,12 +307,12 @@ class ComputeAPITestCase(base.TestCase):
         self.assertRaises(exception.ComputeHostNotFound,
                           self.api.live_migrate, self.context, instance,
                           'nowhere', False)
-        db_api.service_heartbeat(self.context, 'down', compute.BINARY,
-                                 'compute', '1.0')
+        db_services.service_heartbeat(self.context, 'down', compute.BINARY,
+                                      'compute', '1.0')
         self.conf.set_override('service_down_time', 1)
-        with db_api._CTX.writer.using(self.context) as session:
-            session.execute(db_api.SERVICES.update().where(
-                db_api.SERVICES.c.host == 'down').values(
+        with db_engine.writer(self.context) as conn:
+            conn.execute(db_services.SERVICES.update().where(
+                db_services.SERVICES.c.host == 'down').values(
                     last_seen_at=LAUNCHED))
         self.assertRaises(exception.ComputeServiceUnavailable,
                           self.api.live_migrate, self.context, instance,
@@ -337,7 +341,7 @@ class ComputeAPITestCase(base.TestCase):
         self.assertEqual(('live_migration', 'src', 'auto', 'pending'),
                          (row['method'], row['host'],
                           row['block_migration'], row['state']))
-        self.assertEqual('migrating', db_api.instance_get(
+        self.assertEqual('migrating', db_instances.instance_get(
             self.context, instance['uuid'])['task_state'])
         # The second request sees the claim and loses.
         exc = self.assertRaises(exception.InstanceInvalidState,
@@ -349,14 +353,14 @@ class ComputeAPITestCase(base.TestCase):
         self._agents('src', 'dst')
         instance = self._instance(task_state=None)
         # Another request claimed the server after this one read it.
-        db_api.instance_update(self.context, instance['uuid'],
-                               {'task_state': 'migrating'})
+        db_instances.instance_update(self.context, instance['uuid'],
+                                     {'task_state': 'migrating'})
         exc = self.assertRaises(exception.InstanceInvalidState,
                                 self.api.live_migrate, self.context,
                                 instance, 'dst', False)
         self.assertEqual(('task_state', 'migrating'),
                          (exc.kwargs['attr'], exc.kwargs['state']))
-        self.assertEqual([], db_api.migration_get_all(
+        self.assertEqual([], db_migrations.migration_get_all(
             self.context, instance_uuid=instance['uuid']))
 
     def test_live_migrate_with_the_cast_lost_stays_accepted(self):
@@ -367,7 +371,7 @@ class ComputeAPITestCase(base.TestCase):
         migration = self.api.live_migrate(self.context, instance, 'dst',
                                           False)
         self.assertEqual('accepted', migration['status'])
-        self.assertEqual('migrating', db_api.instance_get(
+        self.assertEqual('migrating', db_instances.instance_get(
             self.context, instance['uuid'])['task_state'])
         self.assertEqual(['live-migration'], self._actions(instance))
         [row] = agent_actions.pending_for_host(self.context, 'src')

@@ -18,6 +18,7 @@ import fixtures
 import oslo_messaging as messaging
 
 from server_migrations.compute import manager
+from server_migrations.db import instance_actions as db_actions
 from server_migrations import rpc
 from server_migrations.tests.unit.compute import agent_base
 
@@ -123,8 +124,7 @@ class ConcurrentActionsTest(agent_base.AgentTestCase):
                     self.assert_on_source(uuid)
                 results = {
                     a['action']: self.event(a['id'])['result']
-                    for a in agent_base.db_api.actions_get(self.context,
-                                                           uuid)[1:]}
+                    for a in db_actions.actions_get(self.context, uuid)[1:]}
                 # The abort worked exactly when the migration was
                 # cancelled; a force-complete that lost found nothing.
                 self.assertEqual(

@@ -14,7 +14,7 @@
 
 from server_migrations.compute import jobs
 from server_migrations.compute import reasons
-from server_migrations.db import api as db_api
+from server_migrations.db import instance_actions as db_actions
 from server_migrations.db import outcomes
 from server_migrations.tests.unit.compute import agent_base
 
@@ -28,8 +28,8 @@ class _Base(agent_base.AgentTestCase):
         migration = self.migration(mid)
         action = outcomes.migration_action(self.context, migration)
         self.assertIsNotNone(action)
-        events = [e for e in db_api.action_events_get(self.context,
-                                                      action['id'])
+        events = [e for e in db_actions.action_events_get(self.context,
+                                                          action['id'])
                   if e['event'] == 'compute_live_migration']
         self.assertEqual(1, len(events), events)
         self.assertIsNotNone(events[0]['finish_time'])
@@ -53,7 +53,8 @@ class ReasonTest(_Base):
         uuid, mid = self.start_migration(guest=BUSY)
         self.wait_running_with_progress(mid)
         self.act('abort', uuid, mid)
-        request_id = db_api.actions_get(self.context, uuid)[-1]['request_id']
+        request_id = db_actions.actions_get(
+            self.context, uuid)[-1]['request_id']
         self.assertEqual('cancelled', self.wait_status(mid)['status'])
         event = self.final_event(uuid, mid)
         self.assertEqual('aborted by request %s' % request_id,
@@ -70,9 +71,10 @@ class ReasonTest(_Base):
         self.wait_status(mid, 'queued')
         action_id = self.act('abort', uuid, mid)
         self.assertEqual('cancelled', self.wait_status(mid)['status'])
-        request_id = db_api.actions_get(self.context, uuid)[-1]['request_id']
-        self.assertEqual(action_id, db_api.actions_get(self.context,
-                                                       uuid)[-1]['id'])
+        request_id = db_actions.actions_get(
+            self.context, uuid)[-1]['request_id']
+        self.assertEqual(action_id, db_actions.actions_get(self.context,
+                                                           uuid)[-1]['id'])
         self.assertEqual('aborted by request %s' % request_id,
                          self.final_event(uuid, mid)['details'])
 
@@ -126,10 +128,10 @@ class RestartReasonTest(_Base):
         migration = self.make_migration(instance, status='running')
         # What the previous run left: the action and its open event.
         ctx = self.request_context()
-        action_id = db_api.action_start(ctx, instance['uuid'],
-                                        'live-migration')
-        db_api.action_event_start(ctx, action_id, 'compute_live_migration',
-                                  self.src)
+        action_id = db_actions.action_start(ctx, instance['uuid'],
+                                            'live-migration')
+        db_actions.action_event_start(ctx, action_id, 'compute_live_migration',
+                                      self.src)
         self.start_agent()
         self.assertEqual('error', self.migration(migration['id'])['status'])
         event = self.final_event(instance['uuid'], migration['id'])
@@ -137,7 +139,7 @@ class RestartReasonTest(_Base):
         self.assertEqual(
             ('Error', reasons.AGENT_RESTARTED + '; the hypervisor runs the '
              'server on the source'), (event['result'], event['details']))
-        action = db_api.actions_get(self.context, instance['uuid'])[0]
+        action = db_actions.actions_get(self.context, instance['uuid'])[0]
         self.assertEqual('Error', action['message'])
 
     def test_without_an_action_nothing_is_recorded(self):
@@ -145,8 +147,8 @@ class RestartReasonTest(_Base):
         migration = self.make_migration(instance, status='running')
         self.start_agent()
         self.assertEqual('error', self.migration(migration['id'])['status'])
-        self.assertEqual([], db_api.actions_get(self.context,
-                                                instance['uuid']))
+        self.assertEqual([], db_actions.actions_get(self.context,
+                                                    instance['uuid']))
 
 
 class TimeoutReasonTest(agent_base.AgentTestCase):

@@ -25,8 +25,9 @@ from server_migrations import compute
 from server_migrations.compute import rpcapi
 from server_migrations.compute import waker
 from server_migrations import context as sm_context
-from server_migrations.db import api as db_api
+from server_migrations.db import engine as db_engine
 from server_migrations.db import models
+from server_migrations.db import services as db_services
 from server_migrations import rpc
 from server_migrations.tests import base
 
@@ -149,12 +150,12 @@ class CastTest(base.TestCase):
 class VersionCapTest(base.TestCase):
 
     def _service(self, host, version, age=0):
-        db_api.service_heartbeat(self.context, host, compute.BINARY,
-                                 'compute', version)
+        db_services.service_heartbeat(self.context, host, compute.BINARY,
+                                      'compute', version)
         if age:
             services = models.Service.__table__
             seen = timeutils.utcnow() - datetime.timedelta(seconds=age)
-            with db_api.get_engine().begin() as conn:
+            with db_engine.get_engine().begin() as conn:
                 conn.execute(sa.update(services).where(
                     services.c.host == host).values(last_seen_at=seen))
 

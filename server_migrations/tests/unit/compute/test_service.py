@@ -21,7 +21,9 @@ import time
 import fixtures
 
 from server_migrations import compute
-from server_migrations.db import api as db_api
+from server_migrations.db import engine as db_engine
+from server_migrations.db import migrations as db_migrations
+from server_migrations.db import services as db_services
 from server_migrations.tests.unit.compute import agent_base
 
 BUSY = agent_base.BUSY
@@ -30,21 +32,21 @@ BUSY = agent_base.BUSY
 class RegistrationTest(agent_base.AgentTestCase):
 
     def test_registers_and_heartbeats(self):
-        row = [s for s in db_api.service_get_all(self.context,
-                                                 compute.BINARY)
+        row = [s for s in db_services.service_get_all(self.context,
+                                                      compute.BINARY)
                if s['host'] == self.src][0]
         self.assertEqual(('compute', '1.2'), (row['topic'],
                                               row['rpc_version']))
         first = row['last_seen_at']
         self.assertTrue(self.agent.heartbeat())
-        row = [s for s in db_api.service_get_all(self.context,
-                                                 compute.BINARY)
+        row = [s for s in db_services.service_get_all(self.context,
+                                                      compute.BINARY)
                if s['host'] == self.src][0]
         self.assertGreater(row['last_seen_at'], first)
 
     def test_clean_stop_is_down_at_once(self):
         def live_hosts():
-            return [s['host'] for s in db_api.service_get_live(
+            return [s['host'] for s in db_services.service_get_live(
                 self.context, compute.BINARY, 3600)]
 
         self.assertIn(self.src, live_hosts())
@@ -55,7 +57,7 @@ class RegistrationTest(agent_base.AgentTestCase):
 
     def test_unhealthy_hypervisor_stops_heartbeats(self):
         def last_seen():
-            return [s for s in db_api.service_get_all(
+            return [s for s in db_services.service_get_all(
                 self.context, compute.BINARY)
                 if s['host'] == self.src][0]['last_seen_at']
 
@@ -149,7 +151,8 @@ class RestartTest(agent_base.AgentTestCase):
     def test_stale_abort_after_restart_is_ignored(self):
         uuid, mid = self.start_migration(guest=BUSY)
         self.assertEqual('accepted', self.migration(mid)['status'])
-        db_api.migration_update(self.context, mid, {'status': 'running'})
+        db_migrations.migration_update(
+            self.context, mid, {'status': 'running'})
         action = self.act('abort', uuid, mid)
         self.start_agent()
         self.assertEqual('Error', self.event(action)['result'])
@@ -189,7 +192,7 @@ class CommandTest(agent_base.AgentTestCase):
             stream.write('[DEFAULT]\nhost = %s\ntransport_url = fake:/\n'
                          'state_path = %s\n[database]\nconnection = %s\n'
                          % (self.src, self.tmp,
-                            db_api.get_engine().url.render_as_string()))
+                            db_engine.get_engine().url.render_as_string()))
         return path
 
     def _spawn(self):
@@ -204,7 +207,7 @@ class CommandTest(agent_base.AgentTestCase):
         return proc
 
     def _seen_at(self):
-        rows = [s for s in db_api.service_get_all(self.context)
+        rows = [s for s in db_services.service_get_all(self.context)
                 if s['host'] == self.src]
         return rows[0]['last_seen_at'] if rows else None
 

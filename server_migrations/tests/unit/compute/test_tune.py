@@ -14,8 +14,9 @@
 
 from server_migrations.compute import api as compute_api
 from server_migrations.db import agent_actions
-from server_migrations.db import api as db_api
+from server_migrations.db import instance_actions as db_actions
 from server_migrations import exception
+from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.unit.compute import agent_base
 
 # Dirties 2000 MiB/s; the simulated link sends 1024 MiB/s by default.
@@ -32,8 +33,8 @@ class TuneTest(agent_base.AgentTestCase):
     def tune(self, uuid, mid, **values):
         context = self.request_context()
         self.api.live_migrate_tune(context, self.server(uuid), mid, **values)
-        return db_api.action_get_by_request_id(self.context, uuid,
-                                               context.request_id)
+        return db_actions.action_get_by_request_id(self.context, uuid,
+                                                   context.request_id)
 
     def judged_stuck(self, mid):
         def stuck():
@@ -52,7 +53,7 @@ class TuneTest(agent_base.AgentTestCase):
         event = self.event(action['id'])
         self.assertEqual(('compute_live_migration_tune', 'Success'),
                          (event['event'], event['result']))
-        row, = agent_actions.for_instance_action(self.context, action['id'])
+        row, = sm_fixtures.agent_actions_of(self.context, action['id'])
         self.assertEqual(('live_migration_tune', {'bandwidth': 4096},
                           'done'),
                          (row['method'], agent_actions.parameters_of(row),

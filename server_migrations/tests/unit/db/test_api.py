@@ -10,7 +10,7 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Tests of the queries in server_migrations.db.api (SQLite here).
+"""Tests of the queries of server_migrations.db's table modules (SQLite).
 
 ``QueriesTestMixin`` is reused by the integration suite on PostgreSQL and
 MariaDB, so every query is proven on every backend.
@@ -28,7 +28,11 @@ from oslo_utils import uuidutils
 import sqlalchemy as sa
 
 from server_migrations import context as sm_context
-from server_migrations.db import api as db_api
+from server_migrations.db import engine as db_engine
+from server_migrations.db import instance_actions as db_actions
+from server_migrations.db import instances as db_instances
+from server_migrations.db import migrations as db_migrations
+from server_migrations.db import services as db_services
 from server_migrations.tests import base
 
 
@@ -39,7 +43,7 @@ def make_instance(context, **values):
                 'launched_at': timeutils.utcnow(), 'memory_mb': 1024,
                 'root_gb': 10, 'display_name': 'vm'}
     defaults.update(values)
-    return db_api.instance_create(context, defaults)
+    return db_instances.instance_create(context, defaults)
 
 
 def make_migration(context, instance_uuid, **values):
@@ -49,22 +53,23 @@ def make_migration(context, instance_uuid, **values):
                 'migration_type': 'live-migration', 'status': 'running',
                 'user_id': 'u1', 'project_id': 'p1'}
     defaults.update(values)
-    return db_api.migration_create(context, defaults)
+    return db_migrations.migration_create(context, defaults)
 
 
 class QueriesTestMixin:
 
     def test_instance_get_scoped_and_soft_deleted(self):
         inst = make_instance(self.context)
-        self.assertEqual(inst, db_api.instance_get(self.context,
-                                                   inst['uuid']))
-        self.assertEqual(inst['uuid'], db_api.instance_get(
+        self.assertEqual(inst, db_instances.instance_get(self.context,
+                                                         inst['uuid']))
+        self.assertEqual(inst['uuid'], db_instances.instance_get(
             self.context, inst['uuid'], project_id='p1')['uuid'])
-        self.assertIsNone(db_api.instance_get(
+        self.assertIsNone(db_instances.instance_get(
             self.context, inst['uuid'], project_id='p2'))
-        db_api.instance_destroy(self.context, inst['uuid'])
-        self.assertIsNone(db_api.instance_get(self.context, inst['uuid']))
-        self.assertIsNone(db_api.instance_get(
+        db_instances.instance_destroy(self.context, inst['uuid'])
+        self.assertIsNone(db_instances.instance_get(
+            self.context, inst['uuid']))
+        self.assertIsNone(db_instances.instance_get(
             self.context, uuidutils.generate_uuid()))
 
     def test_instance_fields_round_trip(self):
@@ -78,16 +83,16 @@ class QueriesTestMixin:
 
     def test_instance_update_expected_task_state(self):
         inst = make_instance(self.context, task_state=None)
-        self.assertFalse(db_api.instance_update(
+        self.assertFalse(db_instances.instance_update(
             self.context, inst['uuid'], {'task_state': None},
             expected_task_state='migrating'))
-        self.assertTrue(db_api.instance_update(
+        self.assertTrue(db_instances.instance_update(
             self.context, inst['uuid'], {'task_state': 'migrating'},
             expected_task_state=None))
-        self.assertTrue(db_api.instance_update(
+        self.assertTrue(db_instances.instance_update(
             self.context, inst['uuid'], {'host': 'h2', 'task_state': None},
             expected_task_state='migrating'))
-        got = db_api.instance_get(self.context, inst['uuid'])
+        got = db_instances.instance_get(self.context, inst['uuid'])
         self.assertEqual(('h2', None), (got['host'], got['task_state']))
         self.assertIsNotNone(got['updated_at'])
 
@@ -104,12 +109,14 @@ class QueriesTestMixin:
         make_migration(self.context, inst['uuid'], migration_type='resize')
         make_migration(self.context, other['uuid'])
         deleted = make_migration(self.context, inst['uuid'])
-        db_api.migration_update(self.context, deleted['id'], {'deleted': 1})
-        found = db_api.migration_get_in_progress_by_instance(
+        db_migrations.migration_update(
+            self.context, deleted['id'], {'deleted': 1})
+        _server, found = db_migrations.server_migrations_in_progress(
             self.context, inst['uuid'])
         self.assertEqual(listed, {m['id'] for m in found})
-        self.assertEqual([], db_api.migration_get_in_progress_by_instance(
-            self.context, uuidutils.generate_uuid()))
+        self.assertEqual((None, []),
+                         db_migrations.server_migrations_in_progress(
+                             self.context, uuidutils.generate_uuid()))
 
     def test_migration_fields(self):
         inst = make_instance(self.context)
@@ -125,7 +132,7 @@ class QueriesTestMixin:
         inst = make_instance(self.context)
         other = make_instance(self.context)
         mig = make_migration(self.context, inst['uuid'])
-        get = db_api.migration_get_by_id_and_instance
+        get = db_migrations.migration_get_by_id_and_instance
         self.assertEqual(mig['id'], get(self.context, mig['id'],
                                         inst['uuid'])['id'])
         self.assertEqual(mig['id'], get(self.context, str(mig['id']),
@@ -136,37 +143,38 @@ class QueriesTestMixin:
                     ' 1', '1 ', '99999999999999999999', '2147483648',
                     '\u0661', mig['uuid'], None, True, 1.0):
             self.assertIsNone(get(self.context, bad, inst['uuid']), bad)
-            self.assertIsNone(db_api.migration_get(self.context, bad), bad)
-        db_api.migration_update(self.context, mig['id'], {'deleted': 1})
+            self.assertIsNone(
+                db_migrations.migration_get(self.context, bad), bad)
+        db_migrations.migration_update(self.context, mig['id'], {'deleted': 1})
         self.assertIsNone(get(self.context, mig['id'], inst['uuid']))
 
     def test_compare_and_swap(self):
         inst = make_instance(self.context)
         mig = make_migration(self.context, inst['uuid'], status='running')
-        won, status = db_api.migration_update(
+        won, status = db_migrations.migration_update(
             self.context, mig['id'], {'status': 'cancelled'},
             expected_status='running')
         self.assertEqual((True, 'cancelled'), (won, status))
-        won, status = db_api.migration_update(
+        won, status = db_migrations.migration_update(
             self.context, mig['id'], {'status': 'completed'},
             expected_status='running')
         self.assertEqual((False, 'cancelled'), (won, status))
         # An ended migration is never moved on, even when the caller lists
         # its status: the swap matches only the transitions allowed.
-        won, status = db_api.migration_update(
+        won, status = db_migrations.migration_update(
             self.context, mig['id'], {'status': 'error'},
             expected_status=('queued', 'cancelled'))
         self.assertEqual((False, 'cancelled'), (won, status))
-        self.assertRaises(ValueError, db_api.migration_update,
+        self.assertRaises(ValueError, db_migrations.migration_update,
                           self.context, mig['id'], {'status': 'running'},
                           expected_status='cancelled')
-        won, status = db_api.migration_update(
+        won, status = db_migrations.migration_update(
             self.context, mig['id'], {'status': 'cancelled'},
             expected_status=None)
         self.assertEqual((True, 'cancelled'), (won, status))
-        self.assertEqual((False, None), db_api.migration_update(
+        self.assertEqual((False, None), db_migrations.migration_update(
             self.context, 'nope', {'status': 'x'}))
-        self.assertEqual((False, None), db_api.migration_update(
+        self.assertEqual((False, None), db_migrations.migration_update(
             self.context, 2 ** 30, {'status': 'x'}))
 
     def test_concurrent_compare_and_swap_has_one_winner(self):
@@ -179,7 +187,7 @@ class QueriesTestMixin:
             # One context per thread, as each request or RPC call has.
             context = sm_context.get_admin_context()
             barrier.wait()
-            results.append((new_status, db_api.migration_update(
+            results.append((new_status, db_migrations.migration_update(
                 context, mig['id'], {'status': new_status},
                 expected_status='running')[0]))
 
@@ -191,7 +199,7 @@ class QueriesTestMixin:
             t.join()
         winners = [s for s, won in results if won]
         self.assertEqual(1, len(winners), results)
-        self.assertEqual(winners[0], db_api.migration_get(
+        self.assertEqual(winners[0], db_migrations.migration_get(
             self.context, mig['id'])['status'])
 
     def test_progress_only_while_running(self):
@@ -201,17 +209,17 @@ class QueriesTestMixin:
                     'memory_remaining': 7 << 30, 'disk_total': 0,
                     'disk_processed': 0, 'disk_remaining': 0,
                     'status': 'ignored'}
-        self.assertTrue(db_api.migration_update_progress(
+        self.assertTrue(db_migrations.migration_update_progress(
             self.context, mig['id'], progress))
-        got = db_api.migration_get(self.context, mig['id'])
+        got = db_migrations.migration_get(self.context, mig['id'])
         self.assertEqual(8 << 30, got['memory_total'])
         self.assertEqual(0, got['disk_total'])
         self.assertEqual('running', got['status'])
-        db_api.migration_update(self.context, mig['id'],
-                                {'status': 'completed'})
-        self.assertFalse(db_api.migration_update_progress(
+        db_migrations.migration_update(self.context, mig['id'],
+                                       {'status': 'completed'})
+        self.assertFalse(db_migrations.migration_update_progress(
             self.context, mig['id'], {'memory_remaining': 5}))
-        self.assertEqual(7 << 30, db_api.migration_get(
+        self.assertEqual(7 << 30, db_migrations.migration_get(
             self.context, mig['id'])['memory_remaining'])
 
     def test_in_flight_by_host_and_load(self):
@@ -222,13 +230,14 @@ class QueriesTestMixin:
                        dest_compute='c', status='queued')
         make_migration(self.context, inst['uuid'], source_compute='a',
                        dest_compute='c', status='completed')
-        self.assertEqual(1, len(db_api.migrations_in_flight_by_host(
+        self.assertEqual(1, len(db_migrations.migrations_in_flight_by_host(
             self.context, 'a')))
-        self.assertEqual(2, len(db_api.migrations_in_flight_by_host(
+        self.assertEqual(2, len(db_migrations.migrations_in_flight_by_host(
             self.context, 'b')))
-        self.assertEqual({'a': 1, 'b': 2, 'c': 1, 'd': 0}, db_api.host_load(
-            self.context, ['a', 'b', 'c', 'd']))
-        self.assertEqual({}, db_api.host_load(self.context, []))
+        self.assertEqual(
+            {'a': 1, 'b': 2, 'c': 1, 'd': 0},
+            db_migrations.host_load(self.context, ['a', 'b', 'c', 'd']))
+        self.assertEqual({}, db_migrations.host_load(self.context, []))
 
     def test_migration_get_all_filters(self):
         inst = make_instance(self.context)
@@ -236,52 +245,53 @@ class QueriesTestMixin:
         m2 = make_migration(self.context, inst['uuid'], status='completed',
                             source_compute='x', dest_compute='y')
         self.assertEqual([m2['id'], m1['id']], [
-            m['id'] for m in db_api.migration_get_all(self.context)])
-        running = db_api.migration_get_all(self.context,
-                                           statuses=['running'])
+            m['id'] for m in db_migrations.migration_get_all(self.context)])
+        running = db_migrations.migration_get_all(self.context,
+                                                  statuses=['running'])
         self.assertEqual([m1['id']], [m['id'] for m in running])
-        on_y = db_api.migration_get_all(self.context, host='y')
+        on_y = db_migrations.migration_get_all(self.context, host='y')
         self.assertEqual([m2['id']], [m['id'] for m in on_y])
 
     def test_actions_and_events(self):
         inst = make_instance(self.context)
         self.context.user_id = 'u9'
         self.context.project_id = 'p9'
-        action_id = db_api.action_start(self.context, inst['uuid'],
-                                        'live_migration_cancel')
-        action = db_api.action_get_by_request_id(
+        action_id = db_actions.action_start(self.context, inst['uuid'],
+                                            'live_migration_cancel')
+        action = db_actions.action_get_by_request_id(
             self.context, inst['uuid'], self.context.request_id)
         self.assertEqual(('live_migration_cancel', 'u9', 'p9'),
                          (action['action'], action['user_id'],
                           action['project_id']))
         self.assertIsNone(action['finish_time'])
-        event_id = db_api.action_event_start(
+        event_id = db_actions.action_event_start(
             self.context, action_id, 'compute_live_migration_abort', 'h1')
-        db_api.action_event_finish(self.context, event_id, 'Error',
-                                   'Traceback: boom')
-        db_api.action_finish(self.context, action_id)
-        (event,) = db_api.action_events_get(self.context, action_id)
+        db_actions.action_event_finish(self.context, event_id, 'Error',
+                                       'Traceback: boom')
+        db_actions.action_finish(self.context, action_id)
+        (event,) = db_actions.action_events_get(self.context, action_id)
         self.assertEqual(('Error', 'Traceback: boom', 'h1'),
                          (event['result'], event['traceback'],
                           event['host']))
-        self.assertIsNotNone(db_api.actions_get(
+        self.assertIsNotNone(db_actions.actions_get(
             self.context, inst['uuid'])[0]['finish_time'])
 
     def test_services_heartbeat_and_liveness(self):
-        first = db_api.service_heartbeat(self.context, 'h1', 'bin',
-                                         'compute', '1.0')
-        again = db_api.service_heartbeat(self.context, 'h1', 'bin',
-                                         'compute', '1.1')
+        first = db_services.service_heartbeat(self.context, 'h1', 'bin',
+                                              'compute', '1.0')
+        again = db_services.service_heartbeat(self.context, 'h1', 'bin',
+                                              'compute', '1.1')
         self.assertEqual(first['id'], again['id'])
         self.assertEqual('1.1', again['rpc_version'])
-        db_api.service_heartbeat(self.context, 'h2', 'bin', 'compute', '1.0')
+        db_services.service_heartbeat(
+            self.context, 'h2', 'bin', 'compute', '1.0')
         self.assertEqual(['h1', 'h2'], [
-            s['host'] for s in db_api.service_get_live(self.context, 'bin',
-                                                       60)])
+            s['host']
+            for s in db_services.service_get_live(self.context, 'bin', 60)])
         later = timeutils.utcnow() + datetime.timedelta(seconds=120)
-        self.assertFalse(db_api.service_is_up(again, 60, now=later))
-        self.assertTrue(db_api.service_is_up(again, 600, now=later))
-        self.assertFalse(db_api.service_is_up({'last_seen_at': None}, 60))
+        self.assertFalse(db_services.service_is_up(again, 60, now=later))
+        self.assertTrue(db_services.service_is_up(again, 600, now=later))
+        self.assertFalse(db_services.service_is_up({'last_seen_at': None}, 60))
 
 
 class TestQueriesSQLite(QueriesTestMixin, base.TestCase):
@@ -291,11 +301,11 @@ class TestQueriesSQLite(QueriesTestMixin, base.TestCase):
 class TestDbId(base.TestCase):
 
     def test_db_id(self):
-        self.assertEqual(5, db_api.db_id('5'))
-        self.assertEqual(7, db_api.db_id('007'))
-        self.assertEqual(5, db_api.db_id(5))
+        self.assertEqual(5, db_engine.db_id('5'))
+        self.assertEqual(7, db_engine.db_id('007'))
+        self.assertEqual(5, db_engine.db_id(5))
         for bad in ('5a', '', '-5', '0', 0, 2 ** 31, True, None, '५'):
-            self.assertIsNone(db_api.db_id(bad), bad)
+            self.assertIsNone(db_engine.db_id(bad), bad)
 
 
 class TestConfigure(base.TestCase):
@@ -311,22 +321,26 @@ class TestConfigure(base.TestCase):
                                group='database')
         # A private facade, configured as the services configure theirs.
         self.useFixture(fixtures.MockPatchObject(
-            db_api, '_CTX', enginefacade.transaction_context()))
-        db_api.configure(self.conf)
-        self.engine = db_api.get_engine()
+            db_engine, '_CTX', enginefacade.transaction_context()))
+        db_engine.configure(self.conf)
+        self.engine = db_engine.get_engine()
         self.addCleanup(self.engine.dispose)
 
     def test_sqlite_file_connections_are_pooled(self):
         self.assertIsInstance(self.engine.pool, sa.pool.QueuePool)
+        # Sized by [database] (oslo.db's defaults), by public configuration
+        # (db.engine.PooledSQLiteFile), whose URL parameters are consumed.
+        self.assertEqual(5, self.engine.pool.size())
+        self.assertEqual({'timeout': '5.0'}, dict(self.engine.url.query))
         seen = set()
         for _ in range(3):
-            with db_api._CTX.reader.connection.using(self.context) as conn:
+            with db_engine.reading(self.context) as conn:
                 seen.add(id(conn.connection.dbapi_connection))
         # One DBAPI connection, reused by each transaction.
         self.assertEqual(1, len(seen))
 
     def test_oslo_db_connection_setup_is_kept(self):
-        with db_api._CTX.writer.connection.using(self.context) as conn:
+        with db_engine.writer(self.context) as conn:
             # oslo.db's connect event adds REGEXP to SQLite...
             self.assertEqual(1, conn.execute(
                 sa.text("SELECT 'abc' REGEXP 'b'")).scalar())

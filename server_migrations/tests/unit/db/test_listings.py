@@ -21,8 +21,10 @@ import datetime
 import sqlalchemy as sa
 
 from server_migrations import context as sm_context
-from server_migrations.db import api as db_api
+from server_migrations.db import engine as db_engine
+from server_migrations.db import instance_actions as db_actions
 from server_migrations.db import listings
+from server_migrations.db import migrations as db_migrations
 from server_migrations.db import outcomes
 from server_migrations import exception
 from server_migrations.tests import base
@@ -42,8 +44,8 @@ class ListingsTestMixin:
             row = test_api.make_migration(
                 self.context, inst['uuid'], created_at=_at(index),
                 **values)
-            db_api.migration_update(self.context, row['id'],
-                                    {'status': 'completed'})
+            db_migrations.migration_update(self.context, row['id'],
+                                           {'status': 'completed'})
             rows.append(row)
         return inst, rows
 
@@ -91,7 +93,7 @@ class ListingsTestMixin:
 
     def test_changes_window_on_updated_at(self):
         inst, rows = self._migrations(1, source_compute='window')
-        row = db_api.migration_get(self.context, rows[0]['id'])
+        row = db_migrations.migration_get(self.context, rows[0]['id'])
         stamp = row['updated_at']
         filters = {'source_compute': 'window'}
         for since, before, found in ((stamp, None, 1), (None, stamp, 1),
@@ -105,10 +107,11 @@ class ListingsTestMixin:
     def _action(self, inst, request_id, minute):
         ctx = sm_context.RequestContext(user_id='u1', project_id='p1',
                                         request_id=request_id)
-        action_id = db_api.action_start(ctx, inst['uuid'], 'live-migration')
-        with db_api.writer(self.context) as conn:
-            conn.execute(sa.update(db_api.ACTIONS).where(
-                db_api.ACTIONS.c.id == action_id).values(
+        action_id = db_actions.action_start(
+            ctx, inst['uuid'], 'live-migration')
+        with db_engine.writer(self.context) as conn:
+            conn.execute(sa.update(db_actions.ACTIONS).where(
+                db_actions.ACTIONS.c.id == action_id).values(
                     created_at=_at(minute), start_time=_at(minute)))
         return action_id
 
@@ -132,15 +135,15 @@ class ListingsTestMixin:
         migration = test_api.make_migration(self.context, inst['uuid'],
                                             created_at=_at(0))
         action_id = self._action(inst, 'req-m', 1)
-        event_id = db_api.action_event_start(
+        event_id = db_actions.action_event_start(
             self.context, action_id, outcomes.LIVE_MIGRATION_EVENT, 'h1')
-        db_api.migration_update(self.context, migration['id'],
-                                {'status': 'cancelled'})
-        with db_api.writer(self.context):
+        db_migrations.migration_update(self.context, migration['id'],
+                                       {'status': 'cancelled'})
+        with db_engine.writer(self.context):
             self.assertTrue(outcomes.record_end(
                 self.context, migration['id'], 'h1', False,
                 'aborted by request req-x'))
-        events = db_api.action_events_get(self.context, action_id)
+        events = db_actions.action_events_get(self.context, action_id)
         self.assertEqual([event_id], [e['id'] for e in events])
         self.assertEqual(('Error', 'aborted by request req-x',
                           'aborted by request req-x'),
@@ -150,11 +153,11 @@ class ListingsTestMixin:
         self.assertEqual('Error', action['message'])
         self.assertEqual(events[0]['finish_time'], action['updated_at'])
         # A second close changes nothing.
-        self.assertFalse(db_api.action_event_finish(
+        self.assertFalse(db_actions.action_event_finish(
             self.context, event_id, 'Success', details='completed'))
         self.assertEqual('aborted by request req-x', outcomes.migration_reason(
-            self.context, db_api.migration_get(self.context,
-                                               migration['id'])))
+            self.context, db_migrations.migration_get(self.context,
+                                                      migration['id'])))
 
     def test_record_end_adds_an_event_when_none_is_open(self):
         inst = test_api.make_instance(self.context)
@@ -163,7 +166,7 @@ class ListingsTestMixin:
         action_id = self._action(inst, 'req-n', 1)
         self.assertTrue(outcomes.record_end(
             self.context, migration['id'], 'h1', True, 'completed'))
-        events = db_api.action_events_get(self.context, action_id)
+        events = db_actions.action_events_get(self.context, action_id)
         self.assertEqual([('compute_live_migration', 'Success', 'completed',
                            None, 'h1')],
                          [(e['event'], e['result'], e['details'],

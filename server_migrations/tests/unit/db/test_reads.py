@@ -18,8 +18,10 @@ import fixtures
 import sqlalchemy as sa
 import sqlalchemy.exc as sa_exc
 
-from server_migrations.db import api as db_api
+from server_migrations.db import engine as db_engine
 from server_migrations.db import errors as db_errors
+from server_migrations.db import instances as db_instances
+from server_migrations.db import migrations as db_migrations
 from server_migrations.db import reads
 from server_migrations.tests import base
 
@@ -33,17 +35,17 @@ class ReadsTestMixin:
 
     def setUp(self):
         super().setUp()
-        self.engine = db_api.get_engine()
-        self.server = db_api.instance_create(
+        self.engine = db_engine.get_engine()
+        self.server = db_instances.instance_create(
             self.context, {'project_id': 'p1', 'host': 'src'})
-        self.migrations = [db_api.migration_create(self.context, {
+        self.migrations = [db_migrations.migration_create(self.context, {
             'instance_uuid': self.server['uuid'], 'status': status,
             'migration_type': 'live-migration', 'hidden': False,
             'source_compute': 'src', 'dest_compute': 'dst'})
             for status in ('running', 'completed')]
-        self.statement = sa.select(db_api.MIGRATIONS).where(
-            db_api.MIGRATIONS.c.instance_uuid == sa.bindparam('uuid'),
-            db_api.MIGRATIONS.c.status.in_(
+        self.statement = sa.select(db_migrations.MIGRATIONS).where(
+            db_migrations.MIGRATIONS.c.instance_uuid == sa.bindparam('uuid'),
+            db_migrations.MIGRATIONS.c.status.in_(
                 [sa.literal('running'), sa.literal('queued')]))
 
     def _through_sqlalchemy(self, statement, **params):
@@ -70,8 +72,8 @@ class ReadsTestMixin:
         self.assertIs(compiled, read._compiled[self.engine.dialect])
 
     def test_expanding_in_is_refused(self):
-        statement = sa.select(db_api.MIGRATIONS).where(
-            db_api.MIGRATIONS.c.status.in_(['running', 'queued']))
+        statement = sa.select(db_migrations.MIGRATIONS).where(
+            db_migrations.MIGRATIONS.c.status.in_(['running', 'queued']))
         self.assertRaises(ValueError, reads.Read(statement).all,
                           self.engine)
 

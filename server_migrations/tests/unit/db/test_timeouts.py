@@ -21,7 +21,7 @@ from psycopg2 import extensions
 import pymysql
 from sqlalchemy import exc as sa_exc
 
-from server_migrations.db import api as db_api
+from server_migrations.db import engine as db_engine
 from server_migrations.db import errors
 from server_migrations.db import timeouts
 from server_migrations.tests import base
@@ -61,10 +61,13 @@ class ConnectionParametersTestCase(base.TestCase):
     def test_facade_options_leave_ours_out(self):
         self.conf.set_override('connection', 'sqlite:////tmp/x.sqlite',
                                'database')
-        options = db_api.facade_options(self.conf.database)
+        options = db_engine.facade_options(self.conf.database)
         self.assertNotIn('read_timeout', options)
         self.assertNotIn('sqlite_busy_timeout', options)
-        self.assertEqual('timeout=5.0', options['connection_parameters'])
+        # The file's pool (db.engine.PooledSQLiteFile), then the deadline.
+        self.assertEqual('plugin=server_migrations_sqlite_pool&pool_size=5&'
+                         'pool_overflow=50&timeout=5.0',
+                         options['connection_parameters'])
 
 
 class _SilentConnection:
