@@ -248,6 +248,11 @@ class FakeDriver(driver.ComputeDriver):
     def live_migration_force_complete(self, instance):
         with self._lock:
             sim = self._get_active(instance)
+            if sim.cancel_requested:
+                # An abort got here first: as on a real hypervisor, the job
+                # is being torn down and there is nothing left to speed up.
+                raise exception.NoActiveMigrationForInstance(
+                    instance_id=instance['uuid'])
             if sim.post_copy:
                 return driver.POST_COPY
             if self.conf.fake_driver.permit_post_copy:

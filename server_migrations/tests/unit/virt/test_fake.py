@@ -224,6 +224,20 @@ class FakeDriverTest(sm_base.BaseTestCase):
         self.assertEqual({'result': driver.COMPLETED},
                          self._finish(thread, outcome))
 
+    def test_force_complete_after_an_abort_finds_nothing(self):
+        # Abort then force-complete before the copy loop notices the abort:
+        # the guest stays on the source, so post-copy must not start.
+        self._busy_guest(memory_mb=100000)
+        self.conf.set_override('bandwidth_mbps', 1, group='fake_driver')
+        monitor, outcome, thread = self._start()
+        monitor.wait_ticks(2)
+        self.driver.live_migration_abort(self.instance)
+        self.assertRaises(exception.NoActiveMigrationForInstance,
+                          self.driver.live_migration_force_complete,
+                          self.instance)
+        self.assertEqual({'result': driver.CANCELLED},
+                         self._finish(thread, outcome))
+
     def test_force_complete_pauses_without_post_copy(self):
         self.conf.set_override('permit_post_copy', False,
                                group='fake_driver')
