@@ -10,7 +10,11 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Fixtures shared by the test suites: config, database, policy, RPC."""
+"""Fixtures shared by the test suites: config, database, policy, RPC.
+
+Also the data factories every suite uses to write its instance and
+migration rows (``make_instance``, ``make_migration``), written once.
+"""
 
 import copy
 import os
@@ -22,12 +26,17 @@ import fixtures
 from oslo_config import cfg
 from oslo_config import fixture as config_fixture
 from oslo_db.sqlalchemy import test_fixtures
+from oslo_db.sqlalchemy import test_migrations
+from oslo_utils import timeutils
 import sqlalchemy as sa
 
 from server_migrations.cmd import wsgi_server
 from server_migrations import conf as sm_conf
 from server_migrations.db import engine as db_engine
 from server_migrations.db import instance_actions as db_actions
+from server_migrations.db import instances as db_instances
+from server_migrations.db import migration
+from server_migrations.db import migrations as db_migrations
 from server_migrations.db import models
 from server_migrations import policies
 from server_migrations import policy
@@ -89,6 +98,23 @@ class PostgresqlDatabase(_SchemaMixin,
     """A provisioned PostgreSQL database (integration tests)."""
 
 
+class MigrationsSync(test_migrations.ModelsMigrationsSync):
+    """alembic's head against the models, on the case's ``self.engine``."""
+
+    def get_metadata(self):
+        return models.BASE.metadata
+
+    def get_engine(self):
+        return self.engine
+
+    def db_sync(self, engine):
+        migration.upgrade(engine)
+
+    def include_object(self, object_, name, type_, reflected, compare_to):
+        # alembic's own bookkeeping table is not one of our models.
+        return not (type_ == 'table' and name == 'alembic_version')
+
+
 class PolicyFixture(fixtures.Fixture):
     """The enforcer built from a deep copy of the default rules.
 
@@ -122,6 +148,47 @@ class RPCFixture(fixtures.Fixture):
     def _setUp(self):
         rpc.reset()
         self.addCleanup(rpc.reset)
+
+
+# What a row holds unless a test says otherwise: an active server of
+# project p1 on h1, in the middle of a live migration to h2.
+INSTANCE = {'project_id': 'p1', 'user_id': 'u1', 'host': 'h1', 'node': 'h1',
+            'vm_state': 'active', 'task_state': 'migrating',
+            'memory_mb': 1024, 'root_gb': 10, 'display_name': 'vm'}
+MIGRATION = {'source_compute': 'h1', 'source_node': 'h1',
+             'dest_compute': 'h2', 'dest_node': 'h2',
+             'dest_host': '192.0.2.2', 'migration_type': 'live-migration',
+             'status': 'running', 'user_id': 'u1', 'project_id': 'p1'}
+
+
+def make_instance(context, **values):
+    """Write an instance row: ``INSTANCE``, launched now, with ``values``.
+
+    ``deleted=True`` soft-deletes the row once it is written.
+    """
+    row = dict(INSTANCE, launched_at=timeutils.utcnow())
+    row.update(values)
+    deleted = row.pop('deleted', 0)
+    instance = db_instances.instance_create(context, row)
+    if deleted:
+        db_instances.instance_destroy(context, instance['uuid'])
+    return instance
+
+
+def make_migration(context, instance_uuid, **values):
+    """Write a migration row of ``instance_uuid``: ``MIGRATION``, ``values``.
+
+    ``deleted=True`` soft-deletes the row once it is written.
+    """
+    row = dict(MIGRATION, instance_uuid=instance_uuid)
+    row.update(values)
+    deleted = row.pop('deleted', 0)
+    migration = db_migrations.migration_create(context, row)
+    if deleted:
+        db_migrations.migration_update(context, migration['id'],
+                                       {'deleted': migration['id'],
+                                        'deleted_at': timeutils.utcnow()})
+    return migration
 
 
 def integration_enabled():

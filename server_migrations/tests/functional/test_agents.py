@@ -26,7 +26,6 @@ import openstack
 from oslo_utils import uuidutils
 
 from server_migrations.compute import service
-from server_migrations.db import instances as db_instances
 from server_migrations.db import migrations as db_migrations
 from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.functional.fixtures import stack
@@ -61,11 +60,9 @@ class AgentsTestCase(stack.APITestCase):
             json.dump(self.guests, stream)
 
     def server(self, guest=None):
-        instance = db_instances.instance_create(self.context, {
-            'project_id': 'p1', 'user_id': 'owner', 'host': self.src,
-            'node': self.src, 'vm_state': 'active', 'task_state': None,
-            'launched_at': LAUNCHED, 'display_name': 'vm', 'memory_mb': 64,
-            'root_gb': 1})
+        instance = sm_fixtures.make_instance(
+            self.context, user_id='owner', host=self.src, node=self.src,
+            task_state=None, launched_at=LAUNCHED, memory_mb=64, root_gb=1)
         if guest:
             self.guests[instance['uuid']] = guest
             self._write_guests()

@@ -367,7 +367,11 @@ class BadInputTestCase(stack.APITestCase):
 
 
 class BadInputClassesTestCase(stack.APITestCase):
-    """Each class of input that once reached a 500, on every route."""
+    """Each class of input that once reached a 500, on every route.
+
+    Sweeps too long for a table; the fixed cases (a query that is not
+    UTF-8 on every read) are in gabbits/not-utf8.yaml.
+    """
 
     def setUp(self):
         super().setUp()
@@ -386,14 +390,6 @@ class BadInputClassesTestCase(stack.APITestCase):
         self.assertEqual([], snapshot.fault_problems(
             resp.status_code, resp.headers, resp.body))
         return resp.json_body
-
-    def test_query_that_is_not_utf8(self):
-        for path in self.reads[3:]:
-            for query in ('a=%ff', 'name=%ff', '%c3%28', 'all_tenants=%80'):
-                resp = self.request('GET', '%s?%s' % (path, query))
-                body = self._fault(resp, 400)
-                self.assertEqual('The query string is not valid UTF-8.',
-                                 body['badRequest']['message'])
 
     def test_huge_version_numbers(self):
         for digits in (4299, 4300, 4301, 10000):

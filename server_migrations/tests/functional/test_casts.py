@@ -24,6 +24,7 @@ from server_migrations.db import instance_actions as db_actions
 from server_migrations.db import instances as db_instances
 from server_migrations.db import migrations as db_migrations
 from server_migrations.db import services as db_services
+from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.functional.fixtures import stack
 
 PROJECT = 'p1'
@@ -41,19 +42,15 @@ class _Base(stack.APITestCase):
                                           'compute', '1.0')
 
     def _server(self, **values):
-        defaults = {'project_id': PROJECT, 'user_id': 'owner', 'host': 'src',
-                    'node': 'src-node', 'vm_state': 'active',
-                    'task_state': 'migrating', 'launched_at': LAUNCHED,
-                    'display_name': 'vm'}
-        defaults.update(values)
-        return db_instances.instance_create(self.context, defaults)
+        return sm_fixtures.make_instance(self.context, **dict(
+            {'project_id': PROJECT, 'user_id': 'owner', 'host': 'src',
+             'node': 'src-node', 'launched_at': LAUNCHED}, **values))
 
     def _migration(self, instance, **values):
-        defaults = {'instance_uuid': instance['uuid'], 'status': 'running',
-                    'migration_type': 'live-migration',
-                    'source_compute': 'src', 'dest_compute': 'dst'}
-        defaults.update(values)
-        return db_migrations.migration_create(self.context, defaults)
+        return sm_fixtures.make_migration(
+            self.context, instance['uuid'],
+            **dict({'source_compute': 'src', 'dest_compute': 'dst'},
+                   **values))
 
     def _path(self, server, migration=None, action=False):
         path = '/v2.1/servers/%s/migrations' % server['uuid']
@@ -168,32 +165,28 @@ class CastTestCase(_Base):
         _method, kwargs, _ctxt = self.computes.wait_for_cast('src')[0]
         self.assertIs(True, kwargs['block_migration'])
 
+    def _scheduled_migration(self):
+        """Live-migrate a server of src to no host; the migration cast."""
+        server = self._server(task_state=None)
+        resp = self.request(
+            'POST', '/v2.1/servers/%s/action' % server['uuid'],
+            body={'os-migrateLive': {'host': None,
+                                     'block_migration': False}})
+        self.assertEqual(202, resp.status_code, resp.body)
+        _method, kwargs, _ctxt = self.computes.wait_for_cast('src')[0]
+        return db_migrations.migration_get(self.context,
+                                           kwargs['migration_id'])
+
     def test_live_migrate_picks_least_loaded_live_host(self):
         # "busy" and "dst" carry in-flight migrations; "other" has none.
         elsewhere = self._server(host='busy')
         self._migration(elsewhere, source_compute='busy',
                         dest_compute='dst')
-        server = self._server(task_state=None)
-        resp = self.request(
-            'POST', '/v2.1/servers/%s/action' % server['uuid'],
-            body={'os-migrateLive': {'host': None,
-                                     'block_migration': False}})
-        self.assertEqual(202, resp.status_code, resp.body)
-        _method, kwargs, _ctxt = self.computes.wait_for_cast('src')[0]
-        migration = db_migrations.migration_get(self.context,
-                                                kwargs['migration_id'])
+        migration = self._scheduled_migration()
         self.assertEqual('other', migration['dest_compute'])
 
     def test_live_migrate_ties_go_by_host_name(self):
-        server = self._server(task_state=None)
-        resp = self.request(
-            'POST', '/v2.1/servers/%s/action' % server['uuid'],
-            body={'os-migrateLive': {'host': None,
-                                     'block_migration': False}})
-        self.assertEqual(202, resp.status_code, resp.body)
-        _method, kwargs, _ctxt = self.computes.wait_for_cast('src')[0]
-        migration = db_migrations.migration_get(self.context,
-                                                kwargs['migration_id'])
+        migration = self._scheduled_migration()
         self.assertEqual('busy', migration['dest_compute'])
 
 
@@ -299,9 +292,9 @@ class NoValidHostTestCase(stack.APITestCase):
     def test_no_other_live_host(self):
         db_services.service_heartbeat(self.context, 'src', compute.BINARY,
                                       'compute', '1.0')
-        server = db_instances.instance_create(self.context, {
-            'project_id': PROJECT, 'host': 'src', 'node': 'src',
-            'vm_state': 'active', 'launched_at': LAUNCHED})
+        server = sm_fixtures.make_instance(
+            self.context, project_id=PROJECT, host='src', node='src',
+            task_state=None, launched_at=LAUNCHED)
         resp = self.request(
             'POST', '/v2.1/servers/%s/action' % server['uuid'],
             body={'os-migrateLive': {'host': None,

@@ -27,11 +27,9 @@ from keystoneauth1 import session as ks_session
 from keystoneauth1 import token_endpoint
 from novaclient import client as nova_client
 import openstack
-from oslo_utils import timeutils
 
 from server_migrations import context
 from server_migrations.db import instance_actions as db_actions
-from server_migrations.db import instances as db_instances
 from server_migrations.db import migrations as db_migrations
 from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.functional.fixtures import stack
@@ -47,23 +45,17 @@ class ClientsTestCase(stack.APITestCase):
             self.conf, ['src', 'other']))
         http = self.useFixture(sm_fixtures.HTTPServer(self.app))
         self.url = http.url
-        self.server = db_instances.instance_create(self.context, {
-            'project_id': 'p1', 'user_id': 'u1', 'host': 'other',
-            'node': 'other', 'vm_state': 'active',
-            'task_state': 'migrating', 'display_name': 'vm1',
-            'launched_at': timeutils.utcnow()})
-        self.migration = db_migrations.migration_create(self.context, {
-            'instance_uuid': self.server['uuid'], 'status': 'running',
-            'migration_type': 'live-migration', 'source_compute': 'src',
-            'source_node': 'src', 'dest_compute': 'dst', 'dest_node': 'dst',
-            'dest_host': '10.0.0.2', 'memory_total': 100,
-            'memory_processed': 40, 'memory_remaining': 60,
-            'user_id': 'u1', 'project_id': 'p1'})
-        self.ended = db_migrations.migration_create(self.context, {
-            'instance_uuid': self.server['uuid'], 'status': 'cancelled',
-            'migration_type': 'live-migration', 'source_compute': 'other',
-            'source_node': 'other', 'dest_compute': 'src',
-            'dest_node': 'src', 'user_id': 'u2', 'project_id': 'p1'})
+        self.server = sm_fixtures.make_instance(
+            self.context, host='other', node='other', display_name='vm1')
+        self.migration = sm_fixtures.make_migration(
+            self.context, self.server['uuid'], source_compute='src',
+            source_node='src', dest_compute='dst', dest_node='dst',
+            dest_host='10.0.0.2', memory_total=100, memory_processed=40,
+            memory_remaining=60)
+        self.ended = sm_fixtures.make_migration(
+            self.context, self.server['uuid'], status='cancelled',
+            source_compute='other', source_node='other', dest_compute='src',
+            dest_node='src', dest_host=None, user_id='u2')
         for row in (self.migration, self.ended):
             # Updated since (changes-since reads updated_at).
             db_migrations.migration_update(self.context, row['id'], {})

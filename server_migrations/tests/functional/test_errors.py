@@ -20,15 +20,13 @@ import fixtures
 from oslo_db import exception as db_exc
 from oslo_db.sqlalchemy import enginefacade
 from oslo_db.sqlalchemy import test_fixtures
-from oslo_utils import timeutils
 import webob
 import webob.exc
 
 from server_migrations.api import deploy
 from server_migrations.db import engine as db_engine
-from server_migrations.db import instances as db_instances
-from server_migrations.db import migrations as db_migrations
 from server_migrations.db import models
+from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.functional.fixtures import stack
 
 
@@ -36,8 +34,7 @@ class ErrorsTestCase(stack.APITestCase):
 
     def setUp(self):
         super().setUp()
-        self.server = db_instances.instance_create(self.context, {
-            'project_id': 'p1', 'host': 'h1', 'vm_state': 'active'})
+        self.server = sm_fixtures.make_instance(self.context)
         self.path = '/v2.1/servers/%s/migrations' % self.server['uuid']
 
     def test_unexpected_error_is_a_generic_500(self):
@@ -113,13 +110,11 @@ class _Chunks:
 
 
 class FoundByGeneratedInputTestCase(stack.APITestCase):
-    """Regressions the generated bad-input tests found (were 500s)."""
+    """Regressions the generated bad-input tests found (were 500s).
 
-    def test_path_that_is_not_utf8_is_not_found(self):
-        for path in ('/v2.1/servers/%FF/migrations/1', '/%FF', '/v2.1/%C3'):
-            resp = self.request('GET', path)
-            self.assertEqual(404, resp.status_code, path)
-            self.assertEqual(404, resp.json_body['itemNotFound']['code'])
+    Paths that are not UTF-8, through the whole API, are in
+    gabbits/not-utf8.yaml; here, what a table of requests cannot say.
+    """
 
     def test_path_that_is_not_utf8_in_a_host_stack(self):
         app = deploy.filter_factory(deploy.global_conf(self.conf))(
@@ -133,8 +128,7 @@ class FoundByGeneratedInputTestCase(stack.APITestCase):
         self.assertEqual(404, resp.json_body['itemNotFound']['code'])
 
     def test_deeply_nested_body_is_malformed(self):
-        server = db_instances.instance_create(self.context, {
-            'project_id': 'p1', 'host': 'h1', 'vm_state': 'active'})
+        server = sm_fixtures.make_instance(self.context)
         # Far past the recursion limit, well under the body size limit.
         depth = 50000
         for path in ('/v2.1/servers/%s/migrations/1/action',
@@ -166,8 +160,7 @@ class BusySQLiteTestCase(stack.APITestCase):
         models.BASE.metadata.create_all(engine)
         self.useFixture(test_fixtures.ReplaceEngineFacadeFixture(
             db_engine._CTX, facade))
-        server = db_instances.instance_create(self.context, {
-            'project_id': 'p1', 'host': 'h1', 'vm_state': 'active'})
+        server = sm_fixtures.make_instance(self.context)
         self.path = '/v2.1/servers/%s/migrations' % server['uuid']
 
     def test_locked_database_is_503_then_serves_again(self):
@@ -191,13 +184,8 @@ class ChunkedBodyTestCase(stack.APITestCase):
         super().setUp()
         self.computes = self.useFixture(stack.RecordingComputes(
             self.conf, ['h1']))
-        server = db_instances.instance_create(self.context, {
-            'project_id': 'p1', 'host': 'h1', 'node': 'h1',
-            'vm_state': 'active', 'task_state': 'migrating',
-            'launched_at': timeutils.utcnow()})
-        migration = db_migrations.migration_create(self.context, {
-            'instance_uuid': server['uuid'], 'status': 'running',
-            'migration_type': 'live-migration', 'source_compute': 'h1'})
+        server = sm_fixtures.make_instance(self.context)
+        migration = sm_fixtures.make_migration(self.context, server['uuid'])
         self.path = '/v2.1/servers/%s/migrations/%d/action' % (
             server['uuid'], migration['id'])
 

@@ -18,24 +18,18 @@ import sys
 import textwrap
 
 import fixtures
-from keystonemiddleware import auth_token
 from keystonemiddleware import fixture as ksm_fixture
 from oslo_serialization import jsonutils
-from oslo_utils import timeutils
 from paste import deploy as paste_deploy
 import webob
 import webob.dec
 
 from server_migrations.api import auth
 from server_migrations.api import deploy
-from server_migrations.db import instances as db_instances
-from server_migrations.db import migrations as db_migrations
 from server_migrations import exception
+from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.functional.fixtures import stack
 
-PASTE_INI = os.path.abspath(os.path.join(
-    os.path.dirname(__file__), '..', '..', '..', 'etc', 'server-migrations',
-    'api-paste.ini'))
 HOST_INI = """
 [pipeline:host]
 pipeline = %(pipeline)s hostapp
@@ -96,22 +90,14 @@ class _PasteBase(stack.APITestCase):
 
     def setUp(self):
         super().setUp()
-        self.server = db_instances.instance_create(self.context, {
-            'project_id': 'p1', 'host': 'h1', 'node': 'h1',
-            'vm_state': 'active', 'task_state': 'migrating',
-            'launched_at': timeutils.utcnow()})
-        self.migration = db_migrations.migration_create(self.context, {
-            'instance_uuid': self.server['uuid'], 'status': 'running',
-            'migration_type': 'live-migration', 'source_compute': 'h1'})
+        self.server = sm_fixtures.make_instance(self.context)
+        self.migration = sm_fixtures.make_migration(self.context,
+                                                    self.server['uuid'])
         self.path = '/v2.1/servers/%s/migrations' % self.server['uuid']
 
     def keystone_tokens(self):
         """authtoken with an admin and a member token, and no keystone."""
-        for group, opts in auth_token.list_opts():
-            self.conf.register_opts(opts, group=group)
-        self.conf.set_override('www_authenticate_uri',
-                               'http://keystone.example/identity',
-                               group='keystone_authtoken')
+        stack.register_authtoken(self.conf)
         auth = self.useFixture(ksm_fixture.AuthTokenFixture())
         auth.add_token_data(token_id='admin-token', user_id='admin',
                             project_id='p1', role_list=['admin'])
@@ -299,17 +285,10 @@ class PasteIniTestCase(_PasteBase):
 
     def setUp(self):
         super().setUp()
-        for group, opts in auth_token.list_opts():
-            self.conf.register_opts(opts, group=group)
-        # Where a 401 tells clients to authenticate.
-        self.conf.set_override('www_authenticate_uri',
-                               'http://keystone.example/identity',
-                               group='keystone_authtoken')
+        stack.register_authtoken(self.conf)
 
     def test_noauth2_pipeline(self):
-        app = paste_deploy.loadapp('config:%s' % PASTE_INI,
-                                   name='server-migrations-api-noauth2',
-                                   global_conf=deploy.global_conf(self.conf))
+        app = stack.paste_app(self.conf, 'server-migrations-api-noauth2')
         resp = self.request('GET', self.path, token='admin:p1', app=app)
         self.assertEqual(200, resp.status_code)
         self.assertIn('x-compute-request-id', resp.headers)
@@ -327,9 +306,7 @@ class PasteIniTestCase(_PasteBase):
         auth.add_token_data(token_id='member-token', user_id='u2',
                             project_id='p1', role_list=['member'])
         self.conf.set_override('auth_strategy', 'keystone', group='api')
-        app = paste_deploy.loadapp('config:%s' % PASTE_INI,
-                                   name='server-migrations-api',
-                                   global_conf=deploy.global_conf(self.conf))
+        app = stack.paste_app(self.conf, 'server-migrations-api')
         resp = self.request('GET', self.path, token='admin-token', app=app)
         self.assertEqual(200, resp.status_code, resp.body)
         resp = self.request('GET', self.path, token='member-token', app=app)

@@ -18,7 +18,6 @@ import time
 import fixtures
 import yaml
 
-from server_migrations.db import instances as db_instances
 from server_migrations.db import migrations as db_migrations
 from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.functional.fixtures import stack
@@ -35,13 +34,8 @@ class PolicyFileTestCase(stack.APITestCase):
         self._write({})
         self.policy = self.useFixture(sm_fixtures.PolicyFixture(
             self.conf, policy_file=self.policy_file))
-        server = db_instances.instance_create(self.context, {
-            'project_id': 'p1', 'host': 'h1', 'node': 'h1',
-            'vm_state': 'active', 'task_state': 'migrating'})
-        db_migrations.migration_create(self.context, {
-            'instance_uuid': server['uuid'], 'status': 'running',
-            'migration_type': 'live-migration', 'source_compute': 'h1',
-            'dest_compute': 'h2'})
+        server = sm_fixtures.make_instance(self.context)
+        sm_fixtures.make_migration(self.context, server['uuid'])
         self.path = '/v2.1/servers/%s/migrations' % server['uuid']
         self.mtime = time.time()
 

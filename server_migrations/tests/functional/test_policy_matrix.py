@@ -25,14 +25,12 @@ import re
 
 import fixtures
 from keystoneauth1 import fixture as ks_fixture
-from keystonemiddleware import auth_token
 from keystonemiddleware import fixture as ksm_fixture
 import yaml
 
 from server_migrations.api import deploy
 from server_migrations import compute
 from server_migrations.db import instances as db_instances
-from server_migrations.db import migrations as db_migrations
 from server_migrations.db import services as db_services
 from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.functional.fixtures import stack
@@ -176,16 +174,14 @@ class _MatrixBase(stack.APITestCase):
     def _records(self):
         """A server with a running migration and one ready to migrate."""
         values = {'project_id': PROJECT, 'user_id': 'owner', 'host': 'src',
-                  'node': 'src', 'vm_state': 'active',
-                  'task_state': 'migrating', 'launched_at': LAUNCHED}
-        server = db_instances.instance_create(self.context, values)
-        migration = db_migrations.migration_create(self.context, {
-            'instance_uuid': server['uuid'], 'status': 'running',
-            'migration_type': 'live-migration', 'source_compute': 'src',
-            'dest_compute': 'dst', 'source_node': 'src', 'dest_node': 'dst',
-            'dest_host': 'dst'})
-        ready = db_instances.instance_create(self.context,
-                                             dict(values, task_state=None))
+                  'node': 'src', 'launched_at': LAUNCHED}
+        server = sm_fixtures.make_instance(self.context, **values)
+        migration = sm_fixtures.make_migration(
+            self.context, server['uuid'], source_compute='src',
+            dest_compute='dst', source_node='src', dest_node='dst',
+            dest_host='dst')
+        ready = sm_fixtures.make_instance(self.context, task_state=None,
+                                          **values)
         return {'server': server['uuid'], 'migration': migration['id'],
                 'ready': ready['uuid']}
 
@@ -266,12 +262,7 @@ class KeystoneMixin:
                 auth.add_token_data(token_id=persona + '-token',
                                     user_id=persona + '-user',
                                     project_id=scope, role_list=roles)
-        for group, opts in auth_token.list_opts():
-            self.conf.register_opts(opts, group=group)
-        # Where a 401 sends clients, as every keystone deployment sets.
-        self.conf.set_override('www_authenticate_uri',
-                               'http://keystone.example/identity',
-                               group='keystone_authtoken')
+        stack.register_authtoken(self.conf)
         self.conf.set_override('auth_strategy', 'keystone', group='api')
         self.app = deploy.loadapp(self.conf)
 

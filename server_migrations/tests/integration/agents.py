@@ -10,7 +10,7 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Compute agents as real processes, and a TCP proxy that stalls a broker."""
+"""Compute agents as real processes, and the guests their fake driver runs."""
 
 import json
 import os

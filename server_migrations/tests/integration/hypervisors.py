@@ -26,25 +26,22 @@ import glob
 import os
 import random
 import shutil
-import signal
 import subprocess
-import time
 import uuid as uuid_mod
 
 import fixtures
-from oslo_utils import importutils
 
-libvirt = importutils.try_import('libvirt')
+from server_migrations.tests import libvirtd
+
+libvirt = libvirtd.libvirt
 
 START_SECONDS = 60
-STOP_SECONDS = 15
 # Survives between runs: QEMU's capabilities, probed on a daemon's first
 # start (several seconds), are kept here.
 CACHE_ROOT = '/var/tmp/server-migrations-libvirt-cache'
 PRIVATE = {'etc': '/etc/libvirt', 'run': '/run/libvirt',
            'lib': '/var/lib/libvirt', 'log': '/var/log/libvirt'}
 TOOLS = ('ip', 'unshare', 'libvirtd', 'qemu-system-x86_64', 'mount')
-PATH = os.pathsep.join([os.environ.get('PATH', ''), '/usr/sbin', '/sbin'])
 
 
 def unavailable():
@@ -54,7 +51,7 @@ def unavailable():
     if os.geteuid() != 0:
         return ('needs root (network namespaces, bind mounts, libvirtd with '
                 'QEMU as root for post-copy)')
-    missing = [t for t in TOOLS if shutil.which(t, path=PATH) is None]
+    missing = [t for t in TOOLS if shutil.which(t, path=libvirtd.PATH) is None]
     if missing:
         return ('%s not installed (.ci/install-libvirt installs them)' %
                 ', '.join(missing))
@@ -78,34 +75,6 @@ def run(*cmd):
         raise RuntimeError('%s failed: %s' % (' '.join(cmd),
                                               result.stderr.strip()))
     return result.stdout
-
-
-def pid_alive(pid):
-    """Whether ``pid`` runs (a zombie left to a lazy init does not)."""
-    try:
-        with open('/proc/%d/stat' % pid) as f:
-            return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
-    except (OSError, IndexError):
-        return False
-
-
-def stop_pid(pid, timeout=STOP_SECONDS):
-    """SIGTERM, then SIGKILL after ``timeout``; True if it had to kill."""
-    for signum, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5)):
-        try:
-            os.kill(pid, signum)
-        except ProcessLookupError:
-            return False
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            try:
-                done, _status = os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                done = 0 if pid_alive(pid) else pid
-            if done:
-                return signum == signal.SIGKILL
-            time.sleep(0.05)
-    return True
 
 
 class Libvirtd:
@@ -157,26 +126,11 @@ class Libvirtd:
         os.makedirs('/var/cache/libvirt', exist_ok=True)
         if os.path.exists(self.socket):
             os.unlink(self.socket)
-        with open(self.log_path, 'ab') as log:
-            # exec all the way down: the Popen pid is libvirtd's own.
-            self.process = subprocess.Popen(
-                ['ip', 'netns', 'exec', self.netns, 'unshare', '-u', '--',
-                 'sh', '-c', script], stdout=log, stderr=subprocess.STDOUT,
-                env=dict(os.environ, PATH=PATH))
-        deadline = time.monotonic() + START_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
-            try:
-                conn = libvirt.open(self.uri)
-            except libvirt.libvirtError:
-                time.sleep(0.1)
-                continue
-            conn.close()
-            return
-        self.stop()
-        raise RuntimeError('libvirtd %s did not start within %d s:\n%s' % (
-            self.name, START_SECONDS, self.log()))
+        # exec all the way down: the process id is libvirtd's own.
+        self.process = libvirtd.start(
+            ['ip', 'netns', 'exec', self.netns, 'unshare', '-u', '--',
+             'sh', '-c', script], self.uri, self.log_path, START_SECONDS,
+            env=dict(os.environ, PATH=libvirtd.PATH))
 
     def stop(self, kill=False):
         """Stop the daemon by pid (guests keep running, as on a host)."""
@@ -184,7 +138,7 @@ class Libvirtd:
             return
         if kill:
             self.process.kill()
-        stop_pid(self.process.pid)
+        libvirtd.stop_pid(self.process.pid)
         self.process.wait(5)
         self.process = None
 
@@ -197,14 +151,10 @@ class Libvirtd:
                     pids.append(int(f.read().strip()))
             except (OSError, ValueError):
                 continue
-        return [pid for pid in pids if pid_alive(pid)]
+        return [pid for pid in pids if libvirtd.pid_alive(pid)]
 
     def log(self):
-        try:
-            with open(self.log_path, errors='replace') as f:
-                return f.read()[-8000:]
-        except OSError:
-            return ''
+        return libvirtd.log_tail(self.log_path)
 
 
 class HypervisorPair(fixtures.Fixture):
@@ -253,4 +203,4 @@ class HypervisorPair(fixtures.Fixture):
                 pass
         host.stop()
         for pid in host.qemu_pids():
-            stop_pid(pid, 5)
+            libvirtd.stop_pid(pid, 5)

@@ -18,7 +18,6 @@ import time
 
 import fixtures
 import openstack
-from oslo_db.sqlalchemy import test_fixtures
 from oslo_utils import uuidutils
 from testtools import content as testtools_content
 
@@ -33,7 +32,7 @@ from server_migrations.db import outcomes
 from server_migrations.tests import base
 from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.integration import agents
-from server_migrations.tests.unit.db import test_api
+from server_migrations.tests.integration import backends
 
 BUSY = {'dirty_rate_mbps': 100000}
 TERMINAL = ('completed', 'failed', 'error', 'cancelled')
@@ -73,15 +72,15 @@ class _AgentsMixin:
 
     def start_migration(self, source, dest, guest=None, uuid=None):
         if uuid is None:
-            uuid = test_api.make_instance(self.context, host=source,
-                                          node=source, memory_mb=64)['uuid']
+            uuid = sm_fixtures.make_instance(self.context, host=source,
+                                             node=source, memory_mb=64)['uuid']
         else:
             db_instances.instance_update(self.context, uuid,
                                          {'task_state': 'migrating'})
         if guest:
             self.guests[uuid] = guest
             agents.write_guests(self.guests_file, self.guests)
-        mid = test_api.make_migration(
+        mid = sm_fixtures.make_migration(
             self.context, uuid, source_compute=source, source_node=source,
             dest_compute=dest, dest_node=dest, dest_host=dest,
             status='accepted')['id']
@@ -200,7 +199,7 @@ class _AgentsMixin:
             auth={'endpoint': http.url, 'token': 'admin:p1'},
             compute_api_version='2.80', load_yaml_config=False,
             load_envvars=False)
-        uuid = test_api.make_instance(
+        uuid = sm_fixtures.make_instance(
             self.context, host=self.a, node=self.a, memory_mb=64,
             root_gb=1, task_state=None, project_id='p1')['uuid']
         self.guests[uuid] = BUSY
@@ -226,9 +225,8 @@ class _AgentsMixin:
         self.assertEqual((self.b, self.b, None), self.where(uuid))
 
 
-class _Backend(test_fixtures.OpportunisticDBTestMixin, base.TestCase):
-    SKIP_ON_UNAVAILABLE_DB = False
-    DATABASE = None
+class _Backend(backends.ProvisionedDatabase, base.TestCase):
+    """The mixed-in tests on a provisioned database."""
 
 
 class TestAgentsMySQL(_AgentsMixin, _Backend):

@@ -15,27 +15,23 @@
 import datetime
 import threading
 
-from oslo_db.sqlalchemy import test_fixtures
 from oslo_utils import uuidutils
 
 from server_migrations.api import deploy
 from server_migrations import compute
 from server_migrations.db import instance_actions as db_actions
-from server_migrations.db import instances as db_instances
 from server_migrations.db import migrations as db_migrations
 from server_migrations.db import services as db_services
 from server_migrations import rpc
 from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.functional.fixtures import stack
+from server_migrations.tests.integration import backends
 
 LAUNCHED = datetime.datetime(2020, 1, 1)
 
 
 class _APIOnBackend:
     """Mixed into one test case per backend."""
-
-    SKIP_ON_UNAVAILABLE_DB = False
-    DATABASE = None
 
     def setUp(self):
         super().setUp()
@@ -44,15 +40,12 @@ class _APIOnBackend:
         for host in ('src', 'dst'):
             db_services.service_heartbeat(self.context, host, compute.BINARY,
                                           'compute', '1.0')
-        self.server = db_instances.instance_create(self.context, {
-            'project_id': 'p1', 'host': 'src', 'node': 'src',
-            'vm_state': 'active', 'task_state': 'migrating',
-            'launched_at': LAUNCHED})
-        self.migration = db_migrations.migration_create(self.context, {
-            'instance_uuid': self.server['uuid'], 'status': 'running',
-            'migration_type': 'live-migration', 'source_compute': 'src',
-            'dest_compute': 'dst',
-            'created_at': datetime.datetime(2020, 1, 2, 3, 4, 5, 123456)})
+        self.server = sm_fixtures.make_instance(
+            self.context, host='src', node='src', launched_at=LAUNCHED)
+        self.migration = sm_fixtures.make_migration(
+            self.context, self.server['uuid'], source_compute='src',
+            dest_compute='dst',
+            created_at=datetime.datetime(2020, 1, 2, 3, 4, 5, 123456))
         self.base = '/v2.1/servers/%s/migrations' % self.server['uuid']
 
     def test_ids_that_are_not_integers_are_not_found(self):
@@ -91,9 +84,9 @@ class _APIOnBackend:
                                                         self.server['uuid'])])
 
     def test_live_migrate_claim(self):
-        idle = db_instances.instance_create(self.context, {
-            'project_id': 'p1', 'host': 'src', 'node': 'src',
-            'vm_state': 'active', 'launched_at': LAUNCHED})
+        idle = sm_fixtures.make_instance(self.context, host='src',
+                                         node='src', task_state=None,
+                                         launched_at=LAUNCHED)
         path = '/v2.1/servers/%s/action' % idle['uuid']
         body = {'os-migrateLive': {'host': None, 'block_migration': 'auto'}}
         self.assertEqual(202, self.request('POST', path,
@@ -104,9 +97,9 @@ class _APIOnBackend:
             self.context, instance_uuid=idle['uuid'])))
 
     def test_concurrent_live_migrations_one_wins(self):
-        idle = db_instances.instance_create(self.context, {
-            'project_id': 'p1', 'host': 'src', 'node': 'src',
-            'vm_state': 'active', 'launched_at': LAUNCHED})
+        idle = sm_fixtures.make_instance(self.context, host='src',
+                                         node='src', task_state=None,
+                                         launched_at=LAUNCHED)
         path = '/v2.1/servers/%s/action' % idle['uuid']
         body = {'os-migrateLive': {'host': 'dst', 'block_migration': False}}
         barrier = threading.Barrier(4)
@@ -130,23 +123,19 @@ class _APIOnBackend:
                                                         idle['uuid'])])
 
 
-class TestAPIMySQL(_APIOnBackend, test_fixtures.OpportunisticDBTestMixin,
+class TestAPIMySQL(_APIOnBackend, backends.ProvisionedDatabase,
                    stack.APITestCase):
     FIXTURE = sm_fixtures.MySQLDatabase
 
 
 class TestAPIPostgreSQL(_APIOnBackend,
-                        test_fixtures.OpportunisticDBTestMixin,
-                        stack.APITestCase):
+                        backends.ProvisionedDatabase, stack.APITestCase):
     FIXTURE = sm_fixtures.PostgresqlDatabase
 
 
-class TestAPIRabbitMQ(test_fixtures.OpportunisticDBTestMixin,
-                      stack.APITestCase):
+class TestAPIRabbitMQ(backends.ProvisionedDatabase, stack.APITestCase):
     """Casts through the real broker, and a broker that is not there."""
 
-    SKIP_ON_UNAVAILABLE_DB = False
-    DATABASE = None
     FIXTURE = sm_fixtures.MySQLDatabase
 
     def _setup(self, transport_url):
@@ -157,14 +146,10 @@ class TestAPIRabbitMQ(test_fixtures.OpportunisticDBTestMixin,
         # The base class's app made a fake:/ transport for this conf.
         rpc.reset()
         self.app = deploy.loadapp(self.conf)
-        self.server = db_instances.instance_create(self.context, {
-            'project_id': 'p1', 'host': self.src, 'node': self.src,
-            'vm_state': 'active', 'task_state': 'migrating',
-            'launched_at': LAUNCHED})
-        self.migration = db_migrations.migration_create(self.context, {
-            'instance_uuid': self.server['uuid'], 'status': 'running',
-            'migration_type': 'live-migration',
-            'source_compute': self.src})
+        self.server = sm_fixtures.make_instance(
+            self.context, host=self.src, node=self.src, launched_at=LAUNCHED)
+        self.migration = sm_fixtures.make_migration(
+            self.context, self.server['uuid'], source_compute=self.src)
         return '/v2.1/servers/%s/migrations/%s' % (
             self.server['uuid'], self.migration['id'])
 

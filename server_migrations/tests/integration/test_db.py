@@ -16,7 +16,6 @@ import subprocess
 import sys
 
 from oslo_db.sqlalchemy import test_fixtures
-from oslo_db.sqlalchemy import test_migrations
 import sqlalchemy as sa
 
 from server_migrations.db import engine as db_engine
@@ -24,15 +23,14 @@ from server_migrations.db import migration
 from server_migrations.db import models
 from server_migrations.tests import base
 from server_migrations.tests import fixtures as sm_fixtures
+from server_migrations.tests.integration import backends
 from server_migrations.tests.unit.db import test_api
 from server_migrations.tests.unit.db import test_listings
 from server_migrations.tests.unit.db import test_reads
 
 
-class _Backend(test_fixtures.OpportunisticDBTestMixin, base.TestCase):
-    # A backend that CI expects must not be skipped silently.
-    SKIP_ON_UNAVAILABLE_DB = False
-    DATABASE = None
+class _Backend(backends.ProvisionedDatabase, base.TestCase):
+    """The mixed-in tests on a provisioned database."""
 
 
 class TestQueriesMySQL(test_api.QueriesTestMixin, _Backend):
@@ -60,7 +58,7 @@ class TestReadsPostgreSQL(test_reads.ReadsTestMixin, _Backend):
 
 
 class _EmptyDatabase(test_fixtures.OpportunisticDBTestMixin,
-                     test_migrations.ModelsMigrationsSync):
+                     sm_fixtures.MigrationsSync):
     """A provisioned, empty database; the schema comes from db sync."""
 
     SKIP_ON_UNAVAILABLE_DB = False
@@ -68,19 +66,6 @@ class _EmptyDatabase(test_fixtures.OpportunisticDBTestMixin,
     def setUp(self):
         super().setUp()
         self.engine = self._get_default_provisioned_db().engine
-
-    def get_metadata(self):
-        return models.BASE.metadata
-
-    def get_engine(self):
-        return self.engine
-
-    def db_sync(self, engine):
-        migration.upgrade(engine)
-
-    def include_object(self, object_, name, type_, reflected, compare_to):
-        # alembic's own bookkeeping table is not one of our models.
-        return not (type_ == 'table' and name == 'alembic_version')
 
     def test_sync_twice_and_version(self):
         self.assertIsNone(migration.version(self.engine))

@@ -30,13 +30,11 @@ import json
 import os
 import signal
 import subprocess
-import textwrap
 import threading
 import time
 import urllib.request
 
 import fixtures
-from oslo_db.sqlalchemy import test_fixtures
 from oslo_utils import uuidutils
 import sqlalchemy as sa
 from testtools import content
@@ -49,9 +47,9 @@ from server_migrations.db import migrations as db_migrations
 from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.functional.fixtures import stack
 from server_migrations.tests.integration import agents
+from server_migrations.tests.integration import backends
 from server_migrations.tests.integration import shipped_uwsgi
 from server_migrations.tests.integration import wrk
-from server_migrations.tests.unit.db import test_api
 
 TARGET = int(os.environ.get('SERVER_MIGRATIONS_DELIVERY_ACTIONS', '20000'))
 CONNECTIONS = 32
@@ -91,11 +89,8 @@ def restart_rabbitmq():
                        capture_output=True, timeout=120)
 
 
-class DeliveryTestCase(test_fixtures.OpportunisticDBTestMixin,
-                       stack.APITestCase):
+class DeliveryTestCase(backends.ProvisionedDatabase, stack.APITestCase):
 
-    SKIP_ON_UNAVAILABLE_DB = False
-    DATABASE = None
     FIXTURE = sm_fixtures.PostgresqlDatabase
 
     def setUp(self):
@@ -117,7 +112,7 @@ class DeliveryTestCase(test_fixtures.OpportunisticDBTestMixin,
         self.servers = {host: [] for host in self.sources}
         for host in self.sources:
             for _ in range(SERVERS_PER_AGENT):
-                uuid = test_api.make_instance(
+                uuid = sm_fixtures.make_instance(
                     self.context, host=host, node=host, memory_mb=64,
                     task_state=None, project_id='p1')['uuid']
                 self.guests[uuid] = STUCK
@@ -125,16 +120,8 @@ class DeliveryTestCase(test_fixtures.OpportunisticDBTestMixin,
         agents.write_guests(self.guests_file, self.guests)
         self.agents = {host: self._agent(host)
                        for host in self.sources + [self.dest]}
-        with open(os.path.join(self.tmp, 'api.conf'), 'w') as f:
-            f.write(textwrap.dedent('''
-                [DEFAULT]
-                transport_url = %s
-                state_path = %s
-                [database]
-                connection = %s
-                [api]
-                auth_strategy = noauth2
-            ''' % (agents.RABBIT_URL, self.tmp, self.database_url)))
+        self.env = backends.api_config(self.tmp, self.database_url,
+                                       agents.RABBIT_URL, name='api.conf')
         self.script = wrk.write_script(os.path.join(self.tmp, 'force.lua'),
                                        LUA)
 
@@ -201,8 +188,7 @@ class DeliveryTestCase(test_fixtures.OpportunisticDBTestMixin,
                        % (round_number, victim.host))
 
     def test_no_accepted_action_is_lost(self):
-        env = {'OS_SERVER_MIGRATIONS_CONFIG_DIR': self.tmp,
-               'OS_SERVER_MIGRATIONS_CONFIG_FILES': 'api.conf'}
+        env = self.env
         totals = collections.Counter()
         socket_errors = collections.Counter()
         log = []

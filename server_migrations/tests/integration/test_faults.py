@@ -19,14 +19,12 @@ test and the service, and cuts that.
 
 import json
 import os
-import textwrap
 import threading
 import time
 import urllib.error
 import urllib.request
 
 import fixtures
-from oslo_db.sqlalchemy import test_fixtures
 from oslo_utils import uuidutils
 import sqlalchemy as sa
 from testtools import content
@@ -47,8 +45,8 @@ from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.functional.fixtures import snapshot
 from server_migrations.tests.functional.fixtures import stack
 from server_migrations.tests.integration import agents
+from server_migrations.tests.integration import backends
 from server_migrations.tests.integration import proxy
-from server_migrations.tests.unit.db import test_api
 
 RABBIT_PORT = 5672
 BUSY = {'dirty_rate_mbps': 100000}
@@ -64,9 +62,7 @@ def _rabbit(port):
     return 'rabbit://guest:guest@127.0.0.1:%d/' % port
 
 
-class _Base(test_fixtures.OpportunisticDBTestMixin, stack.APITestCase):
-    SKIP_ON_UNAVAILABLE_DB = False
-    DATABASE = None
+class _Base(backends.ProvisionedDatabase, stack.APITestCase):
     FIXTURE = sm_fixtures.PostgresqlDatabase
 
     def setUp(self):
@@ -79,8 +75,11 @@ class _Base(test_fixtures.OpportunisticDBTestMixin, stack.APITestCase):
         self.database_url = db_engine.get_engine().url.render_as_string(
             hide_password=False)
 
-    def agent(self, host, transport_url=agents.RABBIT_URL):
-        proc = agents.AgentProcess(self.tmp, host, self.database_url,
+    def agent(self, host, transport_url=agents.RABBIT_URL,
+              database_url=None):
+        """An agent process for ``host``, killed after the test."""
+        proc = agents.AgentProcess(self.tmp, host,
+                                   database_url or self.database_url,
                                    self.guests_file)
         with open(proc.config_path) as f:
             text = f.read()
@@ -93,10 +92,52 @@ class _Base(test_fixtures.OpportunisticDBTestMixin, stack.APITestCase):
         proc.start(self.context)
         return proc
 
+    def proxy(self, port):
+        """A FaultProxy to ``port`` on loopback, closed after the test."""
+        fault_proxy = proxy.FaultProxy(port)
+        self.addCleanup(fault_proxy.close)
+        return fault_proxy
+
+    def database_proxy(self, port):
+        """A proxy to the test's database, and its URL through the proxy."""
+        engine = db_engine.get_engine()
+        database = self.proxy(engine.url.port or port)
+        proxied = engine.url.set(host='127.0.0.1', port=database.port)
+        return database, proxied.render_as_string(hide_password=False)
+
+    def api_over_broker(self, transport_url):
+        """The in-process API, casting through ``transport_url``."""
+        self.conf.set_override('transport_url', transport_url)
+        self.conf.set_override('cast_timeout', CAST_TIMEOUT, group='api')
+        rpc.reset()
+        self.app = deploy.loadapp(self.conf)
+
+    def recording_source(self):
+        """Host a records the casts it gets; a and b are seen alive."""
+        computes = self.useFixture(stack.RecordingComputes(self.conf,
+                                                           [self.a]))
+        for host in (self.a, self.b):
+            db_services.service_heartbeat(self.context, host, compute.BINARY,
+                                          'compute', '1.0')
+        return computes
+
+    def migrating_server(self):
+        """A server on a with its migration to b running."""
+        server = sm_fixtures.make_instance(self.context, host=self.a,
+                                           node=self.a, project_id='p1')
+        migration = sm_fixtures.make_migration(
+            self.context, server['uuid'], source_compute=self.a,
+            dest_compute=self.b)
+        return server, migration
+
+    def idle_server(self, host, **values):
+        """The uuid of a server on ``host`` that no migration moves."""
+        return sm_fixtures.make_instance(
+            self.context, host=host, node=host, task_state=None,
+            project_id='p1', **values)['uuid']
+
     def busy_server(self, host):
-        uuid = test_api.make_instance(self.context, host=host, node=host,
-                                      memory_mb=64, task_state=None,
-                                      project_id='p1')['uuid']
+        uuid = self.idle_server(host, memory_mb=64)
         agents.write_guests(self.guests_file, {uuid: BUSY})
         return uuid
 
@@ -132,19 +173,13 @@ class BrokerOutageTestCase(_Base):
     """The API and the source agent reach RabbitMQ through a proxy."""
 
     def test_cut_then_restored_without_restarts(self):
-        broker = proxy.FaultProxy(RABBIT_PORT)
-        self.addCleanup(broker.close)
+        broker = self.proxy(RABBIT_PORT)
         url = _rabbit(broker.port)
-        self.conf.set_override('transport_url', url)
-        self.conf.set_override('cast_timeout', CAST_TIMEOUT, group='api')
-        rpc.reset()
-        self.app = deploy.loadapp(self.conf)
+        self.api_over_broker(url)
         self.agent(self.a, transport_url=url)
         self.agent(self.b)
         uuid = self.busy_server(self.a)
-        idle = test_api.make_instance(self.context, host=self.a,
-                                      node=self.a, task_state=None,
-                                      project_id='p1')['uuid']
+        idle = self.idle_server(self.a)
         start = {'os-migrateLive': {'host': self.b,
                                     'block_migration': 'auto'}}
         resp = self.request('POST', '/v2.1/servers/%s/action' % uuid,
@@ -190,23 +225,11 @@ class BrokerCutMidStreamTestCase(_Base):
     """Requests keep coming while the broker goes away and comes back."""
 
     def test_every_answer_is_kept(self):
-        broker = proxy.FaultProxy(RABBIT_PORT)
-        self.addCleanup(broker.close)
-        self.conf.set_override('transport_url', _rabbit(broker.port))
-        self.conf.set_override('cast_timeout', CAST_TIMEOUT, group='api')
-        rpc.reset()
-        self.app = deploy.loadapp(self.conf)
+        broker = self.proxy(RABBIT_PORT)
+        self.api_over_broker(_rabbit(broker.port))
         # The agent stand-in reaches the broker through the proxy too.
-        computes = self.useFixture(stack.RecordingComputes(self.conf,
-                                                           [self.a]))
-        for host in (self.a, self.b):
-            db_services.service_heartbeat(self.context, host, compute.BINARY,
-                                          'compute', '1.0')
-        server = test_api.make_instance(self.context, host=self.a,
-                                        node=self.a, project_id='p1')
-        migration = test_api.make_migration(
-            self.context, server['uuid'], source_compute=self.a,
-            dest_compute=self.b)
+        computes = self.recording_source()
+        server, migration = self.migrating_server()
         path = '/v2.1/servers/%s/migrations/%d/action' % (server['uuid'],
                                                           migration['id'])
         answers = []
@@ -266,21 +289,10 @@ class DatabaseOutageTestCase(_Base):
 
     def _api(self, database_url, database_options=''):
         work = self.useFixture(fixtures.TempDir()).path
-        with open(os.path.join(work, 'server-migrations.conf'), 'w') as f:
-            f.write(textwrap.dedent('''
-                [DEFAULT]
-                transport_url = %s
-                [database]
-                connection = %s
-                max_retries = 0
-                %s
-                [api]
-                auth_strategy = noauth2
-                cast_timeout = %d
-            ''') % (agents.RABBIT_URL, database_url, database_options,
-                    CAST_TIMEOUT))
-        env = {'OS_SERVER_MIGRATIONS_CONFIG_DIR': work,
-               'OS_SERVER_MIGRATIONS_CONFIG_FILES': 'server-migrations.conf'}
+        env = backends.api_config(
+            work, database_url, agents.RABBIT_URL,
+            database='max_retries = 0\n' + database_options,
+            api='cast_timeout = %d' % CAST_TIMEOUT)
         server = servers.Server('uwsgi', 'server_migrations.wsgi.api', 1,
                                 env)
         server.__enter__()
@@ -303,12 +315,8 @@ class DatabaseOutageTestCase(_Base):
         return status, raw, time.monotonic() - started
 
     def _proxied_api(self, database_options=''):
-        engine = db_engine.get_engine()
-        database = proxy.FaultProxy(engine.url.port or self.DEFAULT_PORT)
-        self.addCleanup(database.close)
-        proxied = engine.url.set(host='127.0.0.1', port=database.port)
-        base = self._api(proxied.render_as_string(hide_password=False),
-                         database_options)
+        database, url = self.database_proxy(self.DEFAULT_PORT)
+        base = self._api(url, database_options)
         return database, base
 
     def _assert_unavailable(self, status, raw):
@@ -327,11 +335,7 @@ class DatabaseOutageTestCase(_Base):
         database, base = self._proxied_api(
             'connect_timeout = 2\nread_timeout = 3\nstatement_timeout = 2')
         bound = 2 + 3 + 3
-        server = test_api.make_instance(self.context, host=self.a,
-                                        node=self.a, project_id='p1')
-        migration = test_api.make_migration(
-            self.context, server['uuid'], source_compute=self.a,
-            dest_compute=self.b)
+        server, migration = self.migrating_server()
         path = '/v2.1/servers/%s/migrations/%d' % (server['uuid'],
                                                    migration['id'])
         self.assertEqual(200, self._call(base, 'GET', path)[0])
@@ -355,19 +359,9 @@ class DatabaseOutageTestCase(_Base):
         database, base = self._proxied_api()
         self.conf.set_override('transport_url', agents.RABBIT_URL)
         rpc.reset()
-        computes = self.useFixture(stack.RecordingComputes(self.conf,
-                                                           [self.a]))
-        for host in (self.a, self.b):
-            db_services.service_heartbeat(self.context, host, compute.BINARY,
-                                          'compute', '1.0')
-        server = test_api.make_instance(self.context, host=self.a,
-                                        node=self.a, project_id='p1')
-        migration = test_api.make_migration(
-            self.context, server['uuid'], source_compute=self.a,
-            dest_compute=self.b)
-        idle = test_api.make_instance(self.context, host=self.a,
-                                      node=self.a, task_state=None,
-                                      project_id='p1')
+        computes = self.recording_source()
+        server, migration = self.migrating_server()
+        idle = self.idle_server(self.a)
         path = '/v2.1/servers/%s/migrations/%d' % (server['uuid'],
                                                    migration['id'])
         requests = [
@@ -375,7 +369,7 @@ class DatabaseOutageTestCase(_Base):
             ('GET', path, None),
             ('POST', path + '/action', {'force_complete': None}),
             ('DELETE', path, None),
-            ('POST', '/v2.1/servers/%s/action' % idle['uuid'],
+            ('POST', '/v2.1/servers/%s/action' % idle,
              {'os-migrateLive': {'host': self.b,
                                  'block_migration': 'auto'}}),
         ]
@@ -403,7 +397,7 @@ class DatabaseOutageTestCase(_Base):
              'live_migration_force_complete'],
             sorted(m for m, _kw, _c in computes.endpoints[self.a].casts))
         self.assertEqual(1, len(db_migrations.migration_get_all(
-            self.context, instance_uuid=idle['uuid'])))
+            self.context, instance_uuid=idle)))
 
 
 class MariaDBOutageTestCase(DatabaseOutageTestCase):
@@ -417,23 +411,11 @@ class AgentDatabaseOutageTestCase(_Base):
     """The copy ends while the source agent cannot reach its database."""
 
     def test_outcome_is_written_when_the_database_is_back(self):
-        engine = db_engine.get_engine()
-        database = proxy.FaultProxy(engine.url.port or 5432)
-        self.addCleanup(database.close)
-        proxied = engine.url.set(host='127.0.0.1', port=database.port)
-        source = agents.AgentProcess(
-            self.tmp, self.a, proxied.render_as_string(hide_password=False),
-            self.guests_file)
-        self.addCleanup(source.kill)
-        self.addOnException(lambda _exc: self.addDetail(
-            'log-' + self.a, content.text_content(source.log())))
-        source.start(self.context)
+        database, url = self.database_proxy(5432)
+        source = self.agent(self.a, database_url=url)
         self.agent(self.b)
         # A guest whose copy ends on its own a few seconds after it starts.
-        uuid = test_api.make_instance(self.context, host=self.a,
-                                      node=self.a, memory_mb=4096,
-                                      task_state=None,
-                                      project_id='p1')['uuid']
+        uuid = self.idle_server(self.a, memory_mb=4096)
         agents.write_guests(self.guests_file, {uuid: {'dirty_rate_mbps': 0}})
         resp = self.request('POST', '/v2.1/servers/%s/action' % uuid,
                             body={'os-migrateLive': {
@@ -464,10 +446,10 @@ class ReplayedCastTestCase(_Base):
         cast = rpcapi.ComputeAPI(self.conf)
         ctx = sm_context.RequestContext(user_id='admin', project_id='p1',
                                         roles=['admin'], is_admin=True)
-        uuid = test_api.make_instance(self.context, host=self.a,
-                                      node=self.a, memory_mb=64,
-                                      project_id='p1')['uuid']
-        mid = test_api.make_migration(
+        uuid = sm_fixtures.make_instance(self.context, host=self.a,
+                                         node=self.a, memory_mb=64,
+                                         project_id='p1')['uuid']
+        mid = sm_fixtures.make_migration(
             self.context, uuid, source_compute=self.a, source_node=self.a,
             dest_compute=self.b, dest_node=self.b, dest_host=self.b,
             status='accepted')['id']

@@ -13,7 +13,6 @@
 """HTTP as the shipped uWSGI example serves it: bodies, headers."""
 
 import os
-import textwrap
 import urllib.request
 
 import fixtures
@@ -21,6 +20,7 @@ from oslo_db.sqlalchemy import enginefacade
 import testtools
 
 from server_migrations.db import models
+from server_migrations.tests.integration import backends
 from server_migrations.tests.integration import shipped_uwsgi
 from server_migrations.tests import utils
 
@@ -36,17 +36,7 @@ class ShippedUWSGITestCase(testtools.TestCase):
         engine = facade.writer.get_engine()
         models.BASE.metadata.create_all(engine)
         engine.dispose()
-        with open(os.path.join(work, 'server-migrations.conf'), 'w') as f:
-            f.write(textwrap.dedent('''
-                [DEFAULT]
-                transport_url = fake:/
-                [database]
-                connection = %s
-                [api]
-                auth_strategy = noauth2
-            ''') % url)
-        env = {'OS_SERVER_MIGRATIONS_CONFIG_DIR': work,
-               'OS_SERVER_MIGRATIONS_CONFIG_FILES': 'server-migrations.conf'}
+        env = backends.api_config(work, url, 'fake:/')
         self.server = shipped_uwsgi.ShippedUWSGI(env, work)
         self.server.__enter__()
         self.addCleanup(self.server.__exit__, None, None, None)

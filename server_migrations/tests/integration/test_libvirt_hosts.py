@@ -24,7 +24,6 @@ import re
 
 import fixtures
 import openstack
-from oslo_db.sqlalchemy import test_fixtures
 from oslo_utils import uuidutils
 from testtools import content as testtools_content
 
@@ -34,9 +33,9 @@ from server_migrations.db import migrations as db_migrations
 from server_migrations.tests import base
 from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.integration import agents
+from server_migrations.tests.integration import backends
 from server_migrations.tests.integration import guest
 from server_migrations.tests.integration import hypervisors
-from server_migrations.tests.unit.db import test_api
 
 libvirt = hypervisors.libvirt
 libvirt_qemu = None
@@ -126,7 +125,7 @@ class _LibvirtHostsMixin:
         domain = conn.defineXML(guest.domain_xml(
             'guest-' + uuid[:8], uuid, self.kernels[dirty_mib]))
         domain.create()
-        test_api.make_instance(
+        sm_fixtures.make_instance(
             self.context, uuid=uuid, host=self.pair.a.name,
             node=self.pair.a.name, memory_mb=128, root_gb=0,
             task_state=None, project_id='p1')
@@ -283,8 +282,6 @@ class _LibvirtHostsMixin:
 
 
 class TestLibvirtHostsPostgreSQL(_LibvirtHostsMixin,
-                                 test_fixtures.OpportunisticDBTestMixin,
+                                 backends.ProvisionedDatabase,
                                  base.TestCase):
-    SKIP_ON_UNAVAILABLE_DB = False
-    DATABASE = None
     FIXTURE = sm_fixtures.PostgresqlDatabase

@@ -24,11 +24,9 @@ before and after the main run.
 import datetime
 import json
 import os
-import textwrap
 import time
 
 import fixtures
-from oslo_db.sqlalchemy import test_fixtures
 from oslo_utils import uuidutils
 import sqlalchemy as sa
 from testtools import content
@@ -38,12 +36,11 @@ from server_migrations import compute
 from server_migrations.db import agent_actions
 from server_migrations.db import engine as db_engine
 from server_migrations.db import instance_actions as db_actions
-from server_migrations.db import instances as db_instances
-from server_migrations.db import migrations as db_migrations
 from server_migrations.db import services as db_services
 from server_migrations import rpc
 from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.functional.fixtures import stack
+from server_migrations.tests.integration import backends
 from server_migrations.tests.integration import shipped_uwsgi
 from server_migrations.tests.integration import wrk
 
@@ -102,11 +99,8 @@ def _memory(master_pid):
     return {pid: _status(pid) for pid in sorted(workers)}
 
 
-class LoadTestCase(test_fixtures.OpportunisticDBTestMixin,
-                   stack.APITestCase):
+class LoadTestCase(backends.ProvisionedDatabase, stack.APITestCase):
 
-    SKIP_ON_UNAVAILABLE_DB = False
-    DATABASE = None
     FIXTURE = sm_fixtures.PostgresqlDatabase
 
     def setUp(self):
@@ -121,30 +115,18 @@ class LoadTestCase(test_fixtures.OpportunisticDBTestMixin,
         for host in (self.src, self.dst):
             db_services.service_heartbeat(self.context, host, compute.BINARY,
                                           'compute', '1.0')
-        values = {'project_id': 'p1', 'user_id': 'owner', 'host': self.src,
-                  'node': self.src, 'vm_state': 'active',
-                  'task_state': 'migrating', 'launched_at': LAUNCHED}
-        self.server = db_instances.instance_create(self.context, values)
+        values = {'user_id': 'owner', 'host': self.src, 'node': self.src,
+                  'launched_at': LAUNCHED}
+        self.server = sm_fixtures.make_instance(self.context, **values)
         for n in range(20):
-            db_instances.instance_create(self.context, dict(
-                values, task_state=None, display_name='vm-%d' % n))
-        self.migration = db_migrations.migration_create(self.context, {
-            'instance_uuid': self.server['uuid'], 'status': 'running',
-            'migration_type': 'live-migration', 'source_compute': self.src,
-            'dest_compute': self.dst})
+            sm_fixtures.make_instance(self.context, task_state=None,
+                                      display_name='vm-%d' % n, **values)
+        self.migration = sm_fixtures.make_migration(
+            self.context, self.server['uuid'], source_compute=self.src,
+            dest_compute=self.dst)
         self.work = self.useFixture(fixtures.TempDir()).path
         url = db_engine.get_engine().url.render_as_string(hide_password=False)
-        with open(os.path.join(self.work, 'server-migrations.conf'),
-                  'w') as f:
-            f.write(textwrap.dedent('''
-                [DEFAULT]
-                transport_url = %s
-                state_path = %s
-                [database]
-                connection = %s
-                [api]
-                auth_strategy = noauth2
-            ''' % (RABBIT, self.work, url)))
+        self.env = backends.api_config(self.work, url, RABBIT)
         self.script = wrk.write_script(
             os.path.join(self.work, 'mix.lua'), LUA)
 
@@ -153,8 +135,7 @@ class LoadTestCase(test_fixtures.OpportunisticDBTestMixin,
             self.server['uuid'], str(self.migration['id']), 'admin:p1'])
 
     def test_hundreds_of_connections(self):
-        env = {'OS_SERVER_MIGRATIONS_CONFIG_DIR': self.work,
-               'OS_SERVER_MIGRATIONS_CONFIG_FILES': 'server-migrations.conf'}
+        env = self.env
         # The shipped example as it is (its listen backlog included).
         with shipped_uwsgi.ShippedUWSGI(env, self.work) as server:
             warm_codes, warm_errors, _out = self._wrk(server.port,

@@ -28,7 +28,6 @@ import time
 import fixtures
 from oslo_db.sqlalchemy import enginefacade
 from oslo_db.sqlalchemy import test_fixtures
-from oslo_utils import timeutils
 from oslo_utils import uuidutils
 from testtools import content
 
@@ -42,6 +41,7 @@ from server_migrations import rpc
 from server_migrations.tests import fixtures as sm_fixtures
 from server_migrations.tests.functional.fixtures import stack
 from server_migrations.tests.integration import agents
+from server_migrations.tests.integration import backends
 
 THREADS = 8
 REQUESTS_PER_THREAD = 3
@@ -101,11 +101,10 @@ class _RacesMixin:
                             resp.body))
 
     def test_concurrent_actions_settle_once(self):
-        uuid = db_instances.instance_create(self.context, {
-            'project_id': 'p1', 'user_id': 'owner', 'host': self.hosts[0],
-            'node': self.hosts[0], 'vm_state': 'active',
-            'launched_at': timeutils.utcnow(), 'memory_mb': 64,
-            'display_name': 'raced'})['uuid']
+        uuid = sm_fixtures.make_instance(
+            self.context, user_id='owner', host=self.hosts[0],
+            node=self.hosts[0], task_state=None, memory_mb=64,
+            display_name='raced')['uuid']
         self.outcomes = []
         self.addDetail('outcomes', content.Content(
             content.UTF8_TEXT, lambda: [repr(self.outcomes).encode()]))
@@ -218,9 +217,8 @@ class TestRacesSQLite(_RacesMixin, stack.APITestCase):
     DATABASE = _SQLiteFile
 
 
-class _Backend(test_fixtures.OpportunisticDBTestMixin, stack.APITestCase):
-    SKIP_ON_UNAVAILABLE_DB = False
-    DATABASE = None
+class _Backend(backends.ProvisionedDatabase, stack.APITestCase):
+    """The mixed-in tests on a provisioned database."""
 
 
 class TestRacesMySQL(_RacesMixin, _Backend):

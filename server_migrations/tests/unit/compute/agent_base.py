@@ -31,7 +31,6 @@ from server_migrations.db import services as db_services
 from server_migrations import rpc
 from server_migrations.tests import base
 from server_migrations.tests import fixtures as sm_fixtures
-from server_migrations.tests.unit.db import test_api
 from server_migrations.tests import utils
 
 TERMINAL = ('completed', 'failed', 'error', 'cancelled')
@@ -114,7 +113,7 @@ class AgentTestCase(base.TestCase):
         values.setdefault('host', self.src)
         values.setdefault('node', self.src)
         values.setdefault('memory_mb', 64)
-        instance = test_api.make_instance(self.context, **values)
+        instance = sm_fixtures.make_instance(self.context, **values)
         if guest is not None:
             self.set_guest(instance['uuid'], **guest)
         return instance
@@ -126,8 +125,8 @@ class AgentTestCase(base.TestCase):
         values.setdefault('dest_compute', self.dst)
         values.setdefault('dest_node', self.dst)
         values.setdefault('dest_host', self.dst)
-        return test_api.make_migration(self.context, instance['uuid'],
-                                       **values)
+        return sm_fixtures.make_migration(self.context, instance['uuid'],
+                                          **values)
 
     def start_migration(self, guest=None, block_migration=False,
                         cast=True, **values):

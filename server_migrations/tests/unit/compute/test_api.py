@@ -28,6 +28,7 @@ from server_migrations.db import migrations as db_migrations
 from server_migrations.db import services as db_services
 from server_migrations import exception
 from server_migrations.tests import base
+from server_migrations.tests import fixtures as sm_fixtures
 
 LAUNCHED = datetime.datetime(2020, 1, 1)
 
@@ -65,18 +66,15 @@ class ComputeAPITestCase(base.TestCase):
                                               roles=['manager'])
 
     def _instance(self, **values):
-        defaults = {'project_id': 'p1', 'host': 'src', 'node': 'src-n',
-                    'vm_state': 'active', 'task_state': 'migrating',
-                    'launched_at': LAUNCHED}
-        defaults.update(values)
-        return db_instances.instance_create(self.context, defaults)
+        return sm_fixtures.make_instance(self.context, **dict(
+            {'host': 'src', 'node': 'src-n', 'launched_at': LAUNCHED},
+            **values))
 
     def _migration(self, instance, **values):
-        defaults = {'instance_uuid': instance['uuid'], 'status': 'running',
-                    'migration_type': 'live-migration',
-                    'source_compute': 'src', 'dest_compute': 'dst'}
-        defaults.update(values)
-        return db_migrations.migration_create(self.context, defaults)
+        return sm_fixtures.make_migration(
+            self.context, instance['uuid'],
+            **dict({'source_compute': 'src', 'dest_compute': 'dst'},
+                   **values))
 
     def _actions(self, instance):
         return [a['action'] for a in db_actions.actions_get(self.context,

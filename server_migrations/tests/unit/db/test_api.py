@@ -34,26 +34,13 @@ from server_migrations.db import instances as db_instances
 from server_migrations.db import migrations as db_migrations
 from server_migrations.db import services as db_services
 from server_migrations.tests import base
+from server_migrations.tests import fixtures as sm_fixtures
 
 
-def make_instance(context, **values):
-    defaults = {'project_id': 'p1', 'user_id': 'u1', 'host': 'h1',
-                'node': 'h1', 'vm_state': 'active',
-                'task_state': 'migrating',
-                'launched_at': timeutils.utcnow(), 'memory_mb': 1024,
-                'root_gb': 10, 'display_name': 'vm'}
-    defaults.update(values)
-    return db_instances.instance_create(context, defaults)
-
-
-def make_migration(context, instance_uuid, **values):
-    defaults = {'instance_uuid': instance_uuid, 'source_compute': 'h1',
-                'source_node': 'h1', 'dest_compute': 'h2',
-                'dest_node': 'h2', 'dest_host': '192.0.2.2',
-                'migration_type': 'live-migration', 'status': 'running',
-                'user_id': 'u1', 'project_id': 'p1'}
-    defaults.update(values)
-    return db_migrations.migration_create(context, defaults)
+# The shared factories, under the names these tests (and the integration
+# suite's database tests) call them by.
+make_instance = sm_fixtures.make_instance
+make_migration = sm_fixtures.make_migration
 
 
 class QueriesTestMixin:

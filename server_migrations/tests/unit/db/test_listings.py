@@ -28,7 +28,7 @@ from server_migrations.db import migrations as db_migrations
 from server_migrations.db import outcomes
 from server_migrations import exception
 from server_migrations.tests import base
-from server_migrations.tests.unit.db import test_api
+from server_migrations.tests import fixtures as sm_fixtures
 
 
 def _at(minute):
@@ -38,10 +38,10 @@ def _at(minute):
 class ListingsTestMixin:
 
     def _migrations(self, count, **values):
-        inst = test_api.make_instance(self.context)
+        inst = sm_fixtures.make_instance(self.context)
         rows = []
         for index in range(count):
-            row = test_api.make_migration(
+            row = sm_fixtures.make_migration(
                 self.context, inst['uuid'], created_at=_at(index),
                 **values)
             db_migrations.migration_update(self.context, row['id'],
@@ -72,7 +72,7 @@ class ListingsTestMixin:
     def test_migration_filters(self):
         inst, rows = self._migrations(2, source_compute='a',
                                       dest_compute='b', hidden=False)
-        other = test_api.make_migration(
+        other = sm_fixtures.make_migration(
             self.context, inst['uuid'], source_compute='b',
             dest_compute='c', migration_type='resize', hidden=True,
             user_id='u9', project_id='p9')
@@ -116,7 +116,7 @@ class ListingsTestMixin:
         return action_id
 
     def test_actions_paged_and_marker(self):
-        inst = test_api.make_instance(self.context)
+        inst = sm_fixtures.make_instance(self.context)
         for minute, request_id in enumerate(('req-a', 'req-b', 'req-c')):
             self._action(inst, request_id, minute)
         page = listings.actions_get(self.context, inst['uuid'], limit=2)
@@ -131,9 +131,9 @@ class ListingsTestMixin:
         self.assertEqual('Marker None could not be found.', str(error))
 
     def test_record_end_closes_the_open_event_once(self):
-        inst = test_api.make_instance(self.context)
-        migration = test_api.make_migration(self.context, inst['uuid'],
-                                            created_at=_at(0))
+        inst = sm_fixtures.make_instance(self.context)
+        migration = sm_fixtures.make_migration(self.context, inst['uuid'],
+                                               created_at=_at(0))
         action_id = self._action(inst, 'req-m', 1)
         event_id = db_actions.action_event_start(
             self.context, action_id, outcomes.LIVE_MIGRATION_EVENT, 'h1')
@@ -160,9 +160,9 @@ class ListingsTestMixin:
                                                       migration['id'])))
 
     def test_record_end_adds_an_event_when_none_is_open(self):
-        inst = test_api.make_instance(self.context)
-        migration = test_api.make_migration(self.context, inst['uuid'],
-                                            created_at=_at(0))
+        inst = sm_fixtures.make_instance(self.context)
+        migration = sm_fixtures.make_migration(self.context, inst['uuid'],
+                                               created_at=_at(0))
         action_id = self._action(inst, 'req-n', 1)
         self.assertTrue(outcomes.record_end(
             self.context, migration['id'], 'h1', True, 'completed'))
@@ -173,8 +173,8 @@ class ListingsTestMixin:
                            e['traceback'], e['host']) for e in events])
 
     def test_record_end_without_an_action(self):
-        inst = test_api.make_instance(self.context)
-        migration = test_api.make_migration(self.context, inst['uuid'])
+        inst = sm_fixtures.make_instance(self.context)
+        migration = sm_fixtures.make_migration(self.context, inst['uuid'])
         self.assertFalse(outcomes.record_end(
             self.context, migration['id'], 'h1', True, 'completed'))
 

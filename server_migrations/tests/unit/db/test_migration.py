@@ -17,15 +17,14 @@ import subprocess
 import sys
 
 import fixtures
-from oslo_db.sqlalchemy import test_migrations
 import sqlalchemy as sa
 
 from server_migrations.db import migration
-from server_migrations.db import models
 from server_migrations.tests import base as sm_base
+from server_migrations.tests import fixtures as sm_fixtures
 
 
-class TestModelsMigrationsSyncSQLite(test_migrations.ModelsMigrationsSync,
+class TestModelsMigrationsSyncSQLite(sm_fixtures.MigrationsSync,
                                      sm_base.BaseTestCase):
     """alembic's head and the models describe the same schema."""
 
@@ -34,18 +33,6 @@ class TestModelsMigrationsSyncSQLite(test_migrations.ModelsMigrationsSync,
         path = self.useFixture(fixtures.TempDir()).join('sm.sqlite')
         self.engine = sa.create_engine('sqlite:///%s' % path)
         self.addCleanup(self.engine.dispose)
-
-    def get_metadata(self):
-        return models.BASE.metadata
-
-    def get_engine(self):
-        return self.engine
-
-    def db_sync(self, engine):
-        migration.upgrade(engine)
-
-    def include_object(self, object_, name, type_, reflected, compare_to):
-        return not (type_ == 'table' and name == 'alembic_version')
 
     def test_upgrade_is_idempotent(self):
         self.assertIsNone(migration.version(self.engine))

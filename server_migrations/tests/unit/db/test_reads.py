@@ -20,10 +20,10 @@ import sqlalchemy.exc as sa_exc
 
 from server_migrations.db import engine as db_engine
 from server_migrations.db import errors as db_errors
-from server_migrations.db import instances as db_instances
 from server_migrations.db import migrations as db_migrations
 from server_migrations.db import reads
 from server_migrations.tests import base
+from server_migrations.tests import fixtures as sm_fixtures
 
 
 class ReadsTestMixin:
@@ -36,12 +36,10 @@ class ReadsTestMixin:
     def setUp(self):
         super().setUp()
         self.engine = db_engine.get_engine()
-        self.server = db_instances.instance_create(
-            self.context, {'project_id': 'p1', 'host': 'src'})
-        self.migrations = [db_migrations.migration_create(self.context, {
-            'instance_uuid': self.server['uuid'], 'status': status,
-            'migration_type': 'live-migration', 'hidden': False,
-            'source_compute': 'src', 'dest_compute': 'dst'})
+        self.server = sm_fixtures.make_instance(self.context, host='src')
+        self.migrations = [sm_fixtures.make_migration(
+            self.context, self.server['uuid'], status=status, hidden=False,
+            source_compute='src', dest_compute='dst')
             for status in ('running', 'completed')]
         self.statement = sa.select(db_migrations.MIGRATIONS).where(
             db_migrations.MIGRATIONS.c.instance_uuid == sa.bindparam('uuid'),

@@ -15,26 +15,21 @@
 The test starts a private libvirtd (sockets in a temporary directory, no
 hypervisor drivers loaded) that serves libvirt's test driver to clients at
 ``test+unix:///default?socket=...``: a real remote connection, as to
-``qemu:///system``, without a hypervisor.
+``qemu:///system``, without a hypervisor. It runs with the functional
+tests (not the unit ones: it starts a daemon) and is skipped where
+libvirt-python or libvirtd is missing.
 """
 
 import os
-import shutil
-import signal
-import subprocess
-import time
 
 import fixtures
-from oslo_utils import importutils
 import testtools
 
+from server_migrations.tests import libvirtd
 from server_migrations.tests.unit.virt.libvirt import helpers
 from server_migrations.virt import driver as driver_mod
 from server_migrations.virt.libvirt import errors
 
-libvirt = importutils.try_import('libvirt')
-LIBVIRTD = shutil.which('libvirtd', path=os.pathsep.join(
-    [os.environ.get('PATH', ''), '/usr/sbin', '/sbin']))
 UUID = '6695eb01-f6a4-8304-79aa-97f2502e193f'  # the test driver's guest
 START_SECONDS = 30
 
@@ -60,41 +55,21 @@ class Libvirtd(fixtures.Fixture):
         self.start()
 
     def start(self):
-        self.log = open(os.path.join(self.dir, 'libvirtd.log'), 'ab')
-        self.process = subprocess.Popen(
-            [LIBVIRTD, '--config', self.config, '--pid-file',
-             os.path.join(self.dir, 'libvirtd.pid')],
-            env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + START_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
-            try:
-                conn = libvirt.open(self.uri)
-            except libvirt.libvirtError:
-                time.sleep(0.1)
-                continue
-            conn.close()
-            return
-        self.stop()
-        with open(os.path.join(self.dir, 'libvirtd.log')) as f:
-            raise RuntimeError('libvirtd did not start: %s' % f.read())
+        self.process = libvirtd.start(
+            [libvirtd.LIBVIRTD, '--config', self.config, '--pid-file',
+             os.path.join(self.dir, 'libvirtd.pid')], self.uri,
+            os.path.join(self.dir, 'libvirtd.log'), START_SECONDS,
+            env=self.env)
 
     def stop(self):
         if self.process is not None:
-            if self.process.poll() is None:
-                self.process.send_signal(signal.SIGTERM)
-                try:
-                    self.process.wait(START_SECONDS)
-                except subprocess.TimeoutExpired:
-                    self.process.kill()
-                    self.process.wait()
+            libvirtd.stop_pid(self.process.pid, START_SECONDS)
+            self.process.wait(5)
             self.process = None
-            self.log.close()
 
 
-@testtools.skipIf(libvirt is None, helpers.NO_BINDINGS)
-@testtools.skipIf(LIBVIRTD is None,
+@testtools.skipIf(libvirtd.libvirt is None, helpers.NO_BINDINGS)
+@testtools.skipIf(libvirtd.LIBVIRTD is None,
                   'libvirtd is not installed (Debian: libvirt-daemon; '
                   'see .ci/install-libvirt)')
 class TestRestartingLibvirtd(helpers.LibvirtTestCase):
