@@ -20,7 +20,6 @@ The API's broker connections are counted per process from /proc.
 """
 
 import os
-import statistics
 import time
 import urllib.request
 
@@ -29,14 +28,13 @@ import kombu
 from benchmarks import load
 from benchmarks import seed
 from benchmarks import servers
+from benchmarks import settings
+from benchmarks import workdir
 
-BROKER = 'amqp://guest:guest@127.0.0.1:5672//'
-TRANSPORT_URL = 'rabbit://guest:guest@127.0.0.1:5672/'
 EXCHANGE = 'server_migrations'  # server_migrations.rpc.CONTROL_EXCHANGE
 ROUTING_KEY = 'compute.%s' % seed.SOURCE  # topic "compute", source host
 # Raw publishes go to a key nothing is bound to (dropped by the broker).
 KOMBU_ROUTING_KEY = 'compute.bench-kombu'
-_AMQP_PORT = 5672
 
 
 def _lua(workdir, name, method, body=None):
@@ -74,7 +72,8 @@ def _amqp_socket_inodes():
                 for line in f:
                     fields = line.split()
                     remote_port = int(fields[2].rsplit(':', 1)[1], 16)
-                    if remote_port == _AMQP_PORT and fields[3] == '01':
+                    if (remote_port == settings.BROKER_PORT and
+                            fields[3] == '01'):
                         found.add(fields[9])
         except OSError:
             continue
@@ -85,7 +84,7 @@ def broker_connections(server):
     """{pid: broker connections} for a server's master and workers."""
     amqp = _amqp_socket_inodes()
     return {pid: len(_socket_inodes(pid) & amqp)
-            for pid in servers._descendants(server.proc.pid)}
+            for pid in servers.descendants(server.proc.pid)}
 
 
 def cast_size(port, method, path, body, headers):
@@ -93,7 +92,7 @@ def cast_size(port, method, path, body, headers):
 
     Also proves the action reached RabbitMQ with the expected routing key.
     """
-    with kombu.Connection(BROKER) as conn:
+    with kombu.Connection(settings.BROKER_URL) as conn:
         exchange = kombu.Exchange(EXCHANGE, type='topic', durable=False)
         queue = kombu.Queue('sm-bench-probe', exchange,
                             routing_key=ROUTING_KEY, auto_delete=False)
@@ -134,7 +133,7 @@ def kombu_publish(size, seconds, confirm):
     """
     body = b'x' * size
     latencies = []
-    with kombu.Connection(BROKER, transport_options={
+    with kombu.Connection(settings.BROKER_URL, transport_options={
             'confirm_publish': confirm}) as conn:
         exchange = kombu.Exchange(EXCHANGE, type='topic', durable=False)
         producer = kombu.Producer(conn.default_channel, exchange=exchange)
@@ -168,8 +167,7 @@ def actions_case(work, run_headers, mid, server_uuid, seconds, rounds,
     scripts = {name: _lua(work.path, name.replace('-', '_'), method, body)
                for name, (method, path, body) in actions.items()}
     results = {}
-    with servers.Server('uwsgi', 'server_migrations.wsgi.api', processes,
-                        work.env) as api:
+    with servers.Server('uwsgi', servers.API, processes, work.env) as api:
         size = cast_size(api.port, *actions['force-complete'],
                          headers=run_headers)
         runs = {name: [] for name in actions}
@@ -180,24 +178,15 @@ def actions_case(work, run_headers, mid, server_uuid, seconds, rounds,
                      run_headers, 1, script=scripts[name])
         for _ in range(rounds):
             for name, (method, path, body) in actions.items():
-                before = api.cpu()
-                result = load.wrk('http://127.0.0.1:%d%s' % (api.port, path),
-                                  run_headers, seconds,
-                                  script=scripts[name])
-                result['cpu_us_per_request'] = (
-                    (api.cpu() - before) / max(result['requests'], 1) * 1e6)
-                runs[name].append(result)
+                runs[name].append(load.measure(api, path, run_headers,
+                                               seconds, script=scripts[name]))
             runs['kombu'].append(kombu_publish(size, seconds, False))
             runs['kombu-confirm'].append(kombu_publish(size, seconds, True))
         connections = broker_connections(api)
     for name, name_runs in runs.items():
         keys = ('rps', 'p50_ms', 'p99_ms') + (
             ('cpu_us_per_request',) if name in actions else ())
-        results[name] = {k: statistics.median(r[k] for r in name_runs)
-                         for k in keys}
-        results[name]['non_2xx'] = sum(r.get('non_2xx', 0)
-                                       for r in name_runs)
-        results[name]['rounds'] = len(name_runs)
+        results[name] = load.medians(name_runs, keys)
     master = api.proc.pid
     results['message_bytes'] = size
     results['broker_connections'] = {
@@ -205,3 +194,13 @@ def actions_case(work, run_headers, mid, server_uuid, seconds, rounds,
         'workers': sorted(n for pid, n in connections.items()
                           if pid != master)}
     return results
+
+
+def section(seconds, rounds, other_rows):
+    """The actions section: PostgreSQL, RabbitMQ, uWSGI x2."""
+    url = settings.DATABASES['postgresql']
+    seed.create_database(url)
+    work = workdir.Workdir(url, settings.TRANSPORT_URL)
+    mid = seed.seed(work.url, other_rows)
+    return actions_case(work, settings.HEADERS, mid, seed.SERVER, seconds,
+                        rounds)

@@ -26,8 +26,12 @@ import os
 import sys
 import time
 
-from benchmarks import run
+from benchmarks import report
 from benchmarks import seed
+from benchmarks import settings
+from benchmarks import workdir
+
+HEADERS = settings.HEADERS
 
 
 def _environ(path):
@@ -37,8 +41,8 @@ def _environ(path):
         'SERVER_PORT': '8774', 'SERVER_PROTOCOL': 'HTTP/1.1',
         'REMOTE_ADDR': '127.0.0.1',
         'HTTP_HOST': '127.0.0.1:8774',
-        'HTTP_X_AUTH_TOKEN': run.HEADERS['X-Auth-Token'],
-        'HTTP_OPENSTACK_API_VERSION': run.HEADERS['OpenStack-API-Version'],
+        'HTTP_X_AUTH_TOKEN': HEADERS['X-Auth-Token'],
+        'HTTP_OPENSTACK_API_VERSION': HEADERS['OpenStack-API-Version'],
         'wsgi.version': (1, 0), 'wsgi.url_scheme': 'http',
         'wsgi.input': io.BytesIO(b''), 'wsgi.errors': sys.stderr,
         'wsgi.multithread': False, 'wsgi.multiprocess': True,
@@ -70,6 +74,25 @@ def _cpu_per_request(app, path, n, rounds=10):
     return best
 
 
+def _profile(app, path, n):
+    """pyinstrument's call tree of ``n`` calls, as text."""
+    import pyinstrument
+    profiler = pyinstrument.Profiler(interval=0.0001)
+    with profiler:
+        for _ in range(n):
+            _call(app, path)
+    return profiler.output_text(unicode=False, color=False, show_all=False)
+
+
+def _application(rows):
+    """The API on a seeded SQLite file; the show path's migration id."""
+    work = workdir.Workdir(None)
+    mid = seed.seed(work.url, rows)
+    os.environ.update(work.env)
+    from server_migrations import wsgi
+    return wsgi.init_application(), mid
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--requests', type=int, default=2000)
@@ -77,29 +100,17 @@ def main(argv=None):
     parser.add_argument('--profile', action='store_true',
                         help='print pyinstrument call trees')
     args = parser.parse_args(argv)
-    work = run.Workdir(None)
-    mid = seed.seed(work.url, args.rows)
-    os.environ.update(work.env)
-    from server_migrations import wsgi
-    app = wsgi.init_application()
+    app, mid = _application(args.rows)
     list_path = '/v2.1/servers/%s/migrations' % seed.SERVER
     paths = {'list': list_path, 'show': '%s/%d' % (list_path, mid)}
     for name, path in paths.items():
         for _ in range(50):  # warm: first queries, lazy caches
             _call(app, path)
-        print('%-5s %8.0f us CPU per request (in-process, %d requests)'
-              % (name, _cpu_per_request(app, path, args.requests),
-                 args.requests), flush=True)
+        report.hotpath_cpu(name, _cpu_per_request(app, path, args.requests),
+                           args.requests)
     if args.profile:
-        import pyinstrument
         for name, path in paths.items():
-            profiler = pyinstrument.Profiler(interval=0.0001)
-            with profiler:
-                for _ in range(args.requests):
-                    _call(app, path)
-            print('==== %s ====' % name)
-            print(profiler.output_text(unicode=False, color=False,
-                                       show_all=False))
+            report.profile(name, _profile(app, path, args.requests))
     return 0
 
 

@@ -10,9 +10,10 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Load generation with wrk, and parsing of its report."""
+"""Load generation with wrk, its report parsed, and medians of rounds."""
 
 import re
+import statistics
 import subprocess
 
 _UNITS = {'us': 1e-3, 'ms': 1.0, 's': 1e3, 'm': 60e3}
@@ -49,3 +50,21 @@ def wrk(url, headers, seconds, connections=8, threads=2, method='GET',
     errors = re.search(r'Socket errors: (.*)', out)
     result['socket_errors'] = errors.group(1) if errors else ''
     return result
+
+
+def measure(server, path, headers, seconds, script=None):
+    """wrk against ``server``, with its CPU per completed request (µs)."""
+    before = server.cpu()
+    result = wrk('http://127.0.0.1:%d%s' % (server.port, path), headers,
+                 seconds, script=script)
+    result['cpu_us_per_request'] = (
+        (server.cpu() - before) / max(result['requests'], 1) * 1e6)
+    return result
+
+
+def medians(runs, keys=('rps', 'p50_ms', 'p99_ms', 'cpu_us_per_request')):
+    """The median of each of ``keys`` over rounds, with the non-2xx sum."""
+    summary = {key: statistics.median(r[key] for r in runs) for key in keys}
+    summary['non_2xx'] = sum(r.get('non_2xx', 0) for r in runs)
+    summary['rounds'] = len(runs)
+    return summary

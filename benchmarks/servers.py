@@ -20,6 +20,8 @@ import sys
 import time
 
 CLK_TCK = os.sysconf('SC_CLK_TCK')
+# The API's WSGI module (server-migrations-api under a server).
+API = 'server_migrations.wsgi.api'
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -42,7 +44,7 @@ def _wait_port(port, proc, timeout=60):
     raise RuntimeError('server did not listen on %d' % port)
 
 
-def _descendants(pid):
+def descendants(pid):
     """pid and every process below it (uWSGI master and workers)."""
     found = [pid]
     for entry in os.listdir('/proc'):
@@ -54,14 +56,14 @@ def _descendants(pid):
         except OSError:
             continue
         if int(fields[1]) == pid:
-            found.extend(_descendants(int(entry)))
+            found.extend(descendants(int(entry)))
     return found
 
 
 def cpu_seconds(pid):
     """User + system CPU of a server process tree, in seconds."""
     total = 0
-    for p in _descendants(pid):
+    for p in descendants(pid):
         try:
             with open('/proc/%d/stat' % p) as f:
                 fields = f.read().rsplit(')', 1)[1].split()

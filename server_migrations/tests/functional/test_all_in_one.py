@@ -284,8 +284,11 @@ class TestStopping(_AllInOneBase):
             proc.communicate(timeout=STOP_SECONDS)
         except subprocess.TimeoutExpired:
             self.fail('still running %d s after two signals' % STOP_SECONDS)
-        # Stopped cleanly before the second one arrived, or cut short by it.
-        self.assertIn(proc.returncode, (0, 128 + signal.SIGTERM))
+        # Stopped cleanly before the second one arrived, or cut short by
+        # whichever of the two its handler ran second for (Python does not
+        # promise to run two pending handlers in the order they were sent).
+        self.assertIn(proc.returncode,
+                      (0, 128 + signal.SIGTERM, 128 + signal.SIGINT))
 
     def test_sigterm_during_start_up(self):
         proc = self.spawn()

@@ -94,7 +94,7 @@ def _status(pid):
 
 
 def _memory(master_pid):
-    workers = [p for p in servers._descendants(master_pid)
+    workers = [p for p in servers.descendants(master_pid)
                if p != master_pid]
     return {pid: _status(pid) for pid in sorted(workers)}
 
