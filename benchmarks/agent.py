@@ -28,9 +28,9 @@ import signal
 import threading
 import time
 
-from server_migrations.cmd import common
 from server_migrations.compute import service
 from server_migrations.db import engine as db_engine
+from server_migrations import startup
 from server_migrations.virt import fake
 
 
@@ -82,7 +82,7 @@ def agent_main(argv=None):
     parser.add_argument('--hosts', required=True, help='source,destination')
     args = parser.parse_args(argv)
     source, dest = args.hosts.split(',')
-    conf = common.setup(['--config-file', args.config_file])
+    conf = startup.setup(['--config-file', args.config_file])
     db_engine.configure(conf)
     driver = RecordingDriver(conf, source)
     agents = [service.ComputeService(conf, source, driver=driver),

@@ -10,21 +10,30 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Paste factories and the in-code pipeline of the standalone service.
+"""Paste factories, and the loading of the shipped pipelines.
 
-``loadapp(conf)`` builds what uWSGI and server-migrations-api serve; the
-factories below are the same pieces for ``etc/server-migrations/
-api-paste.ini`` and for host stacks that take the plugin as a filter.
+``etc/server-migrations/api-paste.ini`` is the one definition of the
+service's pipelines; :func:`loadapp` loads it for uWSGI,
+server-migrations-api and the all-in-one. The factories are the same for a
+host stack that takes the plugin as a filter.
+
+Every factory reads the service's configuration from paste's
+``global_conf`` (:func:`global_conf` puts a ``ConfigOpts`` the caller
+already parsed there); a host stack's paste loader passes none, and the
+factory then reads the config files of ``startup.config_files`` (or a
+``config_file`` entry in its section).
 """
 
 import os
 import re
+import sys
 
 from keystonemiddleware import auth_token
 from oslo_context import context
 from oslo_log import log as logging
 from oslo_middleware import request_id
 from oslo_middleware import sizelimit
+from paste import deploy as paste_deploy
 
 from server_migrations.api import auth
 from server_migrations.api import chunked
@@ -32,14 +41,19 @@ from server_migrations.api import faults
 from server_migrations.api import router
 from server_migrations.api import versions
 from server_migrations.compute import api as compute_api
+from server_migrations.db import engine as db_engine
 from server_migrations import exception
 from server_migrations import policy
+from server_migrations import startup
 
 LOG = logging.getLogger(__name__)
 
-CONFIG_DIR_ENV = 'OS_SERVER_MIGRATIONS_CONFIG_DIR'
-CONFIG_FILES_ENV = 'OS_SERVER_MIGRATIONS_CONFIG_FILES'
-_CONF = None
+# The key of global_conf holding the parsed configuration.
+CONF_KEY = 'server_migrations_conf'
+# The pipeline of api-paste.ini served for each [api] auth_strategy.
+PIPELINES = {'keystone': 'server-migrations-api',
+             'noauth2': 'server-migrations-api-noauth2'}
+PASTE_INI = os.path.join('etc', 'server-migrations', 'api-paste.ini')
 
 
 class ComputeRequestId(request_id.RequestId):
@@ -92,44 +106,35 @@ class ServerHeader:
         return self.application(environ, start)
 
 
-def use_conf(conf):
-    """Make the paste factories of this process use ``conf``."""
-    global _CONF
-    _CONF = conf
+class _CarriedConf(str):
+    """A ``ConfigOpts`` in paste's global_conf, whose values paste reads as
+    text (it interpolates them): an empty string that holds ``conf``.
+    """
+
+    def __new__(cls, conf):
+        carrier = super().__new__(cls, '')
+        carrier.conf = conf
+        return carrier
 
 
-def reset():
-    """Forget the configuration the paste factories use (tests)."""
-    global _CONF
-    _CONF = None
+def global_conf(conf):
+    """Paste's ``global_conf`` for loading a pipeline with ``conf``."""
+    return {CONF_KEY: _CarriedConf(conf)}
 
 
-def config_files(local_conf=None):
-    """Config files from the paste section or the environment."""
-    local_conf = local_conf or {}
-    if local_conf.get('config_file'):
-        return [f.strip() for f in local_conf['config_file'].split(',')]
-    conf_dir = os.environ.get(CONFIG_DIR_ENV, '/etc/server-migrations')
-    names = os.environ.get(CONFIG_FILES_ENV, 'server-migrations.conf')
-    paths = [os.path.join(conf_dir, n.strip())
-             for n in names.split(';') if n.strip()]
-    return [p for p in paths if os.path.exists(p)]
+def _conf(global_conf, local_conf, database=False):
+    """The configuration a factory was given, or read from files.
 
-
-def _conf(local_conf):
-    global _CONF
-    if _CONF is None:
-        # Imported here: only a process without a configured ConfigOpts
-        # (a paste-only host stack) builds one from files.
-        from server_migrations.cmd import common
-        from server_migrations.db import engine as db_engine
-        argv = []
-        for path in config_files(local_conf):
-            argv += ['--config-file', path]
-        conf = common.setup(argv)
-        db_engine.configure(conf)
-        _CONF = conf
-    return _CONF
+    :param database: whether the factory reads the database (then a
+        configuration read here also configures it).
+    """
+    conf = getattr(global_conf.get(CONF_KEY), 'conf', None)
+    if conf is None:
+        conf = startup.setup_from_files(
+            config_file=local_conf.get('config_file'))
+        if database:
+            db_engine.configure(conf)
+    return conf
 
 
 def _compute_api(conf):
@@ -141,7 +146,7 @@ def _compute_api(conf):
 
 def app_factory(global_conf, **local_conf):
     """paste.app_factory: the standalone API (servers and migrations)."""
-    conf = _conf(local_conf)
+    conf = _conf(global_conf, local_conf, database=True)
     return router.APIRouter(conf, _compute_api(conf))
 
 
@@ -150,7 +155,7 @@ def filter_factory(global_conf, **local_conf):
 
     Which resources: ``[api] filter_resources``.
     """
-    conf = _conf(local_conf)
+    conf = _conf(global_conf, local_conf, database=True)
     api = _compute_api(conf)
 
     def _filter(app):
@@ -167,7 +172,7 @@ def filter_factory(global_conf, **local_conf):
 
 def _simple_filter(wrap):
     def factory(global_conf, **local_conf):
-        conf = _conf(local_conf)
+        conf = _conf(global_conf, local_conf)
         return lambda app: wrap(app, conf)
     return factory
 
@@ -186,27 +191,34 @@ authtoken_filter_factory = _simple_filter(
         app, {'oslo_config_config': conf}))
 keystonecontext_filter_factory = _simple_filter(
     lambda app, conf: auth.KeystoneContext(app))
-noauth2_filter_factory = _simple_filter(
-    lambda app, conf: auth.NoAuthMiddleware(app))
 
 
-def loadapp(conf):
-    """The standalone service's pipeline, per ``[api] auth_strategy``.
+def _noauth2(app, conf):
+    LOG.warning('the noauth2 filter is in the pipeline: tokens are trusted '
+                'as written. Never use this in production.')
+    return auth.NoAuthMiddleware(app)
 
-    server header -> request id -> faults -> chunked input -> size limit
-    -> version documents -> auth -> router; the database must already be
-    configured.
+
+noauth2_filter_factory = _simple_filter(_noauth2)
+
+
+def paste_ini():
+    """The shipped api-paste.ini: in the source tree, or where installed."""
+    source = os.path.join(os.path.dirname(__file__), '..', '..', PASTE_INI)
+    for path in (source, os.path.join(sys.prefix, PASTE_INI)):
+        if os.path.exists(path):
+            return os.path.abspath(path)
+    raise exception.ConfigurationError(
+        reason='%s is neither in the source tree nor under %s'
+               % (PASTE_INI, sys.prefix))
+
+
+def loadapp(conf, name=None):
+    """The service's pipeline from api-paste.ini, with ``conf``.
+
+    :param name: the pipeline; by default the one of ``[api]
+        auth_strategy``. The database must already be configured.
     """
-    app = router.APIRouter(conf, _compute_api(conf))
-    if conf.api.auth_strategy == 'noauth2':
-        LOG.warning('[api] auth_strategy is noauth2: tokens are trusted as '
-                    'written. Never use this in production.')
-        app = auth.NoAuthMiddleware(app)
-    else:
-        app = auth.KeystoneContext(app)
-        app = auth_token.AuthProtocol(app, {'oslo_config_config': conf})
-    app = versions.VersionsFilter(app, conf)
-    app = sizelimit.RequestBodySizeLimiter(app, conf)
-    app = chunked.ChunkedInput(app, conf)
-    app = faults.FaultWrapper(app, conf)
-    return ServerHeader(ComputeRequestId(app))
+    name = name or PIPELINES[conf.api.auth_strategy]
+    return paste_deploy.loadapp('config:%s' % paste_ini(), name=name,
+                                global_conf=global_conf(conf))

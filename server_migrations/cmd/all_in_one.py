@@ -42,6 +42,7 @@ from server_migrations.db import instances as db_instances
 from server_migrations.db import migration
 from server_migrations import migration_states as states
 from server_migrations import rpc
+from server_migrations import startup
 
 LOG = logging.getLogger(__name__)
 
@@ -94,7 +95,7 @@ def _configure(flags, rest):
     defaults = dict(DEFAULTS)
     defaults[None, 'state_path'] = state
     defaults[None, 'log_file'] = os.path.join(state, 'all-in-one.log')
-    conf = common.setup(rest, defaults=defaults)
+    conf = startup.setup(rest, defaults=defaults)
     if flags.transport_url:
         conf.set_override('transport_url', flags.transport_url)
     if flags.database_connection:
@@ -257,7 +258,6 @@ def main(argv=None):
     db_commands.ensure_sqlite_dir(conf.database.connection)
     db_engine.configure(conf)
     migration.upgrade(db_engine.get_engine())
-    deploy.use_conf(conf)
     app = deploy.loadapp(conf)
     server = wsgi_server.make_server(app, flags.host, flags.port)
     common.log_dev_token(conf)

@@ -28,6 +28,7 @@ from server_migrations.api import deploy
 from server_migrations.cmd import common
 from server_migrations.cmd import wsgi_server
 from server_migrations.db import engine as db_engine
+from server_migrations import startup
 
 LOG = logging.getLogger(__name__)
 
@@ -48,9 +49,8 @@ def parse_flags(argv):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     flags, rest = parse_flags(argv)
-    conf = common.setup(rest)
+    conf = startup.setup(rest)
     db_engine.configure(conf)
-    deploy.use_conf(conf)
     app = deploy.loadapp(conf)
     server = wsgi_server.make_server(
         app, flags.host or conf.api.bind_host,

@@ -10,49 +10,20 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""What every console script does first: options, config files, logging."""
+"""What console scripts share besides start-up: terminal lines, dev hints.
+
+Start-up itself (options, config files, logging, a fatal error) is
+``server_migrations.startup``.
+"""
 
 import os
 import sys
 
-from oslo_config import cfg
 from oslo_log import log as logging
 
 from server_migrations.api import auth
-from server_migrations import conf as sm_conf
-from server_migrations import rpc
 
 LOG = logging.getLogger(__name__)
-PROJECT = 'server-migrations'
-
-
-def setup(argv, conf=None, cli_opts=(), defaults=None, usage=None):
-    """Register options, parse ``argv`` and config files, set up logging.
-
-    :param defaults: {(group, name): value} default overrides for this
-        command, applied before parsing so config files still win.
-    :returns: the parsed ConfigOpts.
-    """
-    conf = conf if conf is not None else cfg.ConfigOpts()
-    sm_conf.register_opts(conf)
-    rpc.register_opts(conf)
-    logging.register_options(conf)
-    conf.register_cli_opts(list(cli_opts))
-    for (group, name), value in (defaults or {}).items():
-        conf.set_default(name, value, group=group)
-    try:
-        conf(argv, project=PROJECT, usage=usage)
-    except (cfg.ConfigFilesNotFoundError, cfg.ConfigFileParseError,
-            cfg.ConfigFileValueError, cfg.RequiredOptError) as exc:
-        fail(str(exc))
-    logging.setup(conf, PROJECT)
-    return conf
-
-
-def fail(message, code=1):
-    """Print one clear line on stderr and exit non-zero (no traceback)."""
-    print('ERROR: %s' % message, file=sys.stderr)
-    sys.exit(code)
 
 
 def say(text=''):

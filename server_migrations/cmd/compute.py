@@ -20,10 +20,10 @@ import threading
 
 from oslo_log import log as logging
 
-from server_migrations.cmd import common
 from server_migrations.compute import service
 from server_migrations.db import engine as db_engine
 from server_migrations import rpc
+from server_migrations import startup
 
 LOG = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ SHUTDOWN_TIMEOUT = 25.0
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    conf = common.setup(argv)
+    conf = startup.setup(argv)
     stop = threading.Event()
 
     def _on_signal(signum, _frame):
@@ -49,7 +49,7 @@ def main(argv=None):
         agent.start()
     except Exception as exc:
         LOG.exception('The compute agent could not start')
-        common.fail('compute agent %s could not start: %s' % (conf.host, exc))
+        startup.fail('compute agent %s could not start: %s' % (conf.host, exc))
     # A timed wait keeps the main thread responsive to signals.
     while not stop.wait(1.0):
         pass

@@ -22,10 +22,10 @@ from server_migrations.cmd.commands import metrics as metrics_commands
 from server_migrations.cmd.commands import migration as migration_commands
 from server_migrations.cmd.commands import policy as policy_commands
 from server_migrations.cmd.commands import service as service_commands
-from server_migrations.cmd import common
 from server_migrations.db import engine as db_engine
 from server_migrations.db import errors as db_errors
 from server_migrations import rpc
+from server_migrations import startup
 
 CATEGORIES = {
     'db': (db_commands.add_parsers, db_commands.DbCommands),
@@ -57,8 +57,8 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     # Fail fast by default: an operator at a prompt wants an answer, not
     # ten reconnection attempts. A config file can still raise it.
-    conf = common.setup(argv, cli_opts=[command_opt],
-                        defaults={('database', 'max_retries'): 0})
+    conf = startup.setup(argv, cli_opts=[command_opt],
+                         defaults={('database', 'max_retries'): 0})
     args = conf.category
     _add_parsers, commands = CATEGORIES[args.name]
     try:
@@ -67,13 +67,13 @@ def main(argv=None):
         handler = commands(conf)
         return getattr(handler, args.action.replace('-', '_'))(args)
     except _COMMAND_ERRORS as exc:
-        common.fail(str(exc))
+        startup.fail(str(exc))
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # one line for the operator, no traceback
         if db_errors.is_database_error(exc):
-            common.fail(db_errors.describe(exc, conf.database.connection))
-        common.fail('%s: %s' % (type(exc).__name__, exc))
+            startup.fail(db_errors.describe(exc, conf.database.connection))
+        startup.fail('%s: %s' % (type(exc).__name__, exc))
     finally:
         # Flush and close the broker connection of a force-complete/abort.
         rpc.reset()

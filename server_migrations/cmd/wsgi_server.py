@@ -26,7 +26,7 @@ import logging as std_logging
 from cheroot import wsgi
 from oslo_log import log as logging
 
-from server_migrations.cmd import common
+from server_migrations import startup
 
 LOG = logging.getLogger(__name__)
 
@@ -95,8 +95,8 @@ def make_server(app, host, port):
     except OSError as exc:
         cause = exc.__cause__ if isinstance(exc.__cause__, OSError) else exc
         if cause.errno == errno.EADDRINUSE or 'in use' in str(exc):
-            common.fail('Port %s on %s is already in use; choose another '
-                        'with --port or [api] bind_port.' % (port, host))
-        common.fail('Cannot listen on %s:%s: %s' % (
+            startup.fail('Port %s on %s is already in use; choose another '
+                         'with --port or [api] bind_port.' % (port, host))
+        startup.fail('Cannot listen on %s:%s: %s' % (
             host, port, cause.strerror or cause))
     return HTTPServer(server)

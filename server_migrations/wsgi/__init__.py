@@ -10,24 +10,27 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""WSGI entry points for uWSGI, mod_wsgi and server-migrations-api."""
+"""WSGI entry points for uWSGI and mod_wsgi."""
 
 from server_migrations.api import deploy
-from server_migrations.cmd import common
 from server_migrations.db import engine as db_engine
+from server_migrations import startup
 
 
-def init_application(argv=None):
-    """Read the config files, set up logging and the database, build the app.
+def configure(argv=None):
+    """Read the config files, set up logging and the database.
 
     Files come from OS_SERVER_MIGRATIONS_CONFIG_DIR (default
     /etc/server-migrations) and OS_SERVER_MIGRATIONS_CONFIG_FILES (default
     server-migrations.conf, several separated by ";").
+
+    :returns: the parsed ConfigOpts.
     """
-    args = list(argv or [])
-    for path in deploy.config_files():
-        args += ['--config-file', path]
-    conf = common.setup(args)
+    conf = startup.setup_from_files(argv or ())
     db_engine.configure(conf)
-    deploy.use_conf(conf)
-    return deploy.loadapp(conf)
+    return conf
+
+
+def init_application(argv=None):
+    """The pipeline api-paste.ini names for ``[api] auth_strategy``."""
+    return deploy.loadapp(configure(argv))

@@ -233,8 +233,8 @@ class WSGIModuleTestCase(_CommandBase):
         env = dict(self.env,
                    OS_SERVER_MIGRATIONS_CONFIG_DIR=os.path.join(
                        self.state, 'absent'))
-        code = ('from server_migrations.api import deploy\n'
-                'print(deploy.config_files())\n')
+        code = ('from server_migrations import startup\n'
+                'print(startup.config_files())\n')
         result = subprocess.run([sys.executable, '-c', code], env=env,
                                 capture_output=True, text=True, timeout=120)
         self.assertEqual('[]', result.stdout.strip().splitlines()[-1])

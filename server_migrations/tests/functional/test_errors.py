@@ -117,8 +117,8 @@ class FoundByGeneratedInputTestCase(stack.APITestCase):
     """
 
     def test_path_that_is_not_utf8_in_a_host_stack(self):
-        deploy.use_conf(self.conf)
-        app = deploy.filter_factory({})(webob.exc.HTTPNoContent())
+        app = deploy.filter_factory(deploy.global_conf(self.conf))(
+            webob.exc.HTTPNoContent())
         req = webob.Request.blank('/v2.1/servers/%FF/migrations',
                                   headers={'X-User-Id': 'u',
                                            'X-Project-Id': 'p',

@@ -13,6 +13,9 @@
 """Paste deployment: api-paste.ini pipelines and the plugin as a filter."""
 
 import os
+import subprocess
+import sys
+import textwrap
 
 import fixtures
 from keystonemiddleware import fixture as ksm_fixture
@@ -79,14 +82,14 @@ def load_host(test, pipeline):
                        'host-paste.ini')
     with open(ini, 'w') as f:
         f.write(HOST_INI % {'pipeline': pipeline, 'module': __name__})
-    return paste_deploy.loadapp('config:%s' % ini, name='host')
+    return paste_deploy.loadapp('config:%s' % ini, name='host',
+                                global_conf=deploy.global_conf(test.conf))
 
 
 class _PasteBase(stack.APITestCase):
 
     def setUp(self):
         super().setUp()
-        deploy.use_conf(self.conf)
         self.server = sm_fixtures.make_instance(self.context)
         self.migration = sm_fixtures.make_migration(self.context,
                                                     self.server['uuid'])
@@ -285,7 +288,7 @@ class PasteIniTestCase(_PasteBase):
         stack.register_authtoken(self.conf)
 
     def test_noauth2_pipeline(self):
-        app = stack.paste_app('server-migrations-api-noauth2')
+        app = stack.paste_app(self.conf, 'server-migrations-api-noauth2')
         resp = self.request('GET', self.path, token='admin:p1', app=app)
         self.assertEqual(200, resp.status_code)
         self.assertIn('x-compute-request-id', resp.headers)
@@ -303,7 +306,7 @@ class PasteIniTestCase(_PasteBase):
         auth.add_token_data(token_id='member-token', user_id='u2',
                             project_id='p1', role_list=['member'])
         self.conf.set_override('auth_strategy', 'keystone', group='api')
-        app = stack.paste_app('server-migrations-api')
+        app = stack.paste_app(self.conf, 'server-migrations-api')
         resp = self.request('GET', self.path, token='admin-token', app=app)
         self.assertEqual(200, resp.status_code, resp.body)
         resp = self.request('GET', self.path, token='member-token', app=app)
@@ -326,7 +329,7 @@ class PasteIniTestCase(_PasteBase):
         resp = self.request('GET', '/v2.1/', token=None, app=app)
         self.assertEqual(200, resp.status_code)
 
-    def test_keystone_in_code_pipeline(self):
+    def test_loadapp_follows_auth_strategy(self):
         auth = self.useFixture(ksm_fixture.AuthTokenFixture())
         auth.add_token_data(token_id='admin-token', user_id='u1',
                             project_id='p1', role_list=['admin'])
@@ -337,3 +340,38 @@ class PasteIniTestCase(_PasteBase):
                                            app=app).status_code)
         self.assertEqual(401, self.request('GET', self.path, token=None,
                                            app=app).status_code)
+
+
+class OwnConfigTestCase(stack.APITestCase):
+    """A factory loaded by another paste loader reads its config files."""
+
+    def test_config_file_entry_of_the_section(self):
+        tmp = self.useFixture(fixtures.TempDir()).path
+        config = os.path.join(tmp, 'sm.conf')
+        with open(config, 'w') as f:
+            f.write('[DEFAULT]\nuse_stderr = false\n'
+                    '[api]\nmax_microversion = 2.90\n')
+        ini = os.path.join(tmp, 'host-paste.ini')
+        with open(ini, 'w') as f:
+            f.write(textwrap.dedent('''
+                [pipeline:host]
+                pipeline = versions hostapp
+                [filter:versions]
+                paste.filter_factory = %s:versions_filter_factory
+                config_file = %s
+                [app:hostapp]
+                paste.app_factory = %s:host_app_factory
+            ''' % (deploy.__name__, config, __name__)))
+        # Its own process: reading config files also sets up logging.
+        code = textwrap.dedent('''
+            import sys
+            from paste import deploy
+            import webob
+            app = deploy.loadapp('config:' + sys.argv[1], name='host')
+            resp = webob.Request.blank('/v2.1').get_response(app)
+            print(resp.json_body['version']['version'])
+        ''')
+        result = subprocess.run([sys.executable, '-c', code, ini],
+                                capture_output=True, text=True, timeout=120)
+        self.assertEqual(0, result.returncode, result.stderr)
+        self.assertEqual('2.90', result.stdout.strip().splitlines()[-1])

@@ -61,10 +61,10 @@ _LOG_SCRIPT = textwrap.dedent('''
     auth.setUp()
     auth.add_token_data(token_id=token, user_id='u1', project_id='p1',
                         role_list=['admin'])
-    app = wsgi.init_application(['--config-file', config_file])
+    conf = wsgi.configure(['--config-file', config_file])
+    app = deploy.loadapp(conf)
     # As services do at start-up: every option, secrets masked.
-    deploy._conf({}).log_opt_values(logging.getLogger('sm.options'),
-                                    logging.DEBUG)
+    conf.log_opt_values(logging.getLogger('sm.options'), logging.DEBUG)
     path = '/v2.1/servers/4cfba335-03d8-49b2-8c52-e69043d1e8fe/migrations'
     answers = []
     for method, url, tok, body in (
@@ -160,8 +160,7 @@ class BodySizeLimitTestCase(stack.APITestCase):
         self.conf.register_opts(sizelimit.OPTS, group='oslo_middleware')
         self.conf.set_override('max_request_body_size', 1024,
                                group='oslo_middleware')
-        deploy.use_conf(self.conf)
-        self.app = stack.paste_app('server-migrations-api-noauth2')
+        self.app = stack.paste_app(self.conf, 'server-migrations-api-noauth2')
         server = sm_fixtures.make_instance(self.context,
                                            launched_at=LAUNCHED)
         self.path = '/v2.1/servers/%s/migrations/1/action' % server['uuid']
@@ -250,17 +249,16 @@ class NoAuth2NotByDefaultTestCase(stack.APITestCase):
     def setUp(self):
         super().setUp()
         stack.register_authtoken(self.conf)
-        deploy.use_conf(self.conf)
         # keystonemiddleware never reaches a keystone: no token is valid.
         self.useFixture(ksm_fixture.AuthTokenFixture())
         self.server = sm_fixtures.make_instance(self.context)
         self.path = '/v2.1/servers/%s/migrations' % self.server['uuid']
 
     def keystone_apps(self):
-        """The keystone pipeline, from the paste file and from code."""
+        """The keystone pipeline, loaded by name and by deploy.loadapp."""
         self.conf.set_override('auth_strategy', 'keystone', group='api')
-        return {'paste': stack.paste_app('server-migrations-api'),
-                'in-code': deploy.loadapp(self.conf)}
+        return {'paste': stack.paste_app(self.conf, 'server-migrations-api'),
+                'loadapp': deploy.loadapp(self.conf)}
 
     def test_default_auth_strategy_is_keystone(self):
         conf = self.useFixture(sm_fixtures.ConfFixture()).conf

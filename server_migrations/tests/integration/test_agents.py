@@ -192,7 +192,6 @@ class _AgentsMixin:
     def test_openstacksdk_through_the_api(self):
         self.agent(self.a)
         self.agent(self.b)
-        self.addCleanup(deploy.reset)
         http = self.useFixture(sm_fixtures.HTTPServer(
             deploy.loadapp(self.conf)))
         sdk = openstack.connect(

@@ -80,7 +80,6 @@ class _LibvirtHostsMixin:
     # -- set-up ------------------------------------------------------------
 
     def _api(self):
-        self.addCleanup(deploy.reset)
         http = self.useFixture(sm_fixtures.HTTPServer(
             deploy.loadapp(self.conf)))
         return openstack.connect(

@@ -65,7 +65,6 @@ class _RacesMixin:
         self.conf.set_override('transport_url', agents.RABBIT_URL)
         self.conf.set_override('cast_timeout', 10, group='api')
         rpc.reset()
-        self.addCleanup(deploy.reset)
         self.app = deploy.loadapp(self.conf)
         suffix = uuidutils.generate_uuid()[:8]
         self.hosts = ('race-a-' + suffix, 'race-b-' + suffix)

@@ -29,9 +29,9 @@ import threading
 
 from oslo_config import cfg
 
-from server_migrations.cmd import common
 from server_migrations import exception
 from server_migrations import migration_states as states
+from server_migrations import startup
 from server_migrations.virt import driver as driver_mod
 
 GIB = 1024 ** 3
@@ -132,15 +132,15 @@ def run(conf, driver, out=print):
 
 
 def main(argv=None):
-    conf = common.setup(sys.argv[1:] if argv is None else argv,
-                        cli_opts=cli_opts)
+    conf = startup.setup(sys.argv[1:] if argv is None else argv,
+                         cli_opts=cli_opts)
     conf.set_override('driver', 'libvirt', group='compute')
     driver = driver_mod.load_driver(conf, conf.host)
     try:
         driver.init_host()
         result = run(conf, driver)
     except Exception as e:
-        common.fail('%s: %s' % (type(e).__name__, e))
+        startup.fail('%s: %s' % (type(e).__name__, e))
     finally:
         driver.cleanup_host()
     return 0 if result == driver_mod.COMPLETED else 1

@@ -22,7 +22,7 @@ from server_migrations.virt import driver
 from server_migrations.virt.libvirt import errors
 from server_migrations.virt.libvirt import host as host_mod
 from server_migrations.virt.libvirt import migration
-from server_migrations.virt.libvirt import monitor as monitor_mod
+from server_migrations.virt.libvirt import migration_job
 from server_migrations.virt.libvirt import reconcile
 
 LOG = logging.getLogger(__name__)
@@ -96,7 +96,7 @@ class LibvirtDriver(driver.ComputeDriver):
             block_migration, disks, conf.shared_storage)
         gib = migration.data_gib(instance, memory_kib, block)
         lv = host.libvirt
-        job = monitor_mod.MigrationJob(
+        job = migration_job.MigrationJob(
             host, domain, uuid, dest,
             migration.migration_flags(lv, block,
                                       conf.live_migration_permit_post_copy,

@@ -22,7 +22,7 @@ from server_migrations.virt import driver as driver_mod
 from server_migrations.virt.libvirt import actions
 from server_migrations.virt.libvirt import errors
 from server_migrations.virt.libvirt import host as host_mod
-from server_migrations.virt.libvirt import monitor as monitor_mod
+from server_migrations.virt.libvirt import migration_job
 
 INSTANCE = helpers.INSTANCE
 
@@ -203,7 +203,7 @@ class TestAbortAtTheStart(ActionTestCase):
     def test_before_the_migration_call(self):
         domain = fake.FakeDomain(helpers.UUID, [fake.running()])
         bindings = fakeconn.FakeBindings([domain])
-        job = monitor_mod.MigrationJob(
+        job = migration_job.MigrationJob(
             host_mod.Host('qemu:///system', bindings), domain, helpers.UUID,
             'dest', 0, None, self.conf.libvirt,
             self.monitor, self.clock)
