@@ -38,6 +38,7 @@ from paste import deploy as paste_deploy
 from server_migrations.api import auth
 from server_migrations.api import chunked
 from server_migrations.api import faults
+from server_migrations.api import microversion_middleware
 from server_migrations.api import router
 from server_migrations.api import versions
 from server_migrations.compute import api as compute_api
@@ -181,6 +182,8 @@ server_header_filter_factory = _simple_filter(
     lambda app, conf: ServerHeader(app))
 request_id_filter_factory = _simple_filter(
     lambda app, conf: ComputeRequestId(app))
+microversion_filter_factory = _simple_filter(
+    microversion_middleware.MicroversionMiddleware)
 faultwrap_filter_factory = _simple_filter(faults.FaultWrapper)
 chunked_filter_factory = _simple_filter(chunked.ChunkedInput)
 sizelimit_filter_factory = _simple_filter(

@@ -156,11 +156,15 @@ class FaultWrapper:
     def __init__(self, application, conf):
         self.application = application
         self.conf = conf
-        # Outside the fault path: its faults carry the version headers too.
+        # The shipped pipeline parses the version in its ``microversion``
+        # filter, further out; a pipeline without it gets it parsed here,
+        # outside the fault path, so its faults carry the headers too.
         self._versioned = microversion_middleware.MicroversionMiddleware(
             self._answer, conf)
 
     def __call__(self, environ, start_response):
+        if microversion_middleware.parsed(environ):
+            return self._answer(environ, start_response)
         return self._versioned(environ, start_response)
 
     def _answer(self, environ, start_response):

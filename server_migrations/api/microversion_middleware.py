@@ -33,6 +33,16 @@ _UNVERSIONED_PATHS = ('', '/')
 _STANDARD = microversion.STANDARD_HEADER.lower()
 
 
+def parsed(environ):
+    """Whether a middleware further out has parsed this request's version.
+
+    Our wrappers that parse it themselves (for a pipeline without the
+    ``microversion`` filter, such as an older copy of api-paste.ini or a
+    host stack) then go straight to their own work.
+    """
+    return microversion.ENVIRON_KEY in environ or ERROR_KEY in environ
+
+
 def requested(environ):
     """The version of the request, as the middleware parsed it.
 
@@ -78,8 +88,7 @@ class MicroversionMiddleware:
         self.conf = conf
 
     def __call__(self, environ, start_response):
-        if (microversion.ENVIRON_KEY in environ or
-                ERROR_KEY in environ):
+        if parsed(environ):
             # An instance further out parsed it and stamps the answer.
             return self.application(environ, start_response)
         version, only = _parse(environ, self.conf)

@@ -147,8 +147,8 @@ class APIRouter:
         # Routes compiles its regular expressions on the first match; do it
         # now rather than in the first request (about 10 ms).
         self.mapper.create_regs()
-        # The version is parsed once: here unless a middleware further out
-        # (our fault wrapper) did, which then stamps the answers.
+        # The version is parsed once: here only when no middleware further
+        # out (the pipeline's ``microversion`` filter) did.
         self._versioned = microversion_middleware.MicroversionMiddleware(
             self._answer, conf)
 
@@ -156,6 +156,8 @@ class APIRouter:
         if (self.application is not None and
                 not self.claimed.match(environ.get('PATH_INFO', ''))):
             return self.application(environ, start_response)
+        if microversion_middleware.parsed(environ):
+            return self._answer(environ, start_response)
         return self._versioned(environ, start_response)
 
     def _answer(self, environ, start_response):

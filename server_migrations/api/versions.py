@@ -58,6 +58,8 @@ class VersionsFilter:
         # Every other request goes on untouched, without a webob round trip.
         if environ.get('PATH_INFO', '') not in _DOCUMENT_PATHS:
             return self.application(environ, start_response)
+        if microversion_middleware.parsed(environ):
+            return self._document(environ, start_response)
         return self._documents(environ, start_response)
 
     @webob.dec.wsgify
