@@ -44,12 +44,7 @@ def os_migration(req, row, version, include_host):
             item['links'] = links.item_links(
                 req, 'servers/%s/migrations' % row['instance_uuid'],
                 row['id'])
-    if microversion.include_uuid(version):
-        item['uuid'] = row['uuid']
-    if microversion.include_user_and_project(version):
-        item['user_id'] = row['user_id']
-        item['project_id'] = row['project_id']
-    return item
+    return views.add_versioned_fields(item, row, version)
 
 
 def os_migrations(req, rows, version, include_host, max_limit):

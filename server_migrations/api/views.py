@@ -40,6 +40,15 @@ def migration(row, version, include_host=True):
     for api_name, column in zip(states.PROGRESS_API_FIELDS,
                                 states.PROGRESS_FIELDS):
         item[api_name] = row[column]
+    return add_versioned_fields(item, row, version)
+
+
+def add_versioned_fields(item, row, version):
+    """The fields of a migration that later microversions add to ``item``.
+
+    ``uuid`` from 2.59, ``user_id`` and ``project_id`` from 2.80; shared by
+    a server's migrations and ``os-migrations``.
+    """
     if microversion.include_uuid(version):
         item['uuid'] = row['uuid']
     if microversion.include_user_and_project(version):
