@@ -23,6 +23,9 @@ COMPLETED = 'completed'
 HYPERVISOR_FAILED = ('the hypervisor reported the migration as failed; see '
                      'the source host\'s compute log')
 HYPERVISOR_CANCELLED = 'cancelled by the hypervisor'
+CANCELLED_IN_POST_COPY = ('the hypervisor reported the copy cancelled after '
+                          'post-copy was recorded; the server stays on its '
+                          'source: check that the guest runs there')
 AGENT_RESTARTED = 'agent restarted while the migration was running'
 START_REQUEST_LOST = ('its start request was lost: the source agent '
                       'restarted before taking it')

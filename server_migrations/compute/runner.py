@@ -181,8 +181,14 @@ class Runner:
             self._end(job, states.COMPLETED, dest=migration,
                       reason=job.completed_reason)
         elif result == virt_driver.CANCELLED:
-            self._end(job, states.CANCELLED,
-                      reason=job.reason or reasons.HYPERVISOR_CANCELLED)
+            won, current = self._end(
+                job, states.CANCELLED,
+                reason=job.reason or reasons.HYPERVISOR_CANCELLED)
+            if won is False and current == states.RUNNING_POST_COPY:
+                # Recorded as post-copy, which cannot be cancelled, yet the
+                # hypervisor says the copy was: never leave it in flight.
+                self._end(job, states.ERROR,
+                          reason=reasons.CANCELLED_IN_POST_COPY)
         else:
             self._end(job, states.FAILED,
                       reason=job.reason or reasons.HYPERVISOR_FAILED)
@@ -200,9 +206,13 @@ class Runner:
         return won
 
     def _end(self, job, status, **kwargs):
-        """The hypervisor's outcome of a copy: durable."""
-        self.endings.settle(job.context, job.migration_id, job.instance_uuid,
-                            status, states.COPYING, durable=True, **kwargs)
+        """The hypervisor's outcome of a copy: durable.
+
+        :returns: ``(won, status)`` as ``Endings.settle``.
+        """
+        return self.endings.settle(job.context, job.migration_id,
+                                   job.instance_uuid, status, states.COPYING,
+                                   durable=True, **kwargs)
 
     def _on_verdict(self, context, job, verdict):
         """Each judgement of a running copy: notices, then the policy."""

@@ -16,6 +16,7 @@ from server_migrations.compute import job as compute_job
 from server_migrations.compute import monitor as compute_monitor
 from server_migrations.compute import reasons
 from server_migrations.db import instance_actions as db_actions
+from server_migrations.db import migrations as db_migrations
 from server_migrations.db import outcomes
 from server_migrations.tests.unit.compute import agent_base
 
@@ -63,6 +64,24 @@ class ReasonTest(_Base):
         self.assertEqual('Error', event['result'])
         # Admins see the reason as the traceback before 2.84.
         self.assertEqual(event['details'], event['traceback'])
+
+    def test_cancelled_after_post_copy_was_recorded_is_an_error(self):
+        # Not something a hypervisor should do, but if it reports a copy
+        # cancelled after post-copy was recorded, the migration must still
+        # end (post-copy may not become cancelled) with the server where
+        # the hypervisor left it.
+        uuid, mid = self.start_migration(guest=BUSY)
+        self.wait_running_with_progress(mid)
+        won, _status = db_migrations.migration_update(
+            self.context, mid, {'status': 'running (post-copy)'},
+            expected_status='running')
+        self.assertTrue(won)
+        self.agent.manager.driver.live_migration_abort(self.server(uuid))
+        self.assertEqual('error', self.wait_status(mid)['status'])
+        self.assert_on_source(uuid)
+        event = self.final_event(uuid, mid)
+        self.assertEqual(('Error', reasons.CANCELLED_IN_POST_COPY),
+                         (event['result'], event['details']))
 
     def test_aborted_while_queued_names_the_request(self):
         self.conf.set_override('bandwidth_mbps', 1, group='fake_driver')
