@@ -23,7 +23,7 @@ import re
 
 from oslo_log import log as logging
 
-from server_migrations.api import faults
+from server_migrations.api import fault_responses
 from server_migrations.api import request_environ
 from server_migrations import context as sm_context
 from server_migrations import exception
@@ -111,7 +111,7 @@ class KeystoneContext:
         try:
             environ[request_environ.CONTEXT_KEY] = confirmed_context(environ)
         except exception.ServerMigrationsException as exc:
-            return faults.from_exception(exc)(environ, start_response)
+            return fault_responses.from_exception(exc)(environ, start_response)
         return self.application(environ, start_response)
 
 
@@ -155,7 +155,7 @@ class NoAuthMiddleware:
                 self._hinted = True
                 LOG.warning('Refused a malformed token. %s',
                             NOAUTH_TOKEN_HINT)
-            return faults.from_exception(exception.NotAuthenticated(
+            return fault_responses.from_exception(exception.NotAuthenticated(
                 UNAUTHENTICATED))(environ, start_response)
         user_id, project_id, roles = parsed
         # The same headers keystonemiddleware sets, so that one code path
@@ -168,5 +168,5 @@ class NoAuthMiddleware:
             environ[request_environ.CONTEXT_KEY] = context_from_environ(
                 environ)
         except exception.ServerMigrationsException as exc:
-            return faults.from_exception(exc)(environ, start_response)
+            return fault_responses.from_exception(exc)(environ, start_response)
         return self.application(environ, start_response)

@@ -12,107 +12,18 @@
 
 """The one fault path: every error becomes a compute-format JSON fault."""
 
-from oslo_log import log as logging
-from oslo_serialization import jsonutils
 import webob
 import webob.exc
 
+from server_migrations.api import fault_responses
 from server_migrations.api import microversion_middleware
-from server_migrations.db import errors as db_errors
+from server_migrations.api import request_environ
 from server_migrations import exception
-
-LOG = logging.getLogger(__name__)
-
-CONTENT_TYPE = 'application/json; charset=UTF-8'
-FAULT_NAMES = {
-    400: 'badRequest',
-    401: 'unauthorized',
-    403: 'forbidden',
-    404: 'itemNotFound',
-    405: 'badMethod',
-    409: 'conflictingRequest',
-    413: 'overLimit',
-    415: 'badMediaType',
-    429: 'overLimit',
-    501: 'notImplemented',
-    503: 'serviceUnavailable',
-}
-_KNOWN_NAMES = frozenset(FAULT_NAMES.values()) | {'computeFault'}
-GENERIC_500 = 'Unexpected API Error. Please contact the administrator.'
-# Messages for errors produced by other middleware (sizelimit, authtoken),
-# whose own bodies are HTML or in another JSON shape.
-_FOREIGN_MESSAGES = {
-    401: 'The request you have made requires authentication.',
-    404: 'The resource could not be found.',
-    413: 'Request is too large.',
-}
-
-
-def fault_name(code):
-    return FAULT_NAMES.get(code, 'computeFault')
-
-
-def fault_response(code, message, headers=None):
-    """A ``{"<faultName>": {"code": N, "message": "..."}}`` response."""
-    body = {fault_name(code): {'code': code, 'message': message}}
-    response = webob.Response(status=code, headerlist=list(headers or []))
-    response.content_type = 'application/json'
-    response.charset = 'UTF-8'
-    response.body = jsonutils.dump_as_bytes(body)
-    # Exact header value clients and tests compare against.
-    response.headers['Content-Type'] = CONTENT_TYPE
-    return response
-
-
-def from_exception(exc):
-    """The fault response for any exception (logged when unexpected)."""
-    if isinstance(exc, exception.ServerMigrationsException):
-        if exc.code >= 500:
-            LOG.warning('Answering %(code)s: %(msg)s',
-                        {'code': exc.code, 'msg': exc.format_message()})
-        return fault_response(exc.code, exc.format_message())
-    if isinstance(exc, webob.exc.HTTPException):
-        code = exc.code
-        message = (_FOREIGN_MESSAGES.get(code) or exc.detail or
-                   exc.explanation)
-        return fault_response(code, message)
-    if db_errors.is_unavailable(exc):
-        LOG.error('Database unavailable: %s', exc)
-        return from_exception(exception.DBConnectionError())
-    # Never leak a class name, SQL or a traceback: log it, answer generic.
-    LOG.error('Unexpected error answering a request', exc_info=exc)
-    return fault_response(500, GENERIC_500)
-
-
-def path_is_utf8(environ):
-    """Whether the request path decodes (WSGI hands it over as latin-1)."""
-    try:
-        environ.get('PATH_INFO', '').encode('latin-1').decode('utf-8')
-    except UnicodeError:
-        return False
-    return True
-
-
-def is_fault(response):
-    """Whether ``response`` is already a fault in our format."""
-    if response.content_type != 'application/json':
-        return False
-    try:
-        body = jsonutils.loads(response.body)
-    except ValueError:
-        return False
-    if not isinstance(body, dict) or len(body) != 1:
-        return False
-    name, inner = next(iter(body.items()))
-    if name not in _KNOWN_NAMES:
-        # e.g. keystonemiddleware's {"error": {...}}
-        return False
-    return isinstance(inner, dict) and set(inner) >= {'code', 'message'}
 
 
 def _foreign_message(response):
-    if response.status_code in _FOREIGN_MESSAGES:
-        return _FOREIGN_MESSAGES[response.status_code]
+    if response.status_code in fault_responses.FOREIGN_MESSAGES:
+        return fault_responses.FOREIGN_MESSAGES[response.status_code]
     return response.status.split(' ', 1)[-1]
 
 
@@ -163,7 +74,7 @@ class FaultWrapper:
             self._answer, conf)
 
     def __call__(self, environ, start_response):
-        if microversion_middleware.parsed(environ):
+        if request_environ.parsed(environ):
             return self._answer(environ, start_response)
         return self._versioned(environ, start_response)
 
@@ -173,11 +84,11 @@ class FaultWrapper:
         A success passes through as the application answered it; an error
         answer or an exception is rendered here with webob.
         """
-        if not path_is_utf8(environ):
+        if not fault_responses.path_is_utf8(environ):
             # No resource has such a name; and WebOb would raise on it
             # wherever the path is read.
-            return from_exception(exception.NotFound())(environ,
-                                                        start_response)
+            return fault_responses.from_exception(exception.NotFound())(
+                environ, start_response)
         # [status, headers, exc_info] once started; a success is passed on
         # at once, unless it comes after the application returned.
         answered = []
@@ -200,15 +111,15 @@ class FaultWrapper:
             response = webob.Request(environ).get_response(
                 _Answered(app_iter, answered, self.application))
         except Exception as exc:  # the last line of defence
-            return from_exception(exc)(environ, start_response)
+            return fault_responses.from_exception(exc)(environ, start_response)
         return self._render(response)(environ, start_response)
 
     def _render(self, response):
         if response.status_code < 400:
             return response
-        if not is_fault(response):
-            fault = fault_response(response.status_code,
-                                   _foreign_message(response))
+        if not fault_responses.is_fault(response):
+            fault = fault_responses.fault_response(
+                response.status_code, _foreign_message(response))
             for name in ('WWW-Authenticate', 'Retry-After'):
                 if name in response.headers:
                     fault.headers[name] = response.headers[name]

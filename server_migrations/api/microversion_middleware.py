@@ -12,47 +12,26 @@
 
 """The microversion middleware: a request's version read once, and echoed.
 
-The first instance a request meets (the fault wrapper's in our pipelines,
-the router's when the plugin is a filter of a host stack) parses the
-version headers and leaves the outcome in the WSGI environ: the version
-under ``microversion.ENVIRON_KEY`` for the handlers, or the error that
-refuses it, raised by ``requested`` where the contract checks the version.
-It stamps the version headers on the answers; instances further in find
-the request parsed and pass it on.
+In the shipped pipeline it is the ``microversion`` filter, outside the
+fault wrapper; the fault wrapper and the router wrap themselves in one too,
+for pipelines without that filter (an older api-paste.ini, a host stack).
+The first instance a request meets parses the version headers and leaves
+the outcome in the WSGI environ (``request_environ``): the version for the
+handlers, or the error that refuses it, raised by
+``request_environ.requested`` where the contract checks the version. It
+stamps the version headers on the answers; instances further in find the
+request parsed and pass it on.
 """
 
 import webob.headers
 
 from server_migrations.api import microversion
+from server_migrations.api import request_environ
 from server_migrations import exception
 
-# Where a request's version error waits for its place in the checks.
-ERROR_KEY = 'server_migrations.microversion_error'
 # The root document lists the versions: it is answered at none.
 _UNVERSIONED_PATHS = ('', '/')
 _STANDARD = microversion.STANDARD_HEADER.lower()
-
-
-def parsed(environ):
-    """Whether a middleware further out has parsed this request's version.
-
-    Our wrappers that parse it themselves (for a pipeline without the
-    ``microversion`` filter, such as an older copy of api-paste.ini or a
-    host stack) then go straight to their own work.
-    """
-    return microversion.ENVIRON_KEY in environ or ERROR_KEY in environ
-
-
-def requested(environ):
-    """The version of the request, as the middleware parsed it.
-
-    :raises InvalidAPIVersionString: malformed (400).
-    :raises VersionNotAcceptable: out of the accepted range (406).
-    """
-    error = environ.get(ERROR_KEY)
-    if error is not None:
-        raise error
-    return environ[microversion.ENVIRON_KEY]
 
 
 def _parse(environ, conf):
@@ -67,10 +46,10 @@ def _parse(environ, conf):
         version = microversion.requested_version(headers, conf)
         microversion.check_range(version)
     except exception.InvalidAPIVersionString as exc:
-        environ[ERROR_KEY] = exc
+        environ[request_environ.ERROR_KEY] = exc
         return None, ()
     except exception.VersionNotAcceptable as exc:
-        environ[ERROR_KEY] = exc
+        environ[request_environ.ERROR_KEY] = exc
         return version, (exc.code,)
     environ[microversion.ENVIRON_KEY] = version
     return version, None
@@ -88,7 +67,7 @@ class MicroversionMiddleware:
         self.conf = conf
 
     def __call__(self, environ, start_response):
-        if parsed(environ):
+        if request_environ.parsed(environ):
             # An instance further out parsed it and stamps the answer.
             return self.application(environ, start_response)
         version, only = _parse(environ, self.conf)

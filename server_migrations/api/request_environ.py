@@ -22,6 +22,8 @@ from server_migrations.api import microversion
 CONTEXT_KEY = 'server_migrations.context'
 COMPUTE_API_KEY = 'server_migrations.compute_api'
 CONF_KEY = 'server_migrations.conf'
+# Where a request's version error waits for its place in the checks.
+ERROR_KEY = 'server_migrations.microversion_error'
 
 
 def context(req):
@@ -42,3 +44,25 @@ def version(req):
 
 def path_item(req, name):
     return req.urlvars[name]
+
+
+def parsed(environ):
+    """Whether a middleware further out has parsed this request's version.
+
+    Our wrappers that parse it themselves (for a pipeline without the
+    ``microversion`` filter, such as an older copy of api-paste.ini or a
+    host stack) then go straight to their own work.
+    """
+    return microversion.ENVIRON_KEY in environ or ERROR_KEY in environ
+
+
+def requested(environ):
+    """The version of the request, as the middleware parsed it.
+
+    :raises InvalidAPIVersionString: malformed (400).
+    :raises VersionNotAcceptable: out of the accepted range (406).
+    """
+    error = environ.get(ERROR_KEY)
+    if error is not None:
+        raise error
+    return environ[microversion.ENVIRON_KEY]

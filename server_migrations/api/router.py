@@ -23,7 +23,7 @@ import re
 import routes
 import webob
 
-from server_migrations.api import faults
+from server_migrations.api import fault_responses
 from server_migrations.api.handlers import identity
 from server_migrations.api.handlers import instance_actions
 from server_migrations.api.handlers import migrations
@@ -156,7 +156,7 @@ class APIRouter:
         if (self.application is not None and
                 not self.claimed.match(environ.get('PATH_INFO', ''))):
             return self.application(environ, start_response)
-        if microversion_middleware.parsed(environ):
+        if request_environ.parsed(environ):
             return self._answer(environ, start_response)
         return self._versioned(environ, start_response)
 
@@ -167,11 +167,11 @@ class APIRouter:
         try:
             return self._dispatch(req)
         except Exception as exc:
-            return faults.from_exception(exc)
+            return fault_responses.from_exception(exc)
 
     def _dispatch(self, req):
-        microversion_middleware.requested(req.environ)
-        if not faults.path_is_utf8(req.environ):
+        request_environ.requested(req.environ)
+        if not fault_responses.path_is_utf8(req.environ):
             # Also checked here for host stacks without our FaultWrapper.
             raise exception.NotFound()
         match = self.mapper.match(req.path_info)

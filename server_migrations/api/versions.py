@@ -14,9 +14,10 @@
 
 import webob.dec
 
-from server_migrations.api import faults
+from server_migrations.api import fault_responses
 from server_migrations.api import microversion
 from server_migrations.api import microversion_middleware
+from server_migrations.api import request_environ
 from server_migrations.api import responses
 from server_migrations import exception
 
@@ -58,7 +59,7 @@ class VersionsFilter:
         # Every other request goes on untouched, without a webob round trip.
         if environ.get('PATH_INFO', '') not in _DOCUMENT_PATHS:
             return self.application(environ, start_response)
-        if microversion_middleware.parsed(environ):
+        if request_environ.parsed(environ):
             return self._document(environ, start_response)
         return self._documents(environ, start_response)
 
@@ -66,7 +67,7 @@ class VersionsFilter:
     def _document(self, req):
         path = req.path_info
         if req.method not in ('GET', 'HEAD'):
-            return faults.from_exception(exception.NotFound())
+            return fault_responses.from_exception(exception.NotFound())
         base = req.application_url
         if path in ('', '/'):
             # The root document reads no version (nor carries its headers).
@@ -75,8 +76,8 @@ class VersionsFilter:
             document['links'] = document['links'][:1]
             return responses.json_response({'versions': [document]})
         try:
-            microversion_middleware.requested(req.environ)
+            request_environ.requested(req.environ)
         except exception.ServerMigrationsException as exc:
-            return faults.from_exception(exc)
+            return fault_responses.from_exception(exc)
         return responses.json_response(
             {'version': version_v21(self.conf, base)})

@@ -39,7 +39,7 @@ class ErrorsTestCase(stack.APITestCase):
 
     def test_unexpected_error_is_a_generic_500(self):
         logger = self.useFixture(fixtures.FakeLogger(
-            name='server_migrations.api.faults'))
+            name='server_migrations.api.fault_responses'))
         self.useFixture(fixtures.MockPatch(
             'server_migrations.db.migrations.server_migrations_in_progress',
             side_effect=AttributeError("'NoneType' has no 'secret'")))

@@ -20,6 +20,7 @@ import webob
 import webob.dec
 import webob.exc
 
+from server_migrations.api import fault_responses
 from server_migrations.api import faults
 from server_migrations import exception
 from server_migrations.tests import base
@@ -33,10 +34,10 @@ class FaultResponseTestCase(base.TestCase):
                            (409, 'conflictingRequest'), (413, 'overLimit'),
                            (415, 'badMediaType'), (503, 'serviceUnavailable'),
                            (406, 'computeFault'), (500, 'computeFault')):
-            self.assertEqual(name, faults.fault_name(code))
+            self.assertEqual(name, fault_responses.fault_name(code))
 
     def test_body_and_content_type(self):
-        response = faults.fault_response(409, 'Instance x is locked')
+        response = fault_responses.fault_response(409, 'Instance x is locked')
         self.assertEqual(409, response.status_code)
         self.assertEqual('application/json; charset=UTF-8',
                          response.headers['Content-Type'])
@@ -57,23 +58,23 @@ class FaultResponseTestCase(base.TestCase):
                 (exception.VersionNotAcceptable(
                     version='2.0', min_version='2.1', max_version='2.104'),
                  406)):
-            response = faults.from_exception(exc)
+            response = fault_responses.from_exception(exc)
             self.assertEqual(code, response.status_code)
             body = jsonutils.loads(response.body)
             self.assertEqual(exc.format_message(),
-                             body[faults.fault_name(code)]['message'])
+                             body[fault_responses.fault_name(code)]['message'])
 
     def test_unexpected_error_is_generic_and_logged(self):
         logger = self.useFixture(fixtures.FakeLogger(
-            name='server_migrations.api.faults'))
+            name='server_migrations.api.fault_responses'))
         try:
             {}['secret_column']
         except KeyError as exc:
-            response = faults.from_exception(exc)
+            response = fault_responses.from_exception(exc)
         self.assertEqual(500, response.status_code)
         body = response.body.decode()
         self.assertEqual({'computeFault': {
-            'code': 500, 'message': faults.GENERIC_500}},
+            'code': 500, 'message': fault_responses.GENERIC_500}},
             jsonutils.loads(body))
         self.assertNotIn('KeyError', body)
         self.assertNotIn('secret_column', body)
@@ -81,7 +82,7 @@ class FaultResponseTestCase(base.TestCase):
         self.assertIn('secret_column', logger.output)
 
     def test_lost_database_is_503(self):
-        response = faults.from_exception(
+        response = fault_responses.from_exception(
             db_exc.DBConnectionError('SELECT * FROM secret'))
         self.assertEqual(503, response.status_code)
         self.assertNotIn(b'SELECT', response.body)
@@ -93,23 +94,24 @@ class FaultResponseTestCase(base.TestCase):
         closed = sa_exc.OperationalError(
             None, None, Exception('server closed the connection '
                                   'unexpectedly'))
-        response = faults.from_exception(closed)
+        response = fault_responses.from_exception(closed)
         self.assertEqual(503, response.status_code)
         self.assertIn(b'serviceUnavailable', response.body)
         invalidated = sa_exc.DBAPIError(
             'SELECT 1', {}, Exception('gone'), connection_invalidated=True)
-        self.assertEqual(503, faults.from_exception(invalidated).status_code)
+        self.assertEqual(
+            503, fault_responses.from_exception(invalidated).status_code)
 
     def test_statement_errors_stay_500(self):
         # SQLite calls a missing table "operational"; it is not an outage.
         missing = sa_exc.OperationalError(
             'SELECT * FROM instances', {}, Exception('no such table'))
-        response = faults.from_exception(missing)
+        response = fault_responses.from_exception(missing)
         self.assertEqual(500, response.status_code)
         self.assertNotIn(b'instances', response.body)
 
     def test_webob_errors(self):
-        response = faults.from_exception(
+        response = fault_responses.from_exception(
             webob.exc.HTTPRequestEntityTooLarge())
         self.assertEqual(413, response.status_code)
         self.assertIn(b'overLimit', response.body)
@@ -142,7 +144,8 @@ class FaultWrapperTestCase(base.TestCase):
                          jsonutils.loads(response.body))
 
     def test_our_faults_and_successes_pass_unchanged(self):
-        fault = faults.fault_response(404, 'Instance x could not be found.')
+        fault = fault_responses.fault_response(
+            404, 'Instance x could not be found.')
         ok = webob.Response(json_body={'a': 1})
         for response in (fault, ok):
             app = self._wrap(lambda e, s, r=response: r(e, s))

@@ -17,6 +17,7 @@ import webob
 
 from server_migrations.api import microversion
 from server_migrations.api import microversion_middleware as middleware
+from server_migrations.api import request_environ
 from server_migrations import exception
 from server_migrations.tests import base
 
@@ -54,7 +55,7 @@ class MicroversionMiddlewareTestCase(base.TestCase):
     def test_the_version_is_left_for_the_handlers(self):
         seen = []
         self._get(_app('200 OK', seen))
-        self.assertEqual((2, 80), tuple(middleware.requested(seen[0])))
+        self.assertEqual((2, 80), tuple(request_environ.requested(seen[0])))
         self.assertEqual((2, 80),
                          tuple(seen[0][microversion.ENVIRON_KEY]))
 
@@ -75,7 +76,7 @@ class MicroversionMiddlewareTestCase(base.TestCase):
         self.assertNotIn('Vary', resp.headers)
         self.assertNotIn(microversion.ENVIRON_KEY, seen[0])
         self.assertRaises(exception.InvalidAPIVersionString,
-                          middleware.requested, seen[0])
+                          request_environ.requested, seen[0])
 
     def test_out_of_range_is_echoed_on_its_406_only(self):
         seen = []
@@ -84,7 +85,7 @@ class MicroversionMiddlewareTestCase(base.TestCase):
         self.assertEqual('compute 2.999',
                          resp.headers['OpenStack-API-Version'])
         exc = self.assertRaises(exception.VersionNotAcceptable,
-                                middleware.requested, seen[0])
+                                request_environ.requested, seen[0])
         self.assertEqual((2, 999), tuple(exc.version))
         for status in ('401 Unauthorized', '413 Request Entity Too Large'):
             resp = self._get(_app(status), version='compute 2.999')
