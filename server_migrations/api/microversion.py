@@ -102,17 +102,6 @@ _ENVIRON_NAMES = tuple('HTTP_' + name.upper().replace('-', '_')
                        for name in (STANDARD_HEADER, LEGACY_HEADER))
 
 
-def extract_version(headers, conf):
-    """The requested version of ``headers``, checked against the range.
-
-    :raises InvalidAPIVersionString: malformed (400).
-    :raises VersionNotAcceptable: well-formed but out of range (406).
-    """
-    version = requested_version(headers, conf)
-    check_range(version)
-    return version
-
-
 def requested_version(headers, conf):
     """The version ``headers`` (a dict-like of request headers) ask for.
 
@@ -172,14 +161,6 @@ def response_headers(version):
             (LEGACY_HEADER, str(version)),
             ('Vary', STANDARD_HEADER),
             ('Vary', LEGACY_HEADER)]
-
-
-def add_headers(response, version):
-    if version is None or STANDARD_HEADER in response.headers:
-        return response
-    for name, value in response_headers(version):
-        response.headers.add(name, value)
-    return response
 
 
 def _as_tuple(text):

@@ -23,7 +23,9 @@ from server_migrations.tests import base
 class ParseTestCase(base.TestCase):
 
     def _extract(self, headers):
-        return microversion.extract_version(headers, self.conf)
+        version = microversion.requested_version(headers, self.conf)
+        microversion.check_range(version)
+        return version
 
     def test_no_header_is_the_minimum(self):
         self.assertEqual((2, 1), tuple(self._extract({})))
@@ -95,9 +97,8 @@ class ParseTestCase(base.TestCase):
                                   'OpenStack-API-Version': 'compute 2.x'}))
 
     def test_response_headers(self):
-        response = webob.Response()
-        microversion.add_headers(response,
-                                 microversion.parse_version_string('2.80'))
+        response = webob.Response(headerlist=microversion.response_headers(
+            microversion.parse_version_string('2.80')))
         self.assertEqual('compute 2.80',
                          response.headers['OpenStack-API-Version'])
         self.assertEqual('2.80',
