@@ -129,12 +129,19 @@ def _conf(global_conf, local_conf, database=False):
     :param database: whether the factory reads the database (then a
         configuration read here also configures it).
     """
-    conf = getattr(global_conf.get(CONF_KEY), 'conf', None)
-    if conf is None:
-        conf = startup.setup_from_files(
-            config_file=local_conf.get('config_file'))
-        if database:
-            db_engine.configure(conf)
+    carried = global_conf.get(CONF_KEY)
+    if carried is not None:
+        conf = getattr(carried, 'conf', None)
+        if conf is None:
+            # Paste copied the value as plain text: reading the config
+            # files instead would silently serve another configuration.
+            raise exception.ConfigurationError(
+                reason='the configuration passed to the paste pipeline was '
+                       'lost on the way (%s)' % CONF_KEY)
+        return conf
+    conf = startup.setup_from_files(config_file=local_conf.get('config_file'))
+    if database:
+        db_engine.configure(conf)
     return conf
 
 

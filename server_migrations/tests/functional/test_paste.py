@@ -341,6 +341,17 @@ class PasteIniTestCase(_PasteBase):
         self.assertEqual(401, self.request('GET', self.path, token=None,
                                            app=app).status_code)
 
+    def test_a_configuration_lost_on_the_way_is_refused(self):
+        # The service's own configuration reaches every factory ...
+        factory = deploy.faultwrap_filter_factory(
+            deploy.global_conf(self.conf))
+        self.assertIs(self.conf, factory(lambda e, s: []).conf)
+        # ... and one that paste turned into plain text is an error, never
+        # a quiet read of some other configuration file.
+        self.assertRaises(exception.ConfigurationError,
+                          deploy.faultwrap_filter_factory,
+                          {deploy.CONF_KEY: ''})
+
 
 class OwnConfigTestCase(stack.APITestCase):
     """A factory loaded by another paste loader reads its config files."""
